@@ -1,0 +1,32 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import type { AppConfig } from './infrastructure/config/config.js';
+import type { SqlClient } from './infrastructure/sql/sql-client.js';
+import { DatabaseModule } from './infrastructure/database.module.js';
+import { AuthModule } from './infrastructure/auth/auth.module.js';
+import { DocumentsModule } from './commands/documents/documents.module.js';
+import { documentsProjection } from './projections/documents/documents.projection.js';
+import { documentVersionsProjection } from './projections/document-versions/document-versions.projection.js';
+import { OpenApiController } from './infrastructure/openapi/openapi.controller.js';
+import { HealthController } from './infrastructure/health/health.controller.js';
+import { GetReadinessHandler } from './infrastructure/health/readiness.query.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, sql: SqlClient): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CqrsModule.forRoot(),
+        DatabaseModule.forRoot(config, sql, {
+          inline: [documentVersionsProjection, documentsProjection],
+          async: [],
+        }),
+        AuthModule.forRoot(config),
+        DocumentsModule,
+      ],
+      controllers: [HealthController, OpenApiController],
+      providers: [GetReadinessHandler],
+    };
+  }
+}

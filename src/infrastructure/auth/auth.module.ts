@@ -1,0 +1,25 @@
+import { Global, Logger, Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import type { AppConfig } from '../config/config.js';
+import { ApiKeys } from './api-keys.js';
+import { AuthGuard } from './auth.guard.js';
+
+@Global()
+@Module({})
+export class AuthModule {
+  static forRoot(config: AppConfig, keys: ApiKeys = ApiKeys.load(config)): DynamicModule {
+    if (keys.generatedKeyFile) {
+      new Logger('auth').warn(
+        `no API key configured: an admin key was generated and stored in ${keys.generatedKeyFile} (readable only by its owner)`,
+      );
+    }
+    return {
+      module: AuthModule,
+      providers: [
+        { provide: ApiKeys, useValue: keys },
+        { provide: APP_GUARD, useClass: AuthGuard },
+      ],
+      exports: [ApiKeys],
+    };
+  }
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+/**
+ * The service's configuration, parsed once at start from the environment (API.md "Configuration").
+ * A bad value stops start-up with a message naming the variable.
+ */
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+
+const apiKeySchema = z.object({
+  key: z.string().min(16, 'an API key must be at least 16 characters'),
+  role: z.enum(['admin', 'editor', 'reader']),
+  coaches: z.array(z.string().min(1)).min(1),
+  tier: z.enum(['free', 'premium']).default('premium'),
+});
+
+const jsonArrayOfKeys = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(apiKeySchema));
+
+export const configSchema = z
+  .object({
+    PORT: port.default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+      .optional(),
+    DATABASE_POOL_SIZE: positiveInt.max(1000).default(10),
+    PGLITE_SHARED_BUFFERS: z
+      .string()
+      .regex(/^\d+(kB|MB|GB)$/, 'must be a PostgreSQL size such as 16MB')
+      .default('16MB'),
+    EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
+    EVENTSTORE_CONNECTION_STRING: z
+      .string()
+      .regex(/^(esdb|kurrentdb)(\+discover)?:\/\//)
+      .optional(),
+    EMBEDDINGS_PROVIDER: z.enum(['local', 'openai']).default('local'),
+    OPENAI_API_KEY: z.string().min(1).optional(),
+    OPENAI_BASE_URL: z.url().optional(),
+    EMBEDDINGS_MODEL: z.string().min(1).optional(),
+    EMBEDDINGS_DIMENSIONS: positiveInt.max(16_000).optional(),
+    API_KEYS: jsonArrayOfKeys.optional(),
+    API_KEYS_FILE: z.string().min(1).optional(),
+    ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+    MAX_UPLOAD_BYTES: positiveInt.max(1024 * 1024 * 1024).default(50 * 1024 * 1024),
+    MAX_PDF_PAGES: positiveInt.max(100_000).default(2_000),
+    EXTRACTION_TIMEOUT_MS: positiveInt.max(600_000).default(60_000),
+    EXTRACTION_MEMORY_MB: positiveInt.min(64).max(16_384).default(512),
+    JSON_BODY_LIMIT_BYTES: positiveInt.max(100 * 1024 * 1024).default(1024 * 1024),
+    RATE_LIMIT_PER_MINUTE: positiveInt.max(1_000_000).default(1_200),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+    LOG_FORMAT: z.enum(['json', 'text']).default('text'),
+    PROJECTOR_ENABLED: z.stringbool().default(true),
+    PROJECTOR_BATCH_SIZE: positiveInt.max(10_000).default(500),
+    PROJECTOR_POLL_MS: positiveInt.max(60_000).default(1_000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTORE_CONNECTION_STRING) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EVENTSTORE_CONNECTION_STRING'],
+        message: 'is required when EVENT_STORE=eventstoredb',
+      });
+    }
+    if (c.API_KEYS && c.API_KEYS_FILE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['API_KEYS_FILE'],
+        message: 'cannot be combined with API_KEYS; set one of them',
+      });
+    }
+  });
+
+export type AppConfig = z.infer<typeof configSchema>;
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError naming every bad variable. Empty strings count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const relevant = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(relevant);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment');
+      const shown =
+        variable in env && !/KEY|SECRET|PASSWORD|URL|CONNECTION/.test(variable)
+          ? ` (got "${env[variable]}")`
+          : '';
+      return `${variable}${shown}: ${issue.message}`;
+    }),
+  );
+}

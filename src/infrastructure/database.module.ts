@@ -1,0 +1,102 @@
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { Projection } from '../projections/projection.js';
+import { CLOCK, systemClock, type Clock } from './clock/clock.js';
+import { APP_CONFIG, ConfigError, type AppConfig } from './config/config.js';
+import type { EventRegistry } from './event-store/event-registry.js';
+import { EVENT_STORE, type EventStore } from './event-store/event-store.js';
+import { EVENT_REGISTRY, serviceEventRegistry } from './event-store/event-types.js';
+import { PostgresEventStore } from './event-store/postgres-event-store.js';
+import { migrate } from './migrations/migrator.js';
+import { ProjectionEngine } from './projections/projection-engine.js';
+import { createSqlClient } from './sql/create-sql-client.js';
+import { SQL_CLIENT, type SqlClient } from './sql/sql-client.js';
+
+export const INLINE_PROJECTIONS = Symbol('INLINE_PROJECTIONS');
+export const ASYNC_PROJECTIONS = Symbol('ASYNC_PROJECTIONS');
+
+/**
+ * Opens the database and applies migrations before the application is built, so that a locked DATA_DIR, a
+ * missing extension or an edited migration stops start-up with one clear message.
+ */
+export async function openDatabase(config: AppConfig): Promise<SqlClient> {
+  if (config.EVENT_STORE !== 'postgres') {
+    throw new ConfigError([
+      'EVENT_STORE: "eventstoredb" is not available in this build yet; the EventStoreDB adapter is planned. Use "postgres".',
+    ]);
+  }
+  const sql = await createSqlClient(config);
+  try {
+    await migrate(sql);
+    return sql;
+  } catch (error) {
+    await sql.close();
+    throw error;
+  }
+}
+
+/** An SQL client opened by the caller (tests, embedding), migrated like a fresh one. */
+export async function migrated(sql: SqlClient): Promise<SqlClient> {
+  await migrate(sql);
+  return sql;
+}
+
+/** Provides the database, the event store and the projection engine, and runs this process's projectors for as long as the app lives. */
+@Module({})
+export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    @Inject(ProjectionEngine) private readonly engine: ProjectionEngine,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  static forRoot(
+    config: AppConfig,
+    sql: SqlClient,
+    projections: { inline: Projection[]; async: Projection[] } = { inline: [], async: [] },
+  ): DynamicModule {
+    return {
+      module: DatabaseModule,
+      global: true,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: CLOCK, useValue: systemClock },
+        { provide: INLINE_PROJECTIONS, useValue: projections.inline },
+        { provide: ASYNC_PROJECTIONS, useValue: projections.async },
+        { provide: EVENT_REGISTRY, useFactory: serviceEventRegistry },
+        { provide: SQL_CLIENT, useValue: sql },
+        {
+          provide: EVENT_STORE,
+          inject: [SQL_CLIENT, EVENT_REGISTRY, INLINE_PROJECTIONS, CLOCK],
+          useFactory: (sql: SqlClient, registry: EventRegistry, inline: Projection[], clock: Clock) =>
+            new PostgresEventStore(sql, registry, inline, () => clock.now()),
+        },
+        {
+          provide: ProjectionEngine,
+          inject: [SQL_CLIENT, EVENT_STORE, INLINE_PROJECTIONS, ASYNC_PROJECTIONS],
+          useFactory: (sql: SqlClient, store: EventStore, inline: Projection[], async: Projection[]) =>
+            new ProjectionEngine(sql, store, inline, async, {
+              batchSize: config.PROJECTOR_BATCH_SIZE,
+              pollMs: config.PROJECTOR_POLL_MS,
+              standbyRetryMs: Math.max(config.PROJECTOR_POLL_MS, 1_000),
+            }),
+        },
+      ],
+      exports: [APP_CONFIG, CLOCK, SQL_CLIENT, EVENT_STORE, EVENT_REGISTRY, ProjectionEngine],
+    };
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.PROJECTOR_ENABLED) this.engine.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.engine.stop();
+    await this.sql.close();
+  }
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import type { DocumentEvent } from '../../domain/document/document.decider.js';
+import type { Snapshot } from '../../domain/document/document.js';
+import type { EventRegistry } from '../event-store/event-registry.js';
+import type { NewEvent, RecordedEvent } from '../event-store/event-store.js';
+import { seal, unseal } from './document-keys.js';
+
+/**
+ * How document events are stored: ids and kinds in the clear (projections and audits need them), everything a
+ * user wrote — text, title, metadata, summaries, reasons — sealed with the document's key. The erasure reason is
+ * the exception: the history must say why a document was erased after its key is gone.
+ */
+const id = z.string().uuid();
+const sealed = z.string().min(1);
+
+export const DOCUMENT_EVENT_TYPES = [
+  'DocumentUploaded',
+  'DocumentEdited',
+  'DocumentFileReplaced',
+  'DocumentRolledBack',
+  'DocumentRetired',
+  'DocumentErased',
+] as const;
+
+export function registerDocumentEvents(registry: EventRegistry): EventRegistry {
+  return registry
+    .register({
+      type: 'DocumentUploaded',
+      schemaVersion: 1,
+      schema: z.object({
+        documentId: id,
+        coachId: z.string(),
+        sourceId: id,
+        sourceType: z.enum(['upload', 'json', 'url', 'csv']),
+        sealed,
+      }),
+    })
+    .register({
+      type: 'DocumentEdited',
+      schemaVersion: 1,
+      schema: z.object({
+        documentId: id,
+        changed: z.array(z.enum(['content', 'metadata', 'title'])),
+        sealed,
+      }),
+    })
+    .register({
+      type: 'DocumentFileReplaced',
+      schemaVersion: 1,
+      schema: z.object({ documentId: id, sealed }),
+    })
+    .register({
+      type: 'DocumentRolledBack',
+      schemaVersion: 1,
+      schema: z.object({ documentId: id, toVersion: z.number().int(), sealed }),
+    })
+    .register({ type: 'DocumentRetired', schemaVersion: 1, schema: z.object({ documentId: id, sealed }) })
+    .register({
+      type: 'DocumentErased',
+      schemaVersion: 1,
+      schema: z.object({ documentId: id, reason: z.string() }),
+    });
+}
+
+interface Sealed {
+  snapshot?: Snapshot;
+  changeSummary?: string;
+  reason?: string;
+}
+
+export function encodeDocumentEvent(event: DocumentEvent, key: Buffer): NewEvent {
+  switch (event.type) {
+    case 'DocumentUploaded': {
+      const { snapshot, ...clear } = event.data;
+      return { type: event.type, data: { ...clear, sealed: seal(key, { snapshot }) } };
+    }
+    case 'DocumentEdited': {
+      const { snapshot, changeSummary, documentId, changed } = event.data;
+      return {
+        type: event.type,
+        data: { documentId, changed, sealed: seal(key, { snapshot, changeSummary }) },
+      };
+    }
+    case 'DocumentFileReplaced': {
+      const { snapshot, changeSummary, documentId } = event.data;
+      return { type: event.type, data: { documentId, sealed: seal(key, { snapshot, changeSummary }) } };
+    }
+    case 'DocumentRolledBack': {
+      const { snapshot, reason, documentId, toVersion } = event.data;
+      return { type: event.type, data: { documentId, toVersion, sealed: seal(key, { snapshot, reason }) } };
+    }
+    case 'DocumentRetired':
+      return {
+        type: event.type,
+        data: { documentId: event.data.documentId, sealed: seal(key, { reason: event.data.reason }) },
+      };
+    case 'DocumentErased':
+      return { type: event.type, data: event.data };
+  }
+}
+
+/** The placeholder an erased document's earlier events decode to: their text is gone for good. */
+export const ERASED_SNAPSHOT: Snapshot = {
+  title: '',
+  content: '',
+  format: 'text',
+  metadata: { documentType: 'research', tags: [], accessTier: 'premium' },
+};
+
+/** Decodes a stored event; without a key (erased) the sealed part reads as the erased placeholder. */
+export function decodeDocumentEvent(event: RecordedEvent, key: Buffer | undefined): DocumentEvent {
+  const data = event.data as Record<string, unknown> & { sealed?: string };
+  const open: Sealed = key && data.sealed ? unseal<Sealed>(key, data.sealed) : { snapshot: ERASED_SNAPSHOT };
+  const { sealed: _sealed, ...clear } = data;
+  switch (event.type) {
+    case 'DocumentUploaded':
+    case 'DocumentFileReplaced':
+    case 'DocumentEdited':
+    case 'DocumentRolledBack':
+      return {
+        type: event.type,
+        data: {
+          ...clear,
+          snapshot: open.snapshot ?? ERASED_SNAPSHOT,
+          changeSummary: open.changeSummary,
+          reason: open.reason,
+        },
+      } as unknown as DocumentEvent;
+    case 'DocumentRetired':
+      return { type: 'DocumentRetired', data: { documentId: String(clear.documentId), reason: open.reason } };
+    case 'DocumentErased':
+      return {
+        type: 'DocumentErased',
+        data: clear as { documentId: string; reason: string; accessTier: 'free' | 'premium' },
+      };
+    default:
+      throw new Error(`${event.type} is not a document event`);
+  }
+}

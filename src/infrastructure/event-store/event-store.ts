@@ -1,0 +1,86 @@
+import type { SqlExecutor } from '../sql/sql-client.js';
+import type { ExpectedVersion } from './errors.js';
+
+/** Who and why, carried by every event (ARCHITECTURE.md). */
+export interface EventMetadata {
+  actor: string;
+  correlationId: string;
+  causationId: string | null;
+  idempotencyKey: string | null;
+  occurredAt: string;
+  schemaVersion: number;
+}
+
+export interface NewEvent {
+  type: string;
+  data: unknown;
+  /** Defaults to a random UUID. */
+  eventId?: string;
+}
+
+export interface AppendOptions {
+  expectedVersion: ExpectedVersion;
+  idempotencyKey?: string;
+  actor?: string;
+  correlationId?: string;
+  causationId?: string;
+  /** When the command happened (the clock port); defaults to now. */
+  occurredAt?: Date;
+  /**
+   * Writes that must commit with the events (a file, a document key), run in the append transaction before the
+   * events are inserted. An error here aborts the append. (An event store outside PostgreSQL cannot make this
+   * atomic; its adapter documents what it does instead.)
+   */
+  alsoWrite?: (tx: SqlExecutor) => Promise<void>;
+}
+
+export interface AppendResult {
+  /** The stream's version after the append (its last event's stream position). */
+  version: number;
+  /** The global position of the last appended event, an opaque string. */
+  position: string;
+}
+
+export interface RecordedEvent<T = unknown> {
+  eventId: string;
+  streamId: string;
+  streamPosition: number;
+  position: string;
+  type: string;
+  data: T;
+  metadata: EventMetadata;
+  recordedAt: Date;
+}
+
+export interface ReadStreamOptions {
+  fromVersion?: number;
+  toVersion?: number;
+  /** Only events recorded at or before this moment. */
+  until?: Date;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive; omit to start at the beginning. */
+  after?: string;
+  limit: number;
+}
+
+export interface ReadAllResult {
+  events: RecordedEvent[];
+  /** The position of the last event returned, or `after` when none. */
+  last: string | undefined;
+}
+
+export interface EventStore {
+  append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * Events in the global order, never skipping one whose transaction commits late: only events of
+   * transactions that no running transaction can precede are returned.
+   */
+  readAll(options: ReadAllOptions): Promise<ReadAllResult>;
+  /** The position of the last event visible in the global order, or undefined when the store is empty. */
+  head(): Promise<string | undefined>;
+}
+
+export const EVENT_STORE = Symbol('EVENT_STORE');

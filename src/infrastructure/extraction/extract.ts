@@ -1,0 +1,65 @@
+import { classifyText, detectContainer } from './detect.js';
+import {
+  CONTENT_TYPES,
+  DEFAULT_EXTRACTION_LIMITS,
+  ExtractionError,
+  checkSize,
+  type DetectedType,
+  type Extracted,
+  type ExtractionHint,
+  type ExtractionLimits,
+} from './extraction.js';
+import { decodeUtf8, extractMarkdown, extractPlainText, type TextParts } from './text.js';
+
+/**
+ * The extraction itself, in the calling thread: no time or memory limit of its own, so the service runs it in a
+ * worker (worker-extractor.ts). The PDF parser and the DOCX converter are loaded on first use, so a worker
+ * that extracts a text file does not pay for pdf.js.
+ *
+ * A PDF's bytes are handed over to pdf.js, which detaches their buffer: pass a copy if you need them after.
+ */
+export async function extractInProcess(
+  bytes: Uint8Array,
+  hint: ExtractionHint = {},
+  limits: ExtractionLimits = DEFAULT_EXTRACTION_LIMITS,
+): Promise<Extracted> {
+  checkSize(bytes, limits);
+  const container = detectContainer(bytes);
+  if (container === 'pdf') {
+    const { extractPdf } = await import('./pdf.js');
+    return finish('pdf', await extractPdf(bytes, limits));
+  }
+  if (container === 'zip') {
+    const { extractDocx } = await import('./docx.js');
+    return finish('docx', await extractDocx(bytes, limits));
+  }
+  const source = decodeUtf8(bytes);
+  const kind = classifyText(source, hint);
+  if (kind === 'html') {
+    const { extractHtml } = await import('./html.js');
+    return finish('html', extractHtml(source));
+  }
+  return finish(kind, kind === 'markdown' ? extractMarkdown(source) : extractPlainText(source));
+}
+
+const NAMES: Record<DetectedType, string> = {
+  pdf: 'PDF',
+  docx: 'Word document',
+  markdown: 'Markdown file',
+  text: 'text file',
+  html: 'HTML page',
+};
+
+function finish(type: DetectedType, parts: TextParts): Extracted {
+  if (parts.text.trim() === '') {
+    throw new ExtractionError('NO_EXTRACTABLE_TEXT', `the ${NAMES[type]} contains no text`);
+  }
+  return {
+    type,
+    contentType: CONTENT_TYPES[type],
+    text: parts.text,
+    sections: parts.sections,
+    ...(parts.pages ? { pages: parts.pages } : {}),
+    ...(parts.pageCount !== undefined ? { pageCount: parts.pageCount } : {}),
+  };
+}

@@ -1,0 +1,113 @@
+import { AppError } from '../../domain/errors.js';
+
+/**
+ * The text-extraction port: bytes in, plain text with its structure out. The adapter
+ * (`WorkerTextExtractor`) runs the parsers in a worker thread, so a hostile file costs a worker, not the server.
+ */
+export type DetectedType = 'pdf' | 'docx' | 'markdown' | 'text' | 'html';
+
+export interface ExtractionLimits {
+  maxBytes: number;
+  maxPdfPages: number;
+  timeoutMs: number;
+  maxMemoryMb: number;
+  maxUncompressedBytes: number;
+}
+
+export const DEFAULT_EXTRACTION_LIMITS: ExtractionLimits = {
+  maxBytes: 50 * 1024 * 1024,
+  maxPdfPages: 2000,
+  timeoutMs: 60_000,
+  maxMemoryMb: 512,
+  maxUncompressedBytes: 200 * 1024 * 1024,
+};
+
+/** A heading; `startChar` is an offset into `Extracted.text`. */
+export interface ExtractedSection {
+  level: number;
+  title: string;
+  startChar: number;
+}
+
+/** PDFs: page `page`'s text is `text.slice(startChar, endChar)`. */
+export interface ExtractedPage {
+  page: number;
+  startChar: number;
+  endChar: number;
+}
+
+export interface Extracted {
+  type: DetectedType;
+  contentType: string;
+  text: string;
+  sections: ExtractedSection[];
+  pages?: ExtractedPage[];
+  pageCount?: number;
+}
+
+/** Only used to tell Markdown from plain text once the bytes say "text": a name never decides the type. */
+export interface ExtractionHint {
+  filename?: string;
+}
+
+export interface TextExtractor {
+  extract(bytes: Uint8Array, hint?: ExtractionHint): Promise<Extracted>;
+}
+
+export const TEXT_EXTRACTOR = Symbol('TEXT_EXTRACTOR');
+
+export type ExtractionCode =
+  | 'UNSUPPORTED_FILE_TYPE'
+  | 'FILE_TOO_LARGE'
+  | 'EMPTY_FILE'
+  | 'NO_EXTRACTABLE_TEXT'
+  | 'ENCRYPTED_PDF'
+  | 'CORRUPT_FILE'
+  | 'UNSAFE_ARCHIVE'
+  | 'INVALID_ENCODING'
+  | 'TOO_MANY_PAGES'
+  | 'EXTRACTION_TIMEOUT'
+  | 'EXTRACTION_FAILED';
+
+const STATUS: Partial<Record<ExtractionCode, number>> = {
+  UNSUPPORTED_FILE_TYPE: 415,
+  FILE_TOO_LARGE: 413,
+  TOO_MANY_PAGES: 413,
+};
+
+/** A file the service cannot turn into text; the message is written for the person who uploaded it. */
+export class ExtractionError extends AppError {
+  readonly status: number;
+
+  constructor(
+    readonly code: ExtractionCode,
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(message, details);
+    this.status = STATUS[code] ?? 422;
+  }
+}
+
+export const CONTENT_TYPES: Record<DetectedType, string> = {
+  pdf: 'application/pdf',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  markdown: 'text/markdown; charset=utf-8',
+  text: 'text/plain; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+};
+
+/** The first check, made before any parsing (and before a worker is started). */
+export function checkSize(bytes: Uint8Array, limits: ExtractionLimits): void {
+  if (bytes.byteLength > limits.maxBytes) {
+    throw new ExtractionError(
+      'FILE_TOO_LARGE',
+      `the file is ${mb(bytes.byteLength)}; the largest file accepted is ${mb(limits.maxBytes)}`,
+      { size: bytes.byteLength, maxBytes: limits.maxBytes },
+    );
+  }
+}
+
+export function mb(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${bytes} bytes`;
+}

@@ -1,0 +1,59 @@
+import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from '../../app.module.js';
+import type { AppConfig } from '../config/config.js';
+import { migrated, openDatabase } from '../database.module.js';
+import type { SqlClient } from '../sql/sql-client.js';
+import type { NextFunction, Request, Response } from 'express';
+import { MalformedBodyError, PayloadTooLargeError } from './http-errors.js';
+import { ProblemFilter, toProblem } from './problem.filter.js';
+import { rateLimitMiddleware } from './rate-limit.js';
+import swaggerUi from 'swagger-ui-express';
+import { openApiDocument } from '../openapi/openapi.js';
+
+export function createLogger(config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT'>): ConsoleLogger {
+  const levels = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+  return new ConsoleLogger('docsvc', {
+    json: config.LOG_FORMAT === 'json',
+    logLevels: levels.slice(0, levels.indexOf(config.LOG_LEVEL) + 1),
+    colors: config.LOG_FORMAT === 'text' && process.stdout.isTTY,
+  });
+}
+
+/** Errors of the body parser happen before routing, where Nest's filters do not reach: same problem+json here. */
+function bodyParserErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
+  const e = error as { type?: string; status?: number };
+  if (!e?.type) return next(error);
+  const body = toProblem(
+    e.type === 'entity.too.large'
+      ? new PayloadTooLargeError('the JSON body is larger than JSON_BODY_LIMIT_BYTES allows')
+      : new MalformedBodyError(`the request body could not be read: ${e.type}`),
+  );
+  res.status(body.status).type('application/problem+json').json(body);
+}
+
+/** Builds the HTTP application (not yet listening): tests use it on a random port, `serve` on PORT. */
+export async function createApp(config: AppConfig, sqlClient?: SqlClient): Promise<INestApplication> {
+  const sql = sqlClient ? await migrated(sqlClient) : await openDatabase(config);
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, sql), {
+      logger: createLogger(config),
+      bodyParser: false,
+      abortOnError: false,
+    });
+  } catch (error) {
+    await sql.close();
+    throw error;
+  }
+  app.use(rateLimitMiddleware(config.RATE_LIMIT_PER_MINUTE));
+  app.useBodyParser('json', { limit: config.JSON_BODY_LIMIT_BYTES });
+  app.use(bodyParserErrors);
+  app.useGlobalFilters(new ProblemFilter());
+  // The API description is public (API.md, Auth): a browsable UI over the generated document.
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApiDocument(), { customSiteTitle: 'docsvc API' }));
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+  return app;
+}

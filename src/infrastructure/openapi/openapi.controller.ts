@@ -1,0 +1,14 @@
+import { Controller, Get } from '@nestjs/common';
+import { Public } from '../auth/auth.guard.js';
+import { openApiDocument } from './openapi.js';
+
+@Controller()
+@Public()
+export class OpenApiController {
+  private readonly document = openApiDocument();
+
+  @Get('openapi.json')
+  openapi(): unknown {
+    return this.document;
+  }
+}

@@ -1,0 +1,209 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import {
+  documentIdSchema,
+  editSchema,
+  eraseSchema,
+  jsonUploadSchema,
+  metadataSchema,
+  replaceFileSchema,
+  retireSchema,
+  rollbackSchema,
+  writeResultSchema,
+  coachIdSchema,
+} from '../../commands/documents/schemas.js';
+import { listFiltersSchema } from '../../projections/documents/document-queries.js';
+
+/**
+ * The OpenAPI document, generated from the same zod schemas that validate requests, so the two cannot drift.
+ * Served at /openapi.json and browsable at /docs.
+ */
+const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem' });
+
+const documentView = z
+  .object({
+    documentId: z.uuid(),
+    coachId: z.string(),
+    title: z.string().nullable(),
+    content: z.string().nullable(),
+    metadata: metadataSchema.nullable(),
+    version: z.number().int(),
+    status: z.enum(['active', 'retired', 'erased']),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Document' });
+
+const problems = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: 'problem+json', content: { 'application/problem+json': { schema: problem } } },
+    ]),
+  );
+const json = (schema: z.ZodType, description = 'OK') => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const idParam = z.object({ id: documentIdSchema });
+const headers = z.object({
+  'if-match': z.string().optional().describe('"<version>": refuse with 412 unless the document is at it'),
+  'idempotency-key': z.string().max(200).optional(),
+});
+const fileForm = z.object({
+  file: z.string().meta({ format: 'binary' }),
+  coachId: coachIdSchema,
+  metadata: z.string().describe('JSON text of the metadata object'),
+});
+
+const routes: RouteConfig[] = [
+  {
+    method: 'post',
+    path: '/documents',
+    summary: 'Upload a document (a file, or text as JSON)',
+    request: {
+      headers,
+      body: {
+        content: {
+          'application/json': { schema: jsonUploadSchema },
+          'multipart/form-data': { schema: fileForm },
+        },
+      },
+    },
+    responses: {
+      201: json(writeResultSchema, 'Created'),
+      200: json(writeResultSchema, 'The same source is already active for this coach (duplicate: true)'),
+      ...problems(400, 401, 403, 413, 415, 422, 429),
+    },
+  },
+  {
+    method: 'get',
+    path: '/documents',
+    summary: "List a coach's documents",
+    request: { query: listFiltersSchema },
+    responses: {
+      200: json(
+        z.object({ items: z.array(documentView.omit({ content: true })), nextCursor: z.uuid().nullable() }),
+      ),
+      ...problems(400, 401, 403),
+    },
+  },
+  {
+    method: 'get',
+    path: '/documents/{id}',
+    summary: 'A document, or one of its versions',
+    request: { params: idParam, query: z.object({ version: z.number().int().min(1).optional() }) },
+    responses: { 200: json(documentView), ...problems(401, 404, 410) },
+  },
+  {
+    method: 'get',
+    path: '/documents/{id}/file',
+    summary: 'The original file of a version',
+    request: { params: idParam, query: z.object({ version: z.number().int().min(1).optional() }) },
+    responses: { 200: { description: 'The bytes, with their content type' }, ...problems(401, 404) },
+  },
+  {
+    method: 'patch',
+    path: '/documents/{id}',
+    summary: 'Edit text and/or metadata (merged)',
+    request: { params: idParam, headers, body: { content: { 'application/json': { schema: editSchema } } } },
+    responses: { 200: json(writeResultSchema), ...problems(400, 401, 403, 404, 409, 410, 412) },
+  },
+  {
+    method: 'put',
+    path: '/documents/{id}/file',
+    summary: 'Replace the file: a new version',
+    request: {
+      params: idParam,
+      headers,
+      body: {
+        content: {
+          'multipart/form-data': {
+            schema: replaceFileSchema.extend({ file: z.string().meta({ format: 'binary' }) }),
+          },
+        },
+      },
+    },
+    responses: { 200: json(writeResultSchema), ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422) },
+  },
+  {
+    method: 'post',
+    path: '/documents/{id}/rollback',
+    summary: 'A new version equal to an earlier one',
+    request: {
+      params: idParam,
+      headers,
+      body: { content: { 'application/json': { schema: rollbackSchema } } },
+    },
+    responses: { 200: json(writeResultSchema), ...problems(400, 401, 403, 404, 410, 412, 422) },
+  },
+  {
+    method: 'delete',
+    path: '/documents/{id}',
+    summary: 'Retire (history kept; rollback brings it back)',
+    request: {
+      params: idParam,
+      headers,
+      body: { content: { 'application/json': { schema: retireSchema } } },
+    },
+    responses: { 200: json(writeResultSchema), ...problems(401, 403, 404, 410, 412) },
+  },
+  {
+    method: 'post',
+    path: '/documents/{id}/erase',
+    summary: 'Erase for good (admin)',
+    request: { params: idParam, body: { content: { 'application/json': { schema: eraseSchema } } } },
+    responses: { 200: json(writeResultSchema), ...problems(400, 401, 403, 404) },
+  },
+  {
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness',
+    security: [],
+    responses: { 200: json(z.object({ status: z.literal('ok') })) },
+  },
+  {
+    method: 'get',
+    path: '/health/ready',
+    summary: 'Readiness',
+    security: [],
+    responses: {
+      200: json(
+        z.object({
+          status: z.enum(['ok', 'degraded']),
+          ready: z.boolean(),
+          checks: z.record(z.string(), z.unknown()),
+        }),
+      ),
+      503: { description: 'Not ready' },
+    },
+  },
+];
+
+export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key (API.md, Auth)',
+  });
+  for (const route of routes) registry.registerPath(route);
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'docsvc',
+      version: '0.1.0',
+      description: 'Event-sourced document service for retrieval-augmented generation',
+    },
+    security: [{ apiKey: [] }],
+  });
+}

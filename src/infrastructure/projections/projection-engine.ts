@@ -1,0 +1,122 @@
+import type { Projection } from '../../projections/projection.js';
+import type { EventStore } from '../event-store/event-store.js';
+import { comparePositions, parsePosition } from '../event-store/position.js';
+import type { SqlClient } from '../sql/sql-client.js';
+import { checkpoints } from './checkpoints.js';
+import { PROJECTIONS_CHANNEL, Projector, type ProjectorOptions, type ProjectorState } from './projector.js';
+
+export interface ProjectionStatus {
+  name: string;
+  version: number;
+  kind: 'inline' | 'async';
+  position: string | null;
+  /** Events in the global order after the checkpoint (0 = caught up). */
+  lag: number;
+  status: 'building' | 'live' | 'retired' | 'not_started';
+  /** What this process does for it: active (projecting), standby (another process is), stopped. */
+  projector: ProjectorState | 'inline';
+  lastError: string | null;
+}
+
+export class UnknownProjectionError extends Error {
+  readonly code = 'NOT_FOUND';
+  constructor(name: string) {
+    super(`no projection is named ${name}`);
+  }
+}
+
+/** Owns the async projectors of this process and answers for every projection's state. */
+export class ProjectionEngine {
+  private readonly projectors: Projector[];
+
+  constructor(
+    private readonly sql: SqlClient,
+    private readonly store: EventStore,
+    private readonly inline: readonly Projection[],
+    asyncProjections: readonly Projection[],
+    options: ProjectorOptions,
+  ) {
+    this.projectors = asyncProjections.map((p) => new Projector(sql, store, p, options));
+  }
+
+  start(): void {
+    for (const projector of this.projectors) projector.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.projectors.map((p) => p.stop()));
+  }
+
+  async status(): Promise<ProjectionStatus[]> {
+    const head = await this.store.head();
+    const inline = this.inline.map<ProjectionStatus>((p) => ({
+      name: p.name,
+      version: p.version,
+      kind: 'inline',
+      position: head ?? null,
+      lag: 0,
+      status: 'live',
+      projector: 'inline',
+      lastError: null,
+    }));
+    const asyncStatuses = await Promise.all(
+      this.projectors.map(async (projector): Promise<ProjectionStatus> => {
+        const p = projector.projection;
+        const checkpoint = await checkpoints.read(this.sql, p);
+        return {
+          name: p.name,
+          version: p.version,
+          kind: 'async',
+          position: checkpoint?.position ?? null,
+          lag: await this.lag(checkpoint?.position),
+          status: checkpoint?.status ?? 'not_started',
+          projector: projector.state,
+          lastError: projector.lastError?.message ?? null,
+        };
+      }),
+    );
+    return [...inline, ...asyncStatuses];
+  }
+
+  /**
+   * Asks the active projector (in whichever process) to truncate, reset and replay. The reset commits with the
+   * truncation, and replay checkpoints every batch, so a crash mid-rebuild resumes where it stopped.
+   */
+  async requestRebuild(name: string): Promise<void> {
+    const projector = this.projectors.find((p) => p.projection.name === name);
+    if (!projector) throw new UnknownProjectionError(name);
+    const requested = await checkpoints.requestRebuild(this.sql, projector.projection);
+    // No checkpoint yet means the projection has not started: its first start builds it from scratch anyway.
+    if (requested) await this.sql.query(`SELECT pg_notify($1, $2)`, [PROJECTIONS_CHANNEL, name]);
+    projector.poke();
+  }
+
+  /** Resolves once every async projection's checkpoint has reached `position` (or the head when omitted). */
+  async waitUntilCaughtUp(options: { position?: string; timeoutMs: number }): Promise<boolean> {
+    const target = options.position ?? (await this.store.head());
+    if (!target) return true;
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+      const positions = await Promise.all(
+        this.projectors.map((p) => checkpoints.read(this.sql, p.projection)),
+      );
+      const behind = positions.some(
+        (c) => !c?.position || comparePositions(parsePosition(c.position), parsePosition(target)) < 0,
+      );
+      if (!behind) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private async lag(position: string | undefined): Promise<number> {
+    const from = position ? parsePosition(position) : { tx: 0n, seq: 0n };
+    const { rows } = await this.sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM events
+       WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
+      [from.tx.toString(), from.seq.toString()],
+    );
+    return rows[0]?.n ?? 0;
+  }
+}

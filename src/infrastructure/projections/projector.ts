@@ -1,0 +1,180 @@
+import { handledBy, type Projection } from '../../projections/projection.js';
+import type { EventStore } from '../event-store/event-store.js';
+import { EVENTS_CHANNEL } from '../event-store/postgres-event-store.js';
+import type { SqlClient, SqlSession } from '../sql/sql-client.js';
+import { checkpoints } from './checkpoints.js';
+
+export const PROJECTIONS_CHANNEL = 'docsvc_projections';
+
+export type ProjectorState = 'stopped' | 'standby' | 'active';
+
+export interface ProjectorOptions {
+  batchSize: number;
+  /** Longest wait between reads when no NOTIFY arrives (the fallback for lost notifications). */
+  pollMs: number;
+  /** How often a standby instance tries to take over. */
+  standbyRetryMs: number;
+  onEvent?: (event: ProjectorEvent) => void;
+}
+
+export type ProjectorEvent =
+  | { kind: 'state'; state: ProjectorState }
+  | { kind: 'batch'; events: number; position: string }
+  | { kind: 'idle'; position: string | null }
+  | { kind: 'error'; error: Error };
+
+/**
+ * Runs one async projection. Exactly one instance per projection and version is active across all processes:
+ * it holds a session-level advisory lock, and writes each batch and its checkpoint in one transaction on that
+ * same session — if the session dies, the lock goes with it and no stale writer can commit. Woken by
+ * LISTEN/NOTIFY, with polling as the fallback.
+ */
+export class Projector {
+  private currentState: ProjectorState = 'stopped';
+  private session: SqlSession | undefined;
+  private running = false;
+  private loopDone: Promise<void> | undefined;
+  private wakeSleeper: (() => void) | undefined;
+  /** Set by a wake-up that arrives while no one sleeps, so that it is not lost. */
+  private woken = false;
+  private failures = 0;
+  lastError: Error | undefined;
+
+  constructor(
+    private readonly sql: SqlClient,
+    private readonly store: EventStore,
+    readonly projection: Projection,
+    private readonly options: ProjectorOptions,
+  ) {}
+
+  get state(): ProjectorState {
+    return this.currentState;
+  }
+
+  get lockName(): string {
+    return `docsvc:projection:${this.projection.name}:v${this.projection.version}`;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loopDone;
+  }
+
+  /** Wakes the loop now (a local append, a rebuild request). */
+  poke(): void {
+    this.wake();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        const session = await this.ensureSession();
+        if (this.currentState !== 'active') {
+          if (!(await session.tryLock(this.lockName))) {
+            this.setState('standby');
+            await this.sleep(this.options.standbyRetryMs);
+            continue;
+          }
+          this.setState('active');
+        }
+        const applied = await this.step(session);
+        this.failures = 0;
+        if (applied === 0) await this.sleep(this.options.pollMs);
+      } catch (error) {
+        this.lastError = error as Error;
+        this.options.onEvent?.({ kind: 'error', error: error as Error });
+        await this.dropSession();
+        this.failures++;
+        await this.sleep(Math.min(30_000, 100 * 2 ** Math.min(this.failures, 9)));
+      }
+    }
+    await this.dropSession();
+    this.setState('stopped');
+  }
+
+  /** One batch; returns how many events it moved past (0 = caught up). */
+  private async step(session: SqlSession): Promise<number> {
+    const p = this.projection;
+    this.woken = false;
+    const checkpoint = await checkpoints.read(session, p);
+    if (!checkpoint) {
+      await session.transaction((tx) => checkpoints.create(tx, p));
+      return 1;
+    }
+    if (checkpoint.rebuildRequested) {
+      await session.transaction((tx) => checkpoints.reset(tx, p));
+      return 1;
+    }
+    const { events, last } = await this.store.readAll({
+      after: checkpoint.position,
+      limit: this.options.batchSize,
+    });
+    if (events.length === 0 || !last) {
+      if (checkpoint.status === 'building') await session.transaction((tx) => checkpoints.goLive(tx, p));
+      this.options.onEvent?.({ kind: 'idle', position: checkpoint.position ?? null });
+      return 0;
+    }
+    await session.transaction(async (tx) => {
+      const mine = handledBy(p, events);
+      if (mine.length > 0) await p.apply(tx, mine);
+      await checkpoints.advance(tx, p, last, mine.length);
+    });
+    this.options.onEvent?.({ kind: 'batch', events: events.length, position: last });
+    return events.length;
+  }
+
+  private async ensureSession(): Promise<SqlSession> {
+    if (this.session) return this.session;
+    const session = await this.sql.session();
+    session.onError(() => this.wake());
+    await session.listen(EVENTS_CHANNEL, () => this.wake());
+    await session.listen(PROJECTIONS_CHANNEL, () => this.wake());
+    this.session = session;
+    return session;
+  }
+
+  private async dropSession(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (this.currentState === 'active') this.setState('standby');
+    if (session) {
+      await session.unlock(this.lockName).catch(() => undefined);
+      await session.release().catch(() => undefined);
+    }
+  }
+
+  private setState(state: ProjectorState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.options.onEvent?.({ kind: 'state', state });
+  }
+
+  private wake(): void {
+    this.woken = true;
+    this.wakeSleeper?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (!this.running || this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeSleeper = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeSleeper = done;
+    });
+  }
+}

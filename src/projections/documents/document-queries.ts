@@ -1,0 +1,176 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.js';
+import { DocumentErasedError, DocumentNotFoundError } from '../../domain/document/errors.js';
+import {
+  canSeeCoach,
+  canSeeTier,
+  ForbiddenError,
+  type Principal,
+} from '../../infrastructure/auth/principal.js';
+import { fileStore, type StoredFile } from '../../infrastructure/documents/file-store.js';
+import { parseWith } from '../../infrastructure/http/validation.js';
+import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
+
+export interface DocumentView {
+  documentId: string;
+  coachId: string;
+  title: string | null;
+  content: string | null;
+  metadata: Record<string, unknown> | null;
+  version: number;
+  status: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export class VersionGoneError extends AppError {
+  readonly code = 'VERSION_NOT_FOUND';
+  readonly status = 404;
+}
+
+const versionParam = z.coerce.number().int().min(1).max(1_000_000_000).optional();
+
+export class GetDocumentQuery extends Query<DocumentView> {
+  constructor(
+    readonly principal: Principal,
+    readonly documentId: string,
+    readonly version: unknown,
+  ) {
+    super();
+  }
+}
+
+/** GET /documents/:id[?version=N]: the current state, or one version as it was written. */
+@QueryHandler(GetDocumentQuery)
+export class GetDocumentHandler implements IQueryHandler<GetDocumentQuery, DocumentView> {
+  constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
+
+  async execute({ principal, documentId, version }: GetDocumentQuery): Promise<DocumentView> {
+    const wanted = parseWith(versionParam, version, 'query.version');
+    const { rows } = await this.sql.query<Record<string, unknown>>(
+      `SELECT d.document_id::text, d.coach_id, d.access_tier, d.created_at, d.status AS current_status,
+              COALESCE(v.title, d.title) AS title, COALESCE(v.content, d.content) AS content, COALESCE(v.metadata, d.metadata) AS metadata,
+              COALESCE(v.version, d.version) AS version, COALESCE(v.status, d.status) AS status, COALESCE(v.at, d.updated_at) AS updated_at,
+              ($2::int IS NOT NULL AND v.version IS NULL) AS missing
+       FROM documents d LEFT JOIN document_versions v ON v.document_id = d.document_id AND v.version = $2::int
+       WHERE d.document_id = $1`,
+      [documentId, wanted ?? null],
+    );
+    const row = rows[0];
+    if (
+      !row ||
+      !canSeeCoach(principal, String(row.coach_id)) ||
+      !canSeeTier(principal, row.access_tier as string | null)
+    ) {
+      throw new DocumentNotFoundError(documentId);
+    }
+    if (row.current_status === 'erased') throw new DocumentErasedError(documentId);
+    if (row.missing) throw new VersionGoneError(`document ${documentId} has no version ${wanted}`);
+    return {
+      documentId: String(row.document_id),
+      coachId: String(row.coach_id),
+      title: row.title as string | null,
+      content: row.content as string | null,
+      metadata: row.metadata as Record<string, unknown> | null,
+      version: Number(row.version),
+      status: String(row.status),
+      createdAt: (row.created_at as Date).toISOString(),
+      updatedAt: (row.updated_at as Date).toISOString(),
+    };
+  }
+}
+
+export class GetDocumentFileQuery extends Query<StoredFile & { filename?: string }> {
+  constructor(
+    readonly principal: Principal,
+    readonly documentId: string,
+    readonly version: unknown,
+  ) {
+    super();
+  }
+}
+
+/** GET /documents/:id/file[?version=N]: the original bytes of that version's file. */
+@QueryHandler(GetDocumentFileQuery)
+export class GetDocumentFileHandler implements IQueryHandler<GetDocumentFileQuery, StoredFile> {
+  constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
+
+  async execute({ principal, documentId, version }: GetDocumentFileQuery): Promise<StoredFile> {
+    const wanted = parseWith(versionParam, version, 'query.version');
+    const { rows } = await this.sql.query<{
+      coach_id: string;
+      access_tier: string | null;
+      file_sha256: string | null;
+    }>(
+      `SELECT d.coach_id, d.access_tier, v.file_sha256 FROM documents d
+       JOIN document_versions v ON v.document_id = d.document_id AND v.version = COALESCE($2::int, d.version)
+       WHERE d.document_id = $1`,
+      [documentId, wanted ?? null],
+    );
+    const row = rows[0];
+    if (!row || !canSeeCoach(principal, row.coach_id) || !canSeeTier(principal, row.access_tier))
+      throw new DocumentNotFoundError(documentId);
+    const file = row.file_sha256 ? await fileStore.get(this.sql, row.file_sha256) : undefined;
+    if (!file)
+      throw new VersionGoneError(
+        `this version of document ${documentId} has no original file (it was written as text)`,
+      );
+    return file;
+  }
+}
+
+export const listFiltersSchema = z.object({
+  coachId: z.string().min(1).max(64),
+  documentType: z.enum(['research', 'guide', 'protocol', 'case_study']).optional(),
+  tag: z.string().min(1).max(64).optional(),
+  status: z.enum(['active', 'retired']).default('active'),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.uuid({ error: 'cursor must be a nextCursor returned by this endpoint' }).optional(),
+});
+
+export interface DocumentPage {
+  items: Array<Omit<DocumentView, 'content'>>;
+  nextCursor: string | null;
+}
+
+export class ListDocumentsQuery extends Query<DocumentPage> {
+  constructor(
+    readonly principal: Principal,
+    readonly params: unknown,
+  ) {
+    super();
+  }
+}
+
+/** GET /documents: one coach's documents, newest id order independent, paged by a keyset cursor. */
+@QueryHandler(ListDocumentsQuery)
+export class ListDocumentsHandler implements IQueryHandler<ListDocumentsQuery, DocumentPage> {
+  constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
+
+  async execute({ principal, params }: ListDocumentsQuery): Promise<DocumentPage> {
+    const f = parseWith(listFiltersSchema, params, 'query');
+    if (!canSeeCoach(principal, f.coachId))
+      throw new ForbiddenError(`this key has no access to coach ${f.coachId}`);
+    const freeOnly = !canSeeTier(principal, 'premium');
+    const { rows } = await this.sql.query<Record<string, unknown>>(
+      `SELECT document_id::text, coach_id, title, metadata, version, status, created_at, updated_at FROM documents
+       WHERE coach_id = $1 AND status = $2 AND ($3::text IS NULL OR document_type = $3) AND ($4::text IS NULL OR $4 = ANY(tags))
+         AND (NOT $5::boolean OR access_tier = 'free') AND ($6::uuid IS NULL OR document_id > $6::uuid)
+       ORDER BY document_id LIMIT $7`,
+      [f.coachId, f.status, f.documentType ?? null, f.tag ?? null, freeOnly, f.cursor ?? null, f.limit + 1],
+    );
+    const page = rows.slice(0, f.limit).map((r) => ({
+      documentId: String(r.document_id),
+      coachId: String(r.coach_id),
+      title: r.title as string | null,
+      metadata: r.metadata as Record<string, unknown> | null,
+      version: Number(r.version),
+      status: String(r.status),
+      createdAt: (r.created_at as Date).toISOString(),
+      updatedAt: (r.updated_at as Date).toISOString(),
+    }));
+    return { items: page, nextCursor: rows.length > f.limit ? page[page.length - 1]!.documentId : null };
+  }
+}

@@ -1,0 +1,51 @@
+import { Controller, Get, Inject, Param, ParseUUIDPipe, Query as Q, Res } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import type { Response } from 'express';
+import { DocumentIdError } from '../../commands/documents/document-id.error.js';
+import { CurrentPrincipal } from '../../infrastructure/auth/auth.guard.js';
+import type { Principal } from '../../infrastructure/auth/principal.js';
+import {
+  GetDocumentFileQuery,
+  GetDocumentQuery,
+  ListDocumentsQuery,
+  type DocumentPage,
+  type DocumentView,
+} from './document-queries.js';
+
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => new DocumentIdError() });
+
+/** The document reads of the query API: any valid key, filtered to its coaches and tier. */
+@Controller('documents')
+export class DocumentsReadController {
+  constructor(@Inject(QueryBus) private readonly queries: QueryBus) {}
+
+  @Get()
+  list(@CurrentPrincipal() p: Principal, @Q() query: Record<string, unknown>): Promise<DocumentPage> {
+    return this.queries.execute(new ListDocumentsQuery(p, query));
+  }
+
+  @Get(':id')
+  get(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', uuid) id: string,
+    @Q('version') version: unknown,
+  ): Promise<DocumentView> {
+    return this.queries.execute(new GetDocumentQuery(p, id, version));
+  }
+
+  @Get(':id/file')
+  async file(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', uuid) id: string,
+    @Q('version') version: unknown,
+    @Res() res: Response,
+  ): Promise<void> {
+    const file = await this.queries.execute(new GetDocumentFileQuery(p, id, version));
+    res
+      .type(file.contentType)
+      .setHeader('Content-Length', String(file.size))
+      .setHeader('X-Content-Type-Options', 'nosniff')
+      .setHeader('Content-Disposition', 'attachment')
+      .end(file.bytes);
+  }
+}

@@ -1,0 +1,265 @@
+import { targets } from '../support/databases.js';
+import { minimalPdf } from '../support/pdf.js';
+import { startService, type RequestOptions, type TestService } from '../support/service.js';
+import { docxOf, zipOf } from '../support/zip.js';
+
+const MAX_UPLOAD = 256 * 1024;
+const meta = { documentType: 'research', tags: ['protein'], accessTier: 'free' };
+const good = { coachId: 'carnivore', title: 'T', content: 'Some text.', metadata: meta };
+const form = (
+  bytes: Buffer | string,
+  filename = 'upload.bin',
+  fields: Record<string, string> = { coachId: 'carnivore', metadata: JSON.stringify(meta) },
+) => {
+  const f = new FormData();
+  for (const [k, v] of Object.entries(fields)) f.set(k, v);
+  f.set('file', new Blob([bytes]), filename);
+  return f;
+};
+const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(64, 1)]);
+const ELF = Buffer.concat([Buffer.from('7f454c46020101000000000000000000', 'hex'), Buffer.alloc(64, 0)]);
+const PDF = minimalPdf(['Protein keeps you full.']);
+const zeros = Buffer.alloc(40 * 1024 * 1024);
+
+type Case = [
+  name: string,
+  request: (doc: string) => [method: string, path: string, options: RequestOptions],
+  status: number,
+  code: string,
+];
+
+const upload = (options: RequestOptions): ReturnType<Case[1]> => ['POST', '/documents', options];
+const CASES: Case[] = [
+  [
+    'a PNG named .pdf (spoofed extension)',
+    () => upload({ form: form(PNG, 'paper.pdf') }),
+    415,
+    'UNSUPPORTED_FILE_TYPE',
+  ],
+  ['an executable named .txt', () => upload({ form: form(ELF, 'notes.txt') }), 415, 'UNSUPPORTED_FILE_TYPE'],
+  ['a truncated PDF', () => upload({ form: form(PDF.subarray(0, 120), 'cut.pdf') }), 422, 'CORRUPT_FILE'],
+  [
+    'an invalid PDF',
+    () =>
+      upload({ form: form(Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2000, 7)]), 'bad.pdf') }),
+    422,
+    'CORRUPT_FILE',
+  ],
+  [
+    'an image-only PDF',
+    () => upload({ form: form(minimalPdf(['']), 'scan.pdf') }),
+    422,
+    'NO_EXTRACTABLE_TEXT',
+  ],
+  [
+    'a zip bomb DOCX (40 MB of zeros)',
+    () => upload({ form: form(docxOf([], { data: zeros }), 'bomb.docx') }),
+    422,
+    'UNSAFE_ARCHIVE',
+  ],
+  [
+    'a DOCX that unpacks to more than allowed',
+    () => upload({ form: form(docxOf([], { data: Buffer.alloc(2 * 1024 * 1024, 32) }), 'big.docx') }),
+    413,
+    'FILE_TOO_LARGE',
+  ],
+  [
+    'a DOCX lying about its size',
+    () => upload({ form: form(docxOf([], { data: zeros, declaredSize: 1000 }), 'liar.docx') }),
+    422,
+    'UNSAFE_ARCHIVE',
+  ],
+  [
+    'a "DOCX" that is not a zip',
+    () => upload({ form: form(Buffer.concat([Buffer.alloc(10, 0), Buffer.from('garbage')]), 'fake.docx') }),
+    415,
+    'UNSUPPORTED_FILE_TYPE',
+  ],
+  [
+    'a zip that is not a DOCX',
+    () => upload({ form: form(zipOf([{ name: 'a.txt', data: Buffer.from('hi') }]), 'a.docx') }),
+    415,
+    'UNSUPPORTED_FILE_TYPE',
+  ],
+  [
+    'invalid UTF-8 text',
+    () => upload({ form: form(Buffer.from([0x48, 0x69, 0xc3, 0x28, 0x0a]), 'notes.txt') }),
+    422,
+    'INVALID_ENCODING',
+  ],
+  ['an empty file', () => upload({ form: form(Buffer.alloc(0), 'empty.txt') }), 422, 'EMPTY_FILE'],
+  [
+    'a file over the size limit',
+    () => upload({ form: form(Buffer.alloc(MAX_UPLOAD + 1, 97), 'big.txt') }),
+    413,
+    'FILE_TOO_LARGE',
+  ],
+  [
+    'a JSON body over the limit',
+    () => upload({ json: { ...good, content: 'x'.repeat(300 * 1024) } }),
+    413,
+    'PAYLOAD_TOO_LARGE',
+  ],
+  ['malformed JSON', () => upload({ raw: '{"coachId": "carnivore",' }), 400, 'MALFORMED_BODY'],
+  [
+    'a JSON upload without coachId',
+    () => upload({ json: { ...good, coachId: undefined } }),
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'a file upload without coachId',
+    () => upload({ form: form('text', 'a.txt', { metadata: JSON.stringify(meta) }) }),
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'metadata that is not JSON',
+    () => upload({ form: form('text', 'a.txt', { coachId: 'carnivore', metadata: '{nope' }) }),
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'an unknown documentType',
+    () => upload({ json: { ...good, metadata: { ...meta, documentType: 'blog' } } }),
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'an unknown accessTier',
+    () => upload({ json: { ...good, metadata: { ...meta, accessTier: 'gold' } } }),
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'tags of the wrong type',
+    () => upload({ json: { ...good, metadata: { ...meta, tags: 'protein' } } }),
+    400,
+    'VALIDATION_FAILED',
+  ],
+  ['content of the wrong type', () => upload({ json: { ...good, content: 42 } }), 400, 'VALIDATION_FAILED'],
+  [
+    'an impossible publication date',
+    () => upload({ json: { ...good, metadata: { ...meta, publicationDate: '2024-13-45' } } }),
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'a path-traversal file name',
+    () => upload({ form: form('text', '../../etc/passwd') }),
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'an SQL-looking tag',
+    () => upload({ json: { ...good, metadata: { ...meta, tags: ["'; DROP TABLE events; --"] } } }),
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'a custom field with a hostile name',
+    () => upload({ json: { ...good, metadata: { ...meta, 'a b$': 1 } } }),
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'content with a NUL character',
+    () => upload({ json: { ...good, content: 'a\u0000b' } }),
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'a stale If-Match',
+    (doc) => ['PATCH', `/documents/${doc}`, { json: { content: 'new' }, headers: { 'if-match': '"7"' } }],
+    412,
+    'VERSION_CONFLICT',
+  ],
+  [
+    'a malformed If-Match',
+    (doc) => [
+      'PATCH',
+      `/documents/${doc}`,
+      { json: { content: 'new' }, headers: { 'if-match': 'yesterday' } },
+    ],
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'an edit with nothing in it',
+    (doc) => ['PATCH', `/documents/${doc}`, { json: {} }],
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'a rollback to a version that does not exist',
+    (doc) => ['POST', `/documents/${doc}/rollback`, { json: { toVersion: 99 } }],
+    422,
+    'VERSION_NOT_FOUND',
+  ],
+  [
+    'a rollback to version "one"',
+    (doc) => ['POST', `/documents/${doc}/rollback`, { json: { toVersion: 'one' } }],
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'an erase without a reason',
+    (doc) => ['POST', `/documents/${doc}/erase`, { json: {} }],
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'an edit of a document that does not exist',
+    () => ['PATCH', '/documents/6f1c1a52-7c0f-4a7e-9a43-2d2b1b0b7c11', { json: { content: 'x' } }],
+    404,
+    'NOT_FOUND',
+  ],
+  ['a malformed document id', () => ['GET', '/documents/..%2F..%2Fetc', {}], 404, 'NOT_FOUND'],
+  [
+    'a file replacement without a file',
+    (doc) => [
+      'PUT',
+      `/documents/${doc}/file`,
+      {
+        form: (() => {
+          const f = new FormData();
+          f.set('changeSummary', 'x');
+          return f;
+        })(),
+      },
+    ],
+    400,
+    'VALIDATION_FAILED',
+  ],
+];
+
+describe.each(targets())('bad input on %s', (kind) => {
+  let svc: TestService;
+  let doc: string;
+  beforeAll(async () => {
+    svc = await startService(kind, {
+      MAX_UPLOAD_BYTES: String(MAX_UPLOAD),
+      JSON_BODY_LIMIT_BYTES: String(256 * 1024),
+    });
+    doc = (await svc.request('POST', '/documents', { json: good })).body.documentId;
+  });
+  afterAll(() => svc?.close());
+
+  it.each(CASES)('%s → %i %s, nothing written', async (_name, build, status, code) => {
+    const before = await svc.countEvents();
+    const [method, path, options] = build(doc);
+    const res = await svc.request(method, path, options);
+    expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.body.detail).toEqual(expect.any(String));
+    expect(await svc.countEvents()).toBe(before);
+  });
+
+  it('still accepts a good PDF after all that', async () => {
+    const res = await svc.request('POST', '/documents', { form: form(PDF, 'good.pdf') });
+    expect(res.status).toBe(201);
+    expect((await svc.request('GET', `/documents/${res.body.documentId}`)).body.content).toContain(
+      'Protein keeps you full.',
+    );
+  });
+});
