@@ -78,14 +78,31 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
 
-async function peakDuringBigUpload(base: string, pid: number) {
+/** 50 MB of text: the worst case (every byte becomes text in the event, the read models and the file store). */
+function bigText(): Buffer {
   const words = 'protein satiety energy balance muscle recovery sleep hydration fibre ';
-  const big = Buffer.from(words.repeat(Math.ceil(50_000_000 / words.length)).slice(0, 50_000_000));
+  return Buffer.from(words.repeat(Math.ceil(50_000_000 / words.length)).slice(0, 50_000_000));
+}
+
+/** A 50 MB PDF as scans and figures make them: 10 pages of text and an embedded 50 MB image stream. */
+function bigPdf(): Buffer {
+  const text = minimalPdf(Array.from({ length: 10 }, (_, p) => `Page ${p + 1}: figures on protein intake.`));
+  const image = Buffer.alloc(50_000_000 - text.length - 200);
+  for (let i = 0; i + 4 <= image.length; i += 4) image.writeUInt32LE((i * 2654435761) >>> 0, i);
+  // An incremental update appends the image object after the original file, as editors do.
+  const head = Buffer.from(
+    `\n99 0 obj\n<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /BitsPerComponent 8 /ColorSpace /DeviceGray /Length ${image.length} >>\nstream\n`,
+    'latin1',
+  );
+  return Buffer.concat([text, head, image, Buffer.from('\nendstream\nendobj\n', 'latin1')]);
+}
+
+async function peakDuringBigUpload(base: string, pid: number, big: Buffer, filename: string) {
   let peak = rssMb(pid);
   const before = peak;
   const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 10);
   const started = performance.now();
-  const res = await upload(base, big, 'big.txt');
+  const res = await upload(base, big, filename);
   const ms = performance.now() - started;
   clearInterval(timer);
   return { status: res.status, before, peak, ms };
@@ -104,10 +121,16 @@ try {
     const r = await latency(base, pages);
     console.log(`| ${pages}-page PDF | ${fmt(r.bytes / 1024)} KB | ${fmt(r.p50)} ms | ${fmt(r.p95)} ms |`);
   }
-  const big = await peakDuringBigUpload(base, child.pid!);
-  console.log(
-    `\n50 MB text file: HTTP ${big.status} in ${fmt(big.ms)} ms; service RSS ${fmt(big.before)} MB before, peak ${fmt(big.peak)} MB during the upload`,
-  );
+  console.log('');
+  for (const [label, bytes, filename] of [
+    ['50 MB PDF (10 text pages, 50 MB image stream)', bigPdf(), 'big.pdf'],
+    ['50 MB text file (50 MB of text)', bigText(), 'big.txt'],
+  ] as const) {
+    const big = await peakDuringBigUpload(base, child.pid!, bytes, filename);
+    console.log(
+      `${label}: HTTP ${big.status} in ${fmt(big.ms)} ms; service RSS ${fmt(big.before)} MB before, peak ${fmt(big.peak)} MB during the upload`,
+    );
+  }
 } finally {
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));

@@ -78,8 +78,8 @@ export class UploadDocumentHandler implements ICommandHandler<UploadDocumentComm
       'form',
     );
     const filename = safeFilename(file.originalname);
-    const extracted = await this.extractor.extract(file.buffer, { filename });
     const hash = sha256(file.buffer);
+    const extracted = await this.extractor.extract(file.buffer, { filename });
     const ref = {
       sha256: hash,
       contentType: extracted.contentType,

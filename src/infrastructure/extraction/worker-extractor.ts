@@ -10,7 +10,7 @@ import {
   type ExtractionLimits,
   type TextExtractor,
 } from './extraction.js';
-import type { WorkerFailure, WorkerMessage, WorkerRequest } from './worker.js';
+import type { WorkerFailure, WorkerReply, WorkerRequest } from './worker.js';
 
 /**
  * Extraction in a worker thread per file, so that a hostile file costs a thread and not the server: the
@@ -39,7 +39,9 @@ export class WorkerTextExtractor implements TextExtractor {
     await this.acquire();
     try {
       // A private copy is transferred (not cloned): the caller keeps its buffer, pdf.js may detach ours.
-      return await runInWorker(bytes.slice(), hint, this.limits, () => this.running);
+      // `new Uint8Array(bytes)` copies; a Node Buffer's `slice()` would not, and transferring its (possibly
+      // pooled, shared) ArrayBuffer would detach the caller's bytes and whatever else lives in that pool.
+      return await runInWorker(new Uint8Array(bytes), hint, this.limits, () => this.running);
     } finally {
       this.release();
     }
@@ -82,12 +84,17 @@ function runInWorker(
       void worker.terminate();
     };
     const timer = setTimeout(() => settle(() => reject(timedOut(limits))), limits.timeoutMs);
-    worker.on('message', (message: WorkerMessage) => {
-      if (message.kind === 'ready') {
-        watch = watchRss(limits, running, (grownMb) => settle(() => reject(rssExceeded(limits, grownMb))));
-      } else {
-        const { reply } = message;
+    worker.on('message', (message: unknown) => {
+      try {
+        if (isReady(message)) {
+          watch = watchRss(limits, running, (grownMb) => settle(() => reject(rssExceeded(limits, grownMb))));
+          return;
+        }
+        const reply = replyOf(message);
         settle(() => (reply.ok ? resolve(reply.extracted) : reject(fromWorker(reply.error))));
+      } catch (error) {
+        // A message we do not understand must not take the server down with it: the file is refused.
+        settle(() => reject(failed(error instanceof Error ? error : new Error(String(error)), limits)));
       }
     });
     worker.once('error', (error) => settle(() => reject(failed(error, limits))));
@@ -146,6 +153,35 @@ function timedOut(limits: ExtractionLimits): ExtractionError {
     `extracting the text took longer than ${limits.timeoutMs / 1000} s and was stopped; the file may be too complex — try splitting it into smaller files`,
     { timeoutMs: limits.timeoutMs },
   );
+}
+
+function isReady(message: unknown): boolean {
+  return isObject(message) && message.kind === 'ready';
+}
+
+/** The worker's reply, checked: anything else on the channel is an error, never a crash. */
+function replyOf(message: unknown): WorkerReply {
+  if (!isObject(message) || message.kind !== 'reply' || !isObject(message.reply)) {
+    throw new Error(`unexpected message from the extraction worker: ${describe(message)}`);
+  }
+  const reply = message.reply;
+  if (reply.ok === true && isObject(reply.extracted)) return reply as unknown as WorkerReply;
+  if (reply.ok === false && isObject(reply.error) && typeof reply.error.code === 'string') {
+    return reply as unknown as WorkerReply;
+  }
+  throw new Error(`malformed reply from the extraction worker: ${describe(message)}`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function describe(value: unknown): string {
+  try {
+    return (JSON.stringify(value) ?? String(value)).slice(0, 200);
+  } catch {
+    return String(value).slice(0, 200);
+  }
 }
 
 function fromWorker({ code, message, details }: WorkerFailure): ExtractionError {
