@@ -10,22 +10,27 @@ import { documentVersionsProjection } from './projections/document-versions/docu
 import { OpenApiController } from './infrastructure/openapi/openapi.controller.js';
 import { HealthController } from './infrastructure/health/health.controller.js';
 import { GetReadinessHandler } from './infrastructure/health/readiness.query.js';
+import { chunksFromConfig } from './projections/chunks/chunks.config.js';
+import { SearchModule } from './projections/chunks/search.module.js';
+import { AdminProjectionsController } from './infrastructure/projections/admin-projections.controller.js';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, sql: SqlClient): DynamicModule {
+    const chunks = chunksFromConfig(config);
     return {
       module: AppModule,
       imports: [
         CqrsModule.forRoot(),
         DatabaseModule.forRoot(config, sql, {
           inline: [documentVersionsProjection, documentsProjection],
-          async: [],
+          async: [chunks.projection],
         }),
         AuthModule.forRoot(config),
         DocumentsModule,
+        SearchModule.forRoot(chunks.projection, chunks.embedder, chunks.index),
       ],
-      controllers: [HealthController, OpenApiController],
+      controllers: [HealthController, OpenApiController, AdminProjectionsController],
       providers: [GetReadinessHandler],
     };
   }

@@ -11,7 +11,16 @@ export interface Projection {
   readonly version: number;
   /** Event types it applies; others are passed over (the checkpoint still moves past them). */
   readonly handles: readonly string[];
-  apply(tx: SqlExecutor, events: readonly RecordedEvent[]): Promise<void>;
+  /** Once, before the first batch of an active projector (e.g. create indexes for its configuration). */
+  setup?(sql: SqlExecutor): Promise<void>;
+  /**
+   * Async projections only: work done before the batch's transaction and outside it (e.g. calling an embedding
+   * service), so that no transaction stays open on a slow network call. Its result is handed to `apply`.
+   */
+  prepare?(sql: SqlExecutor, events: readonly RecordedEvent[]): Promise<unknown>;
+  apply(tx: SqlExecutor, events: readonly RecordedEvent[], prepared?: unknown): Promise<void>;
+  /** Async projections only: after the batch committed, outside any transaction (e.g. VACUUM after an erasure). */
+  afterCommit?(sql: SqlExecutor, events: readonly RecordedEvent[]): Promise<void>;
   /** Empties the read model (rebuild). */
   truncate(tx: SqlExecutor): Promise<void>;
 }

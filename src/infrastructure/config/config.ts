@@ -63,6 +63,17 @@ export const configSchema = z
     PROJECTOR_ENABLED: z.stringbool().default(true),
     PROJECTOR_BATCH_SIZE: positiveInt.max(10_000).default(500),
     PROJECTOR_POLL_MS: positiveInt.max(60_000).default(1_000),
+    CHUNK_TARGET_TOKENS: positiveInt.min(16).max(8_000).default(256),
+    CHUNK_OVERLAP_TOKENS: z.coerce.number().int().min(0).max(4_000).default(32),
+    CHUNK_MAX_TOKENS: positiveInt.min(16).max(8_000).default(512),
+    VECTOR_INDEX: z.enum(['hnsw', 'ivfflat']).default('hnsw'),
+    HNSW_M: positiveInt.min(2).max(100).default(16),
+    HNSW_EF_CONSTRUCTION: positiveInt.min(4).max(1_000).default(64),
+    HNSW_EF_SEARCH: positiveInt.max(1_000).default(100),
+    IVFFLAT_LISTS: positiveInt.max(32_768).default(100),
+    IVFFLAT_PROBES: positiveInt.max(32_768).default(10),
+    QUERY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+    SEARCH_WAIT_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),
   })
   .superRefine((c, ctx) => {
     if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTORE_CONNECTION_STRING) {
@@ -71,6 +82,23 @@ export const configSchema = z
         path: ['EVENTSTORE_CONNECTION_STRING'],
         message: 'is required when EVENT_STORE=eventstoredb',
       });
+    }
+    if (c.CHUNK_OVERLAP_TOKENS >= c.CHUNK_TARGET_TOKENS || c.CHUNK_TARGET_TOKENS > c.CHUNK_MAX_TOKENS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CHUNK_TARGET_TOKENS'],
+        message: 'needs CHUNK_OVERLAP_TOKENS < CHUNK_TARGET_TOKENS <= CHUNK_MAX_TOKENS',
+      });
+    }
+    if (c.EMBEDDINGS_PROVIDER === 'openai' && !c.OPENAI_API_KEY && !c.OPENAI_BASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OPENAI_API_KEY'],
+        message: 'is required when EMBEDDINGS_PROVIDER=openai (or set OPENAI_BASE_URL for a server without keys)',
+      });
+    }
+    if (c.IVFFLAT_PROBES > c.IVFFLAT_LISTS) {
+      ctx.addIssue({ code: 'custom', path: ['IVFFLAT_PROBES'], message: 'cannot exceed IVFFLAT_LISTS' });
     }
     if (c.API_KEYS && c.API_KEYS_FILE) {
       ctx.addIssue({

@@ -13,6 +13,7 @@ import {
   coachIdSchema,
 } from '../../commands/documents/schemas.js';
 import { listFiltersSchema } from '../../projections/documents/document-queries.js';
+import { searchRequestSchema, searchResponseSchema } from '../../projections/chunks/search.schema.js';
 
 /**
  * The OpenAPI document, generated from the same zod schemas that validate requests, so the two cannot drift.
@@ -66,6 +67,19 @@ const fileForm = z.object({
 });
 
 const routes: RouteConfig[] = [
+  {
+    method: 'post',
+    path: '/search',
+    summary: "The passages of a coach's corpus most relevant to a query",
+    description:
+      'hybrid = vector and full-text rankings fused by reciprocal rank fusion (k = 60); vector = cosine similarity; ' +
+      'text = PostgreSQL full-text search (english) with the words OR-ed. A free reader only ever gets free chunks.',
+    request: { body: { content: { 'application/json': { schema: searchRequestSchema } } } },
+    responses: {
+      200: json(searchResponseSchema),
+      ...problems(400, 401, 403, 429, 503),
+    },
+  },
   {
     method: 'post',
     path: '/documents',

@@ -38,6 +38,7 @@ export class Projector {
   /** Set by a wake-up that arrives while no one sleeps, so that it is not lost. */
   private woken = false;
   private failures = 0;
+  private setUp = false;
   lastError: Error | undefined;
 
   constructor(
@@ -86,6 +87,7 @@ export class Projector {
         }
         const applied = await this.step(session);
         this.failures = 0;
+        this.lastError = undefined;
         if (applied === 0) await this.sleep(this.options.pollMs);
       } catch (error) {
         this.lastError = error as Error;
@@ -121,11 +123,17 @@ export class Projector {
       this.options.onEvent?.({ kind: 'idle', position: checkpoint.position ?? null });
       return 0;
     }
+    if (!this.setUp) {
+      await p.setup?.(session);
+      this.setUp = true;
+    }
+    const mine = handledBy(p, events);
+    const prepared = mine.length > 0 && p.prepare ? await p.prepare(session, mine) : undefined;
     await session.transaction(async (tx) => {
-      const mine = handledBy(p, events);
-      if (mine.length > 0) await p.apply(tx, mine);
+      if (mine.length > 0) await p.apply(tx, mine, prepared);
       await checkpoints.advance(tx, p, last, mine.length);
     });
+    if (mine.length > 0) await p.afterCommit?.(session, mine);
     this.options.onEvent?.({ kind: 'batch', events: events.length, position: last });
     return events.length;
   }

@@ -1,0 +1,40 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { RequireRole } from '../auth/auth.guard.js';
+import { SQL_CLIENT, type SqlClient } from '../sql/sql-client.js';
+import { ProjectionEngine, type ProjectionStatus } from './projection-engine.js';
+
+export interface DeadLetter {
+  position: string;
+  eventId: string;
+  eventType: string;
+  streamId: string;
+  errorCode: string;
+  error: string;
+  at: string;
+}
+
+/** GET /admin/projections: every projection's position, lag and state, with the events it had to set aside. */
+@Controller('admin/projections')
+@RequireRole('admin')
+export class AdminProjectionsController {
+  constructor(
+    @Inject(ProjectionEngine) private readonly engine: ProjectionEngine,
+    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+  ) {}
+
+  @Get()
+  async list(): Promise<Array<ProjectionStatus & { deadLetters: DeadLetter[] }>> {
+    const statuses = await this.engine.status();
+    const { rows } = await this.sql.query<DeadLetter & { projection: string; version: number }>(
+      `SELECT projection, version, position, event_id::text AS "eventId", event_type AS "eventType",
+              stream_id AS "streamId", error_code AS "errorCode", error, created_at::text AS at
+       FROM projection_dead_letters ORDER BY created_at LIMIT 1000`,
+    );
+    return statuses.map((s) => ({
+      ...s,
+      deadLetters: rows
+        .filter((r) => r.projection === s.name && r.version === s.version)
+        .map(({ projection: _p, version: _v, ...letter }) => letter),
+    }));
+  }
+}

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import pgvector from 'pgvector';
+import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
+import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
+
+/** A vector as pgvector's text form (`[1,2,3]`), through pgvector-node. */
+export function vectorSql(v: Float32Array): string {
+  return pgvector.toSql(Array.from(v)) as string;
+}
+
+export function textSha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * Embeds texts through the cache: a text whose SHA-256 already has a vector in this embedding space is never
+ * sent to the embedder again — not by an edit that leaves a chunk unchanged, not by a rebuild. Reads happen
+ * before the projector's transaction; new vectors are written by `remember` inside it, so they commit with the
+ * chunks that use them.
+ */
+export class EmbeddingCache {
+  constructor(private readonly embedder: Embedder) {}
+
+  get space(): string {
+    return this.embedder.space;
+  }
+
+  /** Vectors for `texts` (by index), with the ones that were not cached yet. */
+  async embed(sql: SqlExecutor, texts: readonly string[]): Promise<{ vectors: Float32Array[]; fresh: Fresh[] }> {
+    const hashes = texts.map(textSha256);
+    const cached = await this.lookup(sql, [...new Set(hashes)]);
+    const missing = [...new Set(hashes.filter((h) => !cached.has(h)))];
+    const textOf = new Map(hashes.map((h, i) => [h, texts[i]!]));
+    const fresh: Fresh[] = [];
+    if (missing.length > 0) {
+      const vectors = await this.embedder.embed(missing.map((h) => textOf.get(h)!));
+      missing.forEach((h, i) => {
+        cached.set(h, vectors[i]!);
+        fresh.push({ sha256: h, vector: vectors[i]! });
+      });
+    }
+    return { vectors: hashes.map((h) => cached.get(h)!), fresh };
+  }
+
+  async remember(tx: SqlExecutor, fresh: readonly Fresh[]): Promise<void> {
+    if (fresh.length === 0) return;
+    await tx.query(
+      `INSERT INTO embedding_cache (space, text_sha256, embedding)
+       SELECT $1, r.sha256, r.embedding::vector FROM jsonb_to_recordset($2::jsonb) AS r(sha256 text, embedding text)
+       ON CONFLICT DO NOTHING`,
+      [this.space, JSON.stringify(fresh.map((f) => ({ sha256: f.sha256, embedding: vectorSql(f.vector) })))],
+    );
+  }
+
+  private async lookup(sql: SqlExecutor, hashes: string[]): Promise<Map<string, Float32Array>> {
+    const found = new Map<string, Float32Array>();
+    for (let i = 0; i < hashes.length; i += 1000) {
+      const { rows } = await sql.query<{ text_sha256: string; embedding: string }>(
+        `SELECT text_sha256, embedding::text AS embedding FROM embedding_cache
+         WHERE space = $1 AND text_sha256 IN (SELECT jsonb_array_elements_text($2::jsonb))`,
+        [this.space, JSON.stringify(hashes.slice(i, i + 1000))],
+      );
+      for (const r of rows) found.set(r.text_sha256, Float32Array.from(pgvector.fromSql(r.embedding) as number[]));
+    }
+    return found;
+  }
+}
+
+export interface Fresh {
+  sha256: string;
+  vector: Float32Array;
+}

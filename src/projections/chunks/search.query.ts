@@ -1,0 +1,87 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { AppError } from '../../domain/errors.js';
+import { assertCoach } from '../../commands/documents/authorize.js';
+import type { Principal } from '../../infrastructure/auth/principal.js';
+import { APP_CONFIG, type AppConfig } from '../../infrastructure/config/config.js';
+import { parseWith } from '../../infrastructure/http/validation.js';
+import { checkpoints } from '../../infrastructure/projections/checkpoints.js';
+import { ProjectionEngine } from '../../infrastructure/projections/projection-engine.js';
+import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
+import type { Projection } from '../projection.js';
+import { ChunkSearch, queryCacheKey, type SearchResult } from './search.js';
+import { searchRequestSchema, type SearchRequest } from './search.schema.js';
+
+export const CHUNKS_PROJECTION = Symbol('CHUNKS_PROJECTION');
+export const CHUNK_SEARCH = Symbol('CHUNK_SEARCH');
+
+export interface SearchAnswer {
+  results: SearchResult[];
+  position: string | null;
+}
+
+export class ReadModelBehindError extends AppError {
+  readonly code = 'READ_MODEL_BEHIND';
+  readonly status = 503;
+}
+
+export class SearchQuery extends Query<SearchAnswer> {
+  constructor(
+    readonly principal: Principal,
+    readonly body: unknown,
+  ) {
+    super();
+  }
+}
+
+/**
+ * POST /search: coach scope and tier from the key, a bounded wait for `minPosition`, then the query cache
+ * (keyed by the normalised request, the reader's tier and the read model's position) or the search itself.
+ */
+@QueryHandler(SearchQuery)
+export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
+  constructor(
+    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ProjectionEngine) private readonly engine: ProjectionEngine,
+    @Inject(CHUNKS_PROJECTION) private readonly chunks: Projection & { space: string; chunker: string },
+    @Inject(CHUNK_SEARCH) private readonly search: ChunkSearch,
+  ) {}
+
+  async execute({ principal, body }: SearchQuery): Promise<SearchAnswer> {
+    const request = parseWith(searchRequestSchema, body, 'body');
+    assertCoach(principal, request.coachId);
+    const freeOnly = principal.role === 'reader' && principal.tier === 'free';
+    if (request.minPosition) await this.waitFor(request.minPosition);
+    const position = (await checkpoints.read(this.sql, this.chunks))?.position ?? null;
+    const ttl = this.config.QUERY_CACHE_TTL_SECONDS;
+    if (ttl === 0) return { results: await this.search.search(request, freeOnly), position };
+    const key = queryCacheKey(request, freeOnly, this.search.scope, position);
+    const cached = await this.sql.query<{ results: SearchResult[] }>(
+      'SELECT results FROM rag_query_cache WHERE cache_key = $1 AND expires_at > now()',
+      [key],
+    );
+    if (cached.rows[0]) return { results: cached.rows[0].results, position };
+    const results = await this.search.search(request, freeOnly);
+    await this.remember(key, request, position, results, ttl);
+    return { results, position };
+  }
+
+  private async waitFor(minPosition: string): Promise<void> {
+    const timeoutMs = this.config.SEARCH_WAIT_TIMEOUT_MS;
+    if (!(await this.engine.waitUntilCaughtUp({ position: minPosition, timeoutMs }))) {
+      throw new ReadModelBehindError(
+        `the search index has not reached position ${minPosition} within ${timeoutMs} ms; retry shortly`,
+      );
+    }
+  }
+
+  private async remember(key: string, r: SearchRequest, position: string | null, results: SearchResult[], ttl: number) {
+    await this.sql.query(
+      `INSERT INTO rag_query_cache (cache_key, coach_id, position, results, expires_at)
+       VALUES ($1, $2, $3, $4::jsonb, now() + make_interval(secs => $5))
+       ON CONFLICT (cache_key) DO UPDATE SET results = EXCLUDED.results, expires_at = EXCLUDED.expires_at`,
+      [key, r.coachId, position, JSON.stringify(results), ttl],
+    );
+  }
+}

@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
+import type { SqlClient, SqlExecutor } from '../../infrastructure/sql/sql-client.js';
+import { vectorSql } from './embedding-cache.js';
+import type { SearchRequest } from './search.schema.js';
+import { literal, vectorSearchSettings, type VectorIndexConfig } from './vector-index.js';
+
+export interface SearchResult {
+  documentId: string;
+  title: string;
+  version: number;
+  chunkIndex: number;
+  content: string;
+  score: number;
+  startChar: number;
+  endChar: number;
+  section?: string;
+  page?: number;
+  metadata: Record<string, unknown>;
+}
+
+/** Reciprocal rank fusion's constant (Cormack et al. 2009): a result at rank r contributes 1 / (60 + r). */
+export const RRF_K = 60;
+
+interface Row {
+  id: string;
+  document_id: string;
+  title: string;
+  version: number;
+  chunk_index: number;
+  content: string;
+  score: number;
+  start_char: number;
+  end_char: number;
+  section: string | null;
+  page: number | null;
+  metadata: Record<string, unknown>;
+}
+
+const COLUMNS = `c.id::text AS id, c.document_id::text AS document_id, c.title, c.version, c.chunk_index, c.content,
+  c.start_char, c.end_char, c.section, c.page, c.metadata`;
+
+export interface SearchScope {
+  space: string;
+  chunker: string;
+  dimensions: number;
+  index: VectorIndexConfig;
+}
+
+/**
+ * The three search modes over the `chunks` read model. Filters go into the SQL (so that the vector index's
+ * iterative scan keeps looking until k rows pass them); `freeOnly` is the reader's tier, not a request option.
+ */
+export class ChunkSearch {
+  constructor(
+    private readonly sql: SqlClient,
+    private readonly embedder: Embedder,
+    readonly scope: SearchScope,
+  ) {}
+
+  async search(request: SearchRequest, freeOnly: boolean): Promise<SearchResult[]> {
+    const { mode, k } = request;
+    if (mode === 'text') return (await this.text(request, freeOnly, k)).map(toResult);
+    const [vector] = await this.embedder.embed([request.query]);
+    if (mode === 'vector') return (await this.vector(request, freeOnly, vector!, k)).map(toResult);
+    // Hybrid: each side ranks more candidates than asked for, then ranks are fused.
+    const depth = Math.min(200, Math.max(50, k * 4));
+    return this.sql.transaction(async (tx) => {
+      const byVector = await this.vector(request, freeOnly, vector!, depth, tx);
+      const byText = await this.text(request, freeOnly, depth, tx);
+      return fuse([byVector, byText], k).map(toResult);
+    });
+  }
+
+  /** Nearest chunks by cosine distance; `score` is the cosine similarity. */
+  async vector(
+    request: SearchRequest,
+    freeOnly: boolean,
+    vector: Float32Array,
+    limit: number,
+    inTx?: SqlExecutor,
+  ): Promise<Row[]> {
+    const where = this.where(request, freeOnly);
+    const dims = this.scope.dimensions;
+    const distance = `c.embedding::vector(${dims}) <=> $${where.params.length + 1}::vector(${dims})`;
+    const sql = `WITH nearest AS MATERIALIZED (
+        SELECT ${COLUMNS}, ${distance} AS distance FROM chunks c
+        WHERE ${where.sql} ORDER BY ${distance} LIMIT ${limit})
+      SELECT *, 1 - distance AS score FROM nearest ORDER BY distance, id`;
+    const params = [...where.params, vectorSql(vector)];
+    const run = async (tx: SqlExecutor) => {
+      // SET LOCAL lasts until the end of the transaction: the hybrid's text query is not affected by it.
+      for (const setting of vectorSearchSettings(this.scope.index)) await tx.exec(setting);
+      return (await tx.query<Row>(sql, params)).rows;
+    };
+    return inTx ? run(inTx) : this.sql.transaction(run);
+  }
+
+  /**
+   * PostgreSQL full-text search with the query's words OR-ed (a question rarely has every word of its answer),
+   * ranked by `ts_rank` normalised by document length.
+   */
+  async text(request: SearchRequest, freeOnly: boolean, limit: number, on: SqlExecutor = this.sql): Promise<Row[]> {
+    const where = this.where(request, freeOnly);
+    const q = `$${where.params.length + 1}`;
+    const sql = `SELECT ${COLUMNS}, ts_rank(c.tsv, query, 1) AS score
+      FROM chunks c, (SELECT NULLIF(replace(plainto_tsquery('english', ${q})::text, ' & ', ' | '), '')::tsquery AS query) q
+      WHERE query IS NOT NULL AND c.tsv @@ query AND ${where.sql}
+      ORDER BY score DESC, c.id LIMIT ${limit}`;
+    return (await on.query<Row>(sql, [...where.params, request.query])).rows;
+  }
+
+  private where(r: SearchRequest, freeOnly: boolean): { sql: string; params: unknown[] } {
+    // Space and chunker are inlined so that the planner can match the partial vector index's predicate.
+    const clauses = [`c.space = ${literal(this.scope.space)}`, `c.chunker = ${literal(this.scope.chunker)}`];
+    const params: unknown[] = [];
+    const bind = (value: unknown) => `$${params.push(value)}`;
+    clauses.push(`c.coach_id = ${bind(r.coachId)}`);
+    if (r.asOf) {
+      const at = bind(r.asOf);
+      clauses.push(`c.valid_from_at <= ${at}::timestamptz AND (c.valid_to_at IS NULL OR c.valid_to_at > ${at}::timestamptz)`);
+    } else clauses.push('c.is_current');
+    const f = r.filters ?? {};
+    if (freeOnly) clauses.push(`c.access_tier = 'free'`);
+    if (f.accessTier) clauses.push(`c.access_tier = ${bind(f.accessTier)}`);
+    if (f.tags?.length) clauses.push(`c.tags && ARRAY(SELECT jsonb_array_elements_text(${bind(JSON.stringify(f.tags))}::jsonb))`);
+    if (f.documentTypes?.length)
+      clauses.push(`c.document_type IN (SELECT jsonb_array_elements_text(${bind(JSON.stringify(f.documentTypes))}::jsonb))`);
+    if (f.publishedAfter) clauses.push(`c.publication_date >= ${bind(f.publishedAfter)}`);
+    if (f.publishedBefore) clauses.push(`c.publication_date <= ${bind(f.publishedBefore)}`);
+    return { sql: clauses.join(' AND '), params };
+  }
+}
+
+/** Reciprocal rank fusion of rankings of the same rows (by id); ties broken by id for determinism. */
+export function fuse(rankings: Row[][], k: number): Row[] {
+  const fused = new Map<string, { row: Row; score: number }>();
+  for (const ranking of rankings) {
+    ranking.forEach((row, i) => {
+      const entry = fused.get(row.id) ?? { row, score: 0 };
+      entry.score += 1 / (RRF_K + i + 1);
+      fused.set(row.id, entry);
+    });
+  }
+  return [...fused.values()]
+    .sort((a, b) => b.score - a.score || a.row.id.localeCompare(b.row.id))
+    .slice(0, k)
+    .map(({ row, score }) => ({ ...row, score }));
+}
+
+function toResult(r: Row): SearchResult {
+  return {
+    documentId: r.document_id,
+    title: r.title,
+    version: r.version,
+    chunkIndex: r.chunk_index,
+    content: r.content,
+    score: Number(r.score),
+    startChar: r.start_char,
+    endChar: r.end_char,
+    ...(r.section ? { section: r.section } : {}),
+    ...(r.page ? { page: r.page } : {}),
+    metadata: r.metadata,
+  };
+}
+
+/** The query cache's key: everything that decides the answer, normalised, plus the read model's position. */
+export function queryCacheKey(request: SearchRequest, freeOnly: boolean, scope: SearchScope, position: string | null) {
+  const normalised = {
+    ...request,
+    query: request.query.normalize('NFC').toLowerCase().replace(/\s+/g, ' ').trim(),
+    filters: normaliseFilters(request.filters),
+    minPosition: undefined,
+    freeOnly,
+    space: scope.space,
+    chunker: scope.chunker,
+    position,
+  };
+  return createHash('sha256').update(JSON.stringify(normalised)).digest('hex');
+}
+
+function normaliseFilters(f: SearchRequest['filters']) {
+  if (!f) return undefined;
+  return {
+    ...f,
+    tags: f.tags ? [...new Set(f.tags)].sort() : undefined,
+    documentTypes: f.documentTypes ? [...new Set(f.documentTypes)].sort() : undefined,
+  };
+}

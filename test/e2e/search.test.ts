@@ -1,0 +1,187 @@
+import { targets } from '../support/databases.js';
+import { startService, type TestService, type Who } from '../support/service.js';
+
+const doc = (title: string, content: string, extra: Record<string, unknown> = {}, coachId = 'carnivore') => ({
+  coachId,
+  title,
+  content,
+  format: 'markdown',
+  metadata: { documentType: 'research', tags: ['protein'], accessTier: 'free', ...extra },
+});
+
+describe.each(targets())('search over HTTP on %s', (kind) => {
+  let svc: TestService;
+  let ids: Record<string, string>;
+  let lastPosition: string;
+
+  const upload = async (body: ReturnType<typeof doc>) => {
+    const r = await svc.request('POST', '/documents', { json: body });
+    expect(r.status).toBe(201);
+    lastPosition = r.body.position;
+    return r.body.documentId as string;
+  };
+  const search = (body: Record<string, unknown>, as: Who = 'admin') =>
+    svc.request('POST', '/search', { json: { coachId: 'carnivore', minPosition: lastPosition, ...body }, as });
+  const docsOf = (r: { body: { results: Array<{ documentId: string }> } }) =>
+    [...new Set(r.body.results.map((x) => x.documentId))];
+
+  beforeAll(async () => {
+    svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '0' });
+    ids = {
+      liver: await upload(
+        doc('Liver and vitamin A', '# Liver\n\nBeef liver is the richest food source of retinol (vitamin A).', {
+          tags: ['organ-meats'],
+          publicationDate: '2020-05-01',
+        }),
+      ),
+      ketones: await upload(
+        doc(
+          'Ketosis protocol',
+          '# Ketosis\n\nA premium protocol: ketone bodies rise after three days of carbohydrate restriction.',
+          { accessTier: 'premium', documentType: 'protocol', tags: ['keto'], publicationDate: '2023-01-10' },
+        ),
+      ),
+      sleep: await upload(
+        doc('Sleep and recovery', 'Deep sleep supports muscle recovery after resistance training.', {
+          documentType: 'guide',
+          tags: ['recovery'],
+          publicationDate: '2018-03-03',
+        }),
+      ),
+      vegan: await upload(
+        doc('Vegan liver', 'Mushroom pate as a plant-based liver alternative rich in vitamin A.', {}, 'vegan'),
+      ),
+    };
+  });
+  afterAll(() => svc?.close());
+
+  it.each(['hybrid', 'vector', 'text'])('finds the passage that answers, in %s mode, with offsets into the text', async (mode) => {
+    const r = await search({ query: 'which food has the most vitamin A retinol', mode, k: 3 });
+    expect(r.status).toBe(200);
+    expect(r.body.results[0]).toMatchObject({ documentId: ids.liver, title: 'Liver and vitamin A', version: 1 });
+    const top = r.body.results[0];
+    const full = await svc.request('GET', `/documents/${ids.liver}`);
+    expect(full.body.content.slice(top.startChar, top.endChar)).toBe(top.content);
+    expect(top.section).toBe('Liver');
+    expect(typeof top.score).toBe('number');
+    expect(r.body.position).toEqual(expect.any(String));
+  });
+
+  it('never gives a premium passage to a free reader, in any mode', async () => {
+    for (const mode of ['hybrid', 'vector', 'text']) {
+      const free = await search({ query: 'ketone bodies carbohydrate restriction', mode, k: 10 }, 'freeReader');
+      expect(free.status).toBe(200);
+      expect(docsOf(free)).not.toContain(ids.ketones);
+      expect(free.body.results.every((x: { metadata: { accessTier: string } }) => x.metadata.accessTier === 'free')).toBe(true);
+      const premium = await search({ query: 'ketone bodies carbohydrate restriction', mode, k: 10 }, 'premiumReader');
+      expect(docsOf(premium)).toContain(ids.ketones);
+    }
+  });
+
+  it('keeps a reader to its coaches: another coach is 403, and results never cross coaches', async () => {
+    expect((await search({ coachId: 'vegan', query: 'liver' }, 'freeReader')).status).toBe(403);
+    expect(docsOf(await search({ query: 'liver vitamin A', k: 10 }))).not.toContain(ids.vegan);
+    expect(docsOf(await search({ coachId: 'vegan', query: 'liver vitamin A', k: 10 }))).toEqual([ids.vegan]);
+  });
+
+  it('filters by tags, document types, access tier and publication dates', async () => {
+    const q = { query: 'protocol liver sleep ketone recovery vitamin', k: 10, mode: 'hybrid' };
+    expect(docsOf(await search({ ...q, filters: { tags: ['keto'] } }))).toEqual([ids.ketones]);
+    expect(docsOf(await search({ ...q, filters: { documentTypes: ['guide'] } }))).toEqual([ids.sleep]);
+    expect(docsOf(await search({ ...q, filters: { accessTier: 'premium' } }))).toEqual([ids.ketones]);
+    expect(new Set(docsOf(await search({ ...q, filters: { publishedAfter: '2019-01-01' } })))).toEqual(
+      new Set([ids.liver, ids.ketones]),
+    );
+    expect(docsOf(await search({ ...q, filters: { publishedBefore: '2019-01-01' } }))).toEqual([ids.sleep]);
+  });
+
+  it('reads its own write: with minPosition an upload is searchable in the very next request', async () => {
+    const id = await upload(doc('Sardines', 'Sardines supply omega-3 fatty acids and calcium from their bones.'));
+    const r = await search({ query: 'omega-3 sardines calcium', k: 1 });
+    expect(docsOf(r)).toEqual([id]);
+  });
+
+  it('moves superseded chunks out of current search, keeping their validity for as-of search', async () => {
+    const id = await upload(doc('Creatine', 'Creatine monohydrate improves sprint performance.'));
+    const before = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const edited = await svc.request('PATCH', `/documents/${id}`, {
+      json: { content: 'Beta-alanine buffers acid during high-intensity efforts.' },
+    });
+    lastPosition = edited.body.position;
+    expect(docsOf(await search({ query: 'creatine monohydrate sprint', mode: 'text' }))).not.toContain(id);
+    expect(docsOf(await search({ query: 'beta-alanine buffers acid', mode: 'text' }))).toContain(id);
+    const then = await search({ query: 'creatine monohydrate sprint', mode: 'text', asOf: before });
+    expect(then.body.results).toEqual([expect.objectContaining({ documentId: id, version: 1 })]);
+    const { rows } = await svc.db.client.query<{ version: number; is_current: boolean; closed: boolean }>(
+      `SELECT version, is_current, valid_to IS NOT NULL AND valid_to_at IS NOT NULL AS closed
+       FROM chunks WHERE document_id = $1 ORDER BY version`,
+      [id],
+    );
+    expect(rows).toEqual([
+      { version: 1, is_current: false, closed: true },
+      { version: 2, is_current: true, closed: false },
+    ]);
+  });
+
+  it('drops a retired document from search and brings it back with a rollback', async () => {
+    const id = await upload(doc('Magnesium', 'Magnesium glycinate before bed for sleep quality.'));
+    lastPosition = (await svc.request('DELETE', `/documents/${id}`)).body.position;
+    expect(docsOf(await search({ query: 'magnesium glycinate', mode: 'text' }))).not.toContain(id);
+    lastPosition = (await svc.request('POST', `/documents/${id}/rollback`, { json: { toVersion: 1 } })).body.position;
+    expect(docsOf(await search({ query: 'magnesium glycinate', mode: 'text' }))).toContain(id);
+  });
+
+  it('removes every chunk, cached vector and cached result of an erased document', async () => {
+    const id = await upload(doc('Erasable', 'Zinc picolinate ZQXMARKER absorption.'));
+    await search({ query: 'zinc picolinate', mode: 'text' });
+    lastPosition = (await svc.request('POST', `/documents/${id}/erase`, { json: { reason: 'request' } })).body.position;
+    expect(docsOf(await search({ query: 'zinc picolinate', mode: 'text' }))).not.toContain(id);
+    const left = await svc.db.client.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM chunks WHERE document_id = $1 OR content LIKE '%ZQXMARKER%')
+            + (SELECT count(*) FROM rag_query_cache WHERE results::text LIKE '%ZQXMARKER%') AS n`,
+      [id],
+    );
+    expect(Number(left.rows[0]!.n)).toBe(0);
+  });
+
+  it('refuses bad requests with VALIDATION_FAILED and a key-less request with 401', async () => {
+    for (const body of [
+      { query: '' },
+      { query: 'x', k: 0 },
+      { query: 'x', k: 101 },
+      { query: 'x', mode: 'semantic' },
+      { query: 'x', filters: { documentTypes: ['novel'] } },
+      { query: 'x', filters: { colour: 'red' } },
+      { query: 'x', asOf: 'yesterday' },
+      { query: 'x', minPosition: 'abc' },
+    ]) {
+      const r = await search(body);
+      expect([r.status, r.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    }
+    expect((await search({ query: 'x' }, 'none')).status).toBe(401);
+  });
+});
+
+describe.each(targets())('the query cache on %s', (kind) => {
+  let svc: TestService;
+  beforeAll(async () => (svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '60' })));
+  afterAll(() => svc?.close());
+
+  it('answers a repeated query from rag_query_cache, and a write changes the key', async () => {
+    const up = await svc.request('POST', '/documents', { json: doc('Eggs', 'Eggs are a complete protein.') });
+    const ask = (minPosition: string) =>
+      svc.request('POST', '/search', { json: { coachId: 'carnivore', query: 'Complete  PROTEIN eggs', minPosition } });
+    const first = await ask(up.body.position);
+    const count = async () =>
+      Number((await svc.db.client.query<{ n: number }>('SELECT count(*) AS n FROM rag_query_cache')).rows[0]!.n);
+    expect(await count()).toBe(1);
+    // Poison the cached entry: a second answer that shows the poison can only have come from the cache.
+    await svc.db.client.query(`UPDATE rag_query_cache SET results = '[]'::jsonb`);
+    expect((await ask(up.body.position)).body.results).toEqual([]);
+    const next = await svc.request('POST', '/documents', { json: doc('Fish', 'Fish is a complete protein too.') });
+    const fresh = await ask(next.body.position);
+    expect(fresh.body.results.length).toBeGreaterThan(first.body.results.length - 1);
+    expect(await count()).toBe(2);
+  });
+});
