@@ -7,18 +7,24 @@
  *   ranked by ts_rank's formula (calc_rank_or, all positions weight D = 0.1, no normalisation, no IDF).
  * - hybrid~: reciprocal rank fusion (k = 60) of the vector top-100 and the pg~ top-100.
  *
- * Reports nDCG@10 (graded gains, log2 discount, as pytrec_eval) and recall@100 over the test queries, the
- * embedding throughput on one core (documents as they are, ≈1,500 characters each, then ≈1,200-character
- * chunks cut from them, each with fresh caches) and the peak RSS of the process.
+ * Reports nDCG@10 (graded gains, log2 discount, as pytrec_eval) and recall@100 over the test queries; the
+ * embedding throughput on one core (JavaScript is single-threaded; pin with `taskset -c 0` to be strict): the
+ * first pass over the corpus with empty caches, then warm passes over the documents (≈1,500 characters each)
+ * and over ≈1,200-character chunks cut from them; the embedder's memory, measured in a child process as the
+ * peak RSS over the RSS before it was imported (gpt-tokenizer's cl100k_base tables included, ≈40 MB, which
+ * the service loads anyway), and the whole process's peak RSS.
  * Run: npx tsx bench/local-embedder.ts <scifactDir> [--dims N] [--tune '{"ngramWeight":0.5}'] [--no-speed]
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  LocalEmbedder,
-  porterStem,
-  type LocalEmbedderTuning,
-} from '../src/infrastructure/embeddings/local-embedder.js';
+import type { LocalEmbedderTuning } from '../src/infrastructure/embeddings/local-embedder.js';
+
+// Imported lazily so that the memory child can measure the RSS before the embedder (and gpt-tokenizer's
+// cl100k_base ranks, which the service loads anyway for chunk sizes) is loaded.
+const { LocalEmbedder, porterStem } = process.argv.includes('--memory-child')
+  ? ({} as typeof import('../src/infrastructure/embeddings/local-embedder.js'))
+  : await import('../src/infrastructure/embeddings/local-embedder.js');
 
 interface Doc {
   id: string;
@@ -32,24 +38,34 @@ function readJsonl(path: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-function args(): { dir: string; dims?: number; tuning: Partial<LocalEmbedderTuning>; speed: boolean } {
+function args(): {
+  dir: string;
+  dims?: number;
+  tuning: Partial<LocalEmbedderTuning>;
+  speed: boolean;
+  memoryOnly: boolean;
+} {
   const argv = process.argv.slice(2);
   let dir: string | undefined;
   let dims: number | undefined;
   let tuning: Partial<LocalEmbedderTuning> = {};
   let speed = true;
+  let memoryOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--dims') dims = Number(argv[++i]);
     else if (a === '--tune') tuning = JSON.parse(argv[++i]!) as Partial<LocalEmbedderTuning>;
     else if (a === '--no-speed') speed = false;
+    else if (a === '--memory-child') memoryOnly = true;
     else dir = a;
   }
   if (!dir) {
-    console.error('usage: npx tsx bench/local-embedder.ts <scifactDir> [--dims N] [--tune JSON] [--no-speed]');
+    console.error(
+      'usage: npx tsx bench/local-embedder.ts <scifactDir> [--dims N] [--tune JSON] [--no-speed]',
+    );
     process.exit(2);
   }
-  return { dir, dims, tuning, speed };
+  return { dir, dims, tuning, speed, memoryOnly };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -178,15 +194,58 @@ async function throughput(texts: readonly string[], dims: number | undefined, tu
   return { perSecond: texts.length / s, avgChars: chars / texts.length };
 }
 
+/**
+ * In a child process: peak RSS of embedding every corpus text 3 times over (vectors dropped), against the RSS of
+ * the same process before it imported the embedder.
+ */
+async function memoryChild(dir: string, dims: number | undefined, tuning: object): Promise<void> {
+  const texts = readJsonl(join(dir, 'corpus.jsonl')).map((d) => `${String(d.title)} ${String(d.text)}`);
+  const before = process.memoryUsage().rss;
+  const { LocalEmbedder: Fresh } = await import('../src/infrastructure/embeddings/local-embedder.js');
+  const embedder = new Fresh({ dimensions: dims, tuning });
+  let peak = process.memoryUsage().rss;
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < texts.length; i += 64) {
+      await embedder.embed(texts.slice(i, i + 64));
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }
+  }
+  console.log(JSON.stringify({ before, peak }));
+}
+
+function measureMemory(dir: string, dims: number | undefined, tuning: object): string {
+  const argv = [
+    ...process.execArgv,
+    process.argv[1]!,
+    dir,
+    '--memory-child',
+    '--tune',
+    JSON.stringify(tuning),
+  ];
+  if (dims) argv.push('--dims', String(dims));
+  const child = spawnSync(process.execPath, argv, { encoding: 'utf8' });
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  try {
+    const { before, peak } = JSON.parse(line) as { before: number; peak: number };
+    const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
+    return `embedder memory (child process, corpus embedded 3×): +${mb(peak - before)} peak RSS over ${mb(before)} (node, tsx, corpus texts)`;
+  } catch {
+    return `embedder memory: child failed: ${child.stderr.slice(0, 500)}`;
+  }
+}
+
 async function main(): Promise<void> {
-  const { dir, dims, tuning, speed } = args();
+  const { dir, dims, tuning, speed, memoryOnly } = args();
+  if (memoryOnly) return memoryChild(dir, dims, tuning);
   const docs: Doc[] = readJsonl(join(dir, 'corpus.jsonl')).map((d) => ({
     id: String(d._id),
     text: `${String(d.title ?? '')} ${String(d.text ?? '')}`,
   }));
   const queries = new Map(readJsonl(join(dir, 'queries.jsonl')).map((q) => [String(q._id), String(q.text)]));
   const qrels: Qrels = new Map();
-  for (const line of readFileSync(join(dir, 'qrels', 'test.tsv'), 'utf8').split('\n').slice(1)) {
+  for (const line of readFileSync(join(dir, 'qrels', 'test.tsv'), 'utf8')
+    .split('\n')
+    .slice(1)) {
     const [qid, did, score] = line.trim().split('\t');
     if (!qid || !did) continue;
     if (!qrels.has(qid)) qrels.set(qid, new Map());
@@ -230,7 +289,9 @@ async function main(): Promise<void> {
   console.log(`vector         nDCG@10 ${f(vec.ndcg10)}  recall@100 ${f(vec.recall100)}`);
   console.log(`pg~  (approx.) nDCG@10 ${f(pgm.ndcg10)}  recall@100 ${f(pgm.recall100)}`);
   console.log(`hybrid~ RRF60  nDCG@10 ${f(hyb.ndcg10)}  recall@100 ${f(hyb.recall100)}`);
-  console.log(`throughput (1 core, cold caches, first pass over the corpus): ${(docs.length / embedSeconds).toFixed(0)} documents/s`);
+  console.log(
+    `throughput (1 core, cold caches, first pass over the corpus): ${(docs.length / embedSeconds).toFixed(0)} documents/s`,
+  );
   if (speed) {
     const docsT = await throughput(
       docs.map((d) => d.text),
@@ -243,10 +304,10 @@ async function main(): Promise<void> {
         `chunks ${chunkT.perSecond.toFixed(0)}/s (avg ${chunkT.avgChars.toFixed(0)} chars)`,
     );
   }
-  const mem = process.memoryUsage();
+  if (speed) console.log(measureMemory(dir, dims, tuning));
   console.log(
-    `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (whole process: corpus, index, tsx); ` +
-      `heap used now ${(mem.heapUsed / 1048576).toFixed(0)} MB`,
+    `peak RSS of this whole process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB ` +
+      `(node, tsx, corpus, vectors, pg~ index, runs)`,
   );
 }
 

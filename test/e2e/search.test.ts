@@ -21,18 +21,26 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
     return r.body.documentId as string;
   };
   const search = (body: Record<string, unknown>, as: Who = 'admin') =>
-    svc.request('POST', '/search', { json: { coachId: 'carnivore', minPosition: lastPosition, ...body }, as });
-  const docsOf = (r: { body: { results: Array<{ documentId: string }> } }) =>
-    [...new Set(r.body.results.map((x) => x.documentId))];
+    svc.request('POST', '/search', {
+      json: { coachId: 'carnivore', minPosition: lastPosition, ...body },
+      as,
+    });
+  const docsOf = (r: { body: { results: Array<{ documentId: string }> } }) => [
+    ...new Set(r.body.results.map((x) => x.documentId)),
+  ];
 
   beforeAll(async () => {
     svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '0' });
     ids = {
       liver: await upload(
-        doc('Liver and vitamin A', '# Liver\n\nBeef liver is the richest food source of retinol (vitamin A).', {
-          tags: ['organ-meats'],
-          publicationDate: '2020-05-01',
-        }),
+        doc(
+          'Liver and vitamin A',
+          '# Liver\n\nBeef liver is the richest food source of retinol (vitamin A).',
+          {
+            tags: ['organ-meats'],
+            publicationDate: '2020-05-01',
+          },
+        ),
       ),
       ketones: await upload(
         doc(
@@ -49,31 +57,53 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
         }),
       ),
       vegan: await upload(
-        doc('Vegan liver', 'Mushroom pate as a plant-based liver alternative rich in vitamin A.', {}, 'vegan'),
+        doc(
+          'Vegan liver',
+          'Mushroom pate as a plant-based liver alternative rich in vitamin A.',
+          {},
+          'vegan',
+        ),
       ),
     };
   });
   afterAll(() => svc?.close());
 
-  it.each(['hybrid', 'vector', 'text'])('finds the passage that answers, in %s mode, with offsets into the text', async (mode) => {
-    const r = await search({ query: 'which food has the most vitamin A retinol', mode, k: 3 });
-    expect(r.status).toBe(200);
-    expect(r.body.results[0]).toMatchObject({ documentId: ids.liver, title: 'Liver and vitamin A', version: 1 });
-    const top = r.body.results[0];
-    const full = await svc.request('GET', `/documents/${ids.liver}`);
-    expect(full.body.content.slice(top.startChar, top.endChar)).toBe(top.content);
-    expect(top.section).toBe('Liver');
-    expect(typeof top.score).toBe('number');
-    expect(r.body.position).toEqual(expect.any(String));
-  });
+  it.each(['hybrid', 'vector', 'text'])(
+    'finds the passage that answers, in %s mode, with offsets into the text',
+    async (mode) => {
+      const r = await search({ query: 'which food has the most vitamin A retinol', mode, k: 3 });
+      expect(r.status).toBe(200);
+      expect(r.body.results[0]).toMatchObject({
+        documentId: ids.liver,
+        title: 'Liver and vitamin A',
+        version: 1,
+      });
+      const top = r.body.results[0];
+      const full = await svc.request('GET', `/documents/${ids.liver}`);
+      expect(full.body.content.slice(top.startChar, top.endChar)).toBe(top.content);
+      expect(top.section).toBe('Liver');
+      expect(typeof top.score).toBe('number');
+      expect(r.body.position).toEqual(expect.any(String));
+    },
+  );
 
   it('never gives a premium passage to a free reader, in any mode', async () => {
     for (const mode of ['hybrid', 'vector', 'text']) {
-      const free = await search({ query: 'ketone bodies carbohydrate restriction', mode, k: 10 }, 'freeReader');
+      const free = await search(
+        { query: 'ketone bodies carbohydrate restriction', mode, k: 10 },
+        'freeReader',
+      );
       expect(free.status).toBe(200);
       expect(docsOf(free)).not.toContain(ids.ketones);
-      expect(free.body.results.every((x: { metadata: { accessTier: string } }) => x.metadata.accessTier === 'free')).toBe(true);
-      const premium = await search({ query: 'ketone bodies carbohydrate restriction', mode, k: 10 }, 'premiumReader');
+      expect(
+        free.body.results.every(
+          (x: { metadata: { accessTier: string } }) => x.metadata.accessTier === 'free',
+        ),
+      ).toBe(true);
+      const premium = await search(
+        { query: 'ketone bodies carbohydrate restriction', mode, k: 10 },
+        'premiumReader',
+      );
       expect(docsOf(premium)).toContain(ids.ketones);
     }
   });
@@ -96,7 +126,9 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
   });
 
   it('reads its own write: with minPosition an upload is searchable in the very next request', async () => {
-    const id = await upload(doc('Sardines', 'Sardines supply omega-3 fatty acids and calcium from their bones.'));
+    const id = await upload(
+      doc('Sardines', 'Sardines supply omega-3 fatty acids and calcium from their bones.'),
+    );
     const r = await search({ query: 'omega-3 sardines calcium', k: 1 });
     expect(docsOf(r)).toEqual([id]);
   });
@@ -109,9 +141,9 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
       json: { content: 'Beta-alanine buffers acid during high-intensity efforts.' },
     });
     lastPosition = edited.body.position;
-    expect(docsOf(await search({ query: 'creatine monohydrate sprint', mode: 'text' }))).not.toContain(id);
+    expect(docsOf(await search({ query: 'monohydrate sprint performance', mode: 'text' }))).not.toContain(id);
     expect(docsOf(await search({ query: 'beta-alanine buffers acid', mode: 'text' }))).toContain(id);
-    const then = await search({ query: 'creatine monohydrate sprint', mode: 'text', asOf: before });
+    const then = await search({ query: 'monohydrate sprint performance', mode: 'text', asOf: before });
     expect(then.body.results).toEqual([expect.objectContaining({ documentId: id, version: 1 })]);
     const { rows } = await svc.db.client.query<{ version: number; is_current: boolean; closed: boolean }>(
       `SELECT version, is_current, valid_to IS NOT NULL AND valid_to_at IS NOT NULL AS closed
@@ -128,14 +160,16 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
     const id = await upload(doc('Magnesium', 'Magnesium glycinate before bed for sleep quality.'));
     lastPosition = (await svc.request('DELETE', `/documents/${id}`)).body.position;
     expect(docsOf(await search({ query: 'magnesium glycinate', mode: 'text' }))).not.toContain(id);
-    lastPosition = (await svc.request('POST', `/documents/${id}/rollback`, { json: { toVersion: 1 } })).body.position;
+    lastPosition = (await svc.request('POST', `/documents/${id}/rollback`, { json: { toVersion: 1 } })).body
+      .position;
     expect(docsOf(await search({ query: 'magnesium glycinate', mode: 'text' }))).toContain(id);
   });
 
   it('removes every chunk, cached vector and cached result of an erased document', async () => {
     const id = await upload(doc('Erasable', 'Zinc picolinate ZQXMARKER absorption.'));
     await search({ query: 'zinc picolinate', mode: 'text' });
-    lastPosition = (await svc.request('POST', `/documents/${id}/erase`, { json: { reason: 'request' } })).body.position;
+    lastPosition = (await svc.request('POST', `/documents/${id}/erase`, { json: { reason: 'request' } })).body
+      .position;
     expect(docsOf(await search({ query: 'zinc picolinate', mode: 'text' }))).not.toContain(id);
     const left = await svc.db.client.query<{ n: number }>(
       `SELECT (SELECT count(*) FROM chunks WHERE document_id = $1 OR content LIKE '%ZQXMARKER%')
@@ -171,15 +205,21 @@ describe.each(targets())('the query cache on %s', (kind) => {
   it('answers a repeated query from rag_query_cache, and a write changes the key', async () => {
     const up = await svc.request('POST', '/documents', { json: doc('Eggs', 'Eggs are a complete protein.') });
     const ask = (minPosition: string) =>
-      svc.request('POST', '/search', { json: { coachId: 'carnivore', query: 'Complete  PROTEIN eggs', minPosition } });
+      svc.request('POST', '/search', {
+        json: { coachId: 'carnivore', query: 'Complete  PROTEIN eggs', minPosition },
+      });
     const first = await ask(up.body.position);
     const count = async () =>
-      Number((await svc.db.client.query<{ n: number }>('SELECT count(*) AS n FROM rag_query_cache')).rows[0]!.n);
+      Number(
+        (await svc.db.client.query<{ n: number }>('SELECT count(*) AS n FROM rag_query_cache')).rows[0]!.n,
+      );
     expect(await count()).toBe(1);
     // Poison the cached entry: a second answer that shows the poison can only have come from the cache.
     await svc.db.client.query(`UPDATE rag_query_cache SET results = '[]'::jsonb`);
     expect((await ask(up.body.position)).body.results).toEqual([]);
-    const next = await svc.request('POST', '/documents', { json: doc('Fish', 'Fish is a complete protein too.') });
+    const next = await svc.request('POST', '/documents', {
+      json: doc('Fish', 'Fish is a complete protein too.'),
+    });
     const fresh = await ask(next.body.position);
     expect(fresh.body.results.length).toBeGreaterThan(first.body.results.length - 1);
     expect(await count()).toBe(2);

@@ -35,9 +35,9 @@ function words(count: number, seed = 1): string {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
- * What every chunking must satisfy: exact offsets, true token counts under the maximum, no empty or untrimmed
- * chunk, no split surrogate pair, and all the non-whitespace text covered in order. Problems are collected and
- * compared once (tens of thousands of expect calls would make the adversarial cases slow).
+ * What every chunking must satisfy: exact offsets, true token counts under the maximum, no empty or
+ * untrimmed chunk, no split surrogate pair, and all the non-whitespace text covered in order. Problems are
+ * collected and compared once (tens of thousands of expect calls would make the adversarial cases slow).
  */
 function expectSound(text: string, chunks: Chunk[], config: ChunkerConfig): void {
   const problems: string[] = [];
@@ -98,7 +98,7 @@ function handMadeDocument(): ChunkerInput {
   return { content, sections };
 }
 
-/** The section heading start offsets of `input` a chunk must not cross. */
+/** No chunk may run across the start of one of the headings of `input`. */
 function expectWithinSections(input: ChunkerInput, chunks: Chunk[]): void {
   for (const chunk of chunks) {
     for (const section of input.sections ?? []) {
@@ -144,7 +144,8 @@ describe('chunker', () => {
       ['emoji (surrogate pairs) without spaces', '🏋️😀𝒳'.repeat(5_000)],
       [
         'very long sentences around a blob and a gap of 50,000 spaces',
-        `${words(3_000, 2)}, ${'x9/+'.repeat(3_000)} ${words(3_000, 4)}${' '.repeat(50_000)}${words(2_000, 8)}. End.`,
+        `${words(3_000, 2)}, ${'x9/+'.repeat(3_000)} ${words(3_000, 4)}` +
+          `${' '.repeat(50_000)}${words(2_000, 8)}. End.`,
       ],
       ['numbers and symbols', '12345678901234567890-=-=-=!!!???...'.repeat(2_000)],
     ];
@@ -209,6 +210,23 @@ describe('chunker', () => {
           expect(tokenCount(grown)).toBeGreaterThan(noOverlap.targetTokens);
         }
       }
+    });
+
+    it('keeps a paragraph within maxTokens whole, even over targetTokens', () => {
+      const paragraph =
+        'Understanding international organizations requires considerable historical knowledge. Researchers ' +
+        'frequently investigate complicated relationships between governments, corporations, universities, ' +
+        'communities. Experienced professionals recommend comprehensive documentation, transparent ' +
+        'communication, responsible management. Successful organizations continuously evaluate ' +
+        'international partnerships.';
+      const tokens = tokenCount(paragraph);
+      expect(tokens).toBeGreaterThan(SMALL.targetTokens);
+      expect(tokens).toBeLessThanOrEqual(SMALL.maxTokens);
+      const content = `${paragraph}\n\nA short closing paragraph.`;
+      expect(chunkText({ content }, SMALL).map((c) => c.content)).toEqual([
+        paragraph,
+        'A short closing paragraph.',
+      ]);
     });
 
     it('splits a paragraph over maxTokens at sentence ends', () => {

@@ -1,28 +1,32 @@
-import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
+import { decode, vocabularySize } from 'gpt-tokenizer/encoding/cl100k_base';
 import { EmbeddingError, type Embedder } from './embedder.js';
 
 /**
- * LocalEmbedder: an offline, deterministic, key-free lexical embedder (feature hashing).
+ * LocalEmbedder: an offline, deterministic, key-free lexical embedder (signed feature hashing), the default
+ * embedder. Designed to add to PostgreSQL's english full-text search what it lacks: IDF-like weighting,
+ * sub-word matching, word pairs, spelling and compound normalisation.
  *
- * Each text becomes a weighted bag of features hashed with signed 32-bit hashes into `dimensions` buckets and
- * L2-normalised, so that the cosine of two vectors approximates the weighted overlap of their features:
+ * Each text becomes a weighted bag of features hashed (FNV-1a + murmur3 finaliser; one bit for the sign) into
+ * `dimensions` buckets and L2-normalised, so that the cosine of two vectors approximates the weighted overlap
+ * of their features:
  *
- * - Tokens: runs of letters/digits; hyphen/slash compounds ("IL-6", "TNF-α", "non-small-cell") give their
- *   parts and the joined form ("il6"); decimals stay whole. Unicode is folded (NFKD, accents stripped, Greek
- *   letters spelled out) and British spellings mapped to American ("haemoglobin" → "hemoglobin", "tumour",
- *   "randomised", "fibre", "oestrogen").
+ * - Tokens: runs of letters/digits. Hyphen/slash compounds and letter/digit runs ("IL-6", "IL6", "TNF-α",
+ *   "non-small-cell", "p53") give their parts and the joined form ("il6"); decimals stay whole. Unicode is
+ *   folded (NFKD, accents stripped, Greek letters spelled out) and British spellings mapped to American
+ *   ("haemoglobin" → "hemoglobin", "tumour", "randomised", "fibre", "oestrogen").
  * - Unigrams: Porter stems of non-stopwords, with sublinear tf (1 + ln tf).
- * - Sub-words: character n-grams of each stem with boundary markers, so that morphological variants and
+ * - Sub-words: character 3–5-grams of each stem with boundary markers, so that morphological variants and
  *   related technical terms share mass ("glycaemic" ~ "hyperglycemia").
  * - Word pairs: bigrams of consecutive content stems within a sentence (stopwords skipped).
- * - An IDF-like prior without corpus statistics: a built-in stopword list (weight 0), a list of common
- *   general/academic words (down-weighted), longer tokens weigh more, and tokens with digits, acronyms and
- *   compounds weigh more.
+ * - An IDF-like prior without corpus statistics: ln of the word's rank in the cl100k_base BPE vocabulary
+ *   (merge order follows frequency in the tokenizer's training text; words that are not one token count as
+ *   rarest), a built-in stopword list (weight 0) and list of common general/academic words (down-weighted);
+ *   acronyms and compounds weigh more. (gpt-tokenizer is already a dependency, for chunk sizes.)
  *
- * Output depends only on the text and the dimension (no corpus state; the caches only memoise pure functions).
- * Texts without any token (empty, punctuation) get a fixed non-zero unit vector (every component
- * 1/sqrt(D)), never all zeros, so that cosine distance stays defined in pgvector. Texts made only of stopwords
- * are embedded from their stopwords.
+ * Output depends only on the text and the dimension (no corpus state; the caches only memoise pure
+ * functions). Texts without any word (empty, punctuation) get a fixed non-zero unit vector (every component
+ * 1/sqrt(D)), never all zeros, so that cosine distance stays defined in pgvector. Texts made only of
+ * stopwords are embedded from their stopwords. Bump LOCAL_EMBEDDER_NAME whenever the output changes.
  */
 
 export interface LocalEmbedderTuning {
@@ -30,6 +34,8 @@ export interface LocalEmbedderTuning {
   ngramWeight: number;
   ngramMin: number;
   ngramMax: number;
+  /** Drop n-grams with fewer letters than this (boundary markers not counted). */
+  ngramMinLetters: number;
   /** Shortest stem that gets n-grams. */
   ngramMinWord: number;
   /** Weight of a word pair relative to the geometric mean of its words' weights. */
@@ -40,7 +46,7 @@ export interface LocalEmbedderTuning {
   lengthBase: number;
   lengthSlope: number;
   lengthMax: number;
-  /** Multiplier of tokens mixing letters and digits, acronyms and hyphen compounds. */
+  /** Multiplier of acronyms (two or more capitals). */
   technicalFactor: number;
   /** Prior of pure numbers. */
   numberPrior: number;
@@ -48,6 +54,8 @@ export interface LocalEmbedderTuning {
   probes: number;
   /** Use Porter stems (else lowercased words) for unigrams and n-grams. */
   stem: boolean;
+  /** Prior of the joined form of a compound relative to its most specific part. */
+  compoundFactor: number;
   /** Join hyphen compounds as an extra unigram. */
   joinCompounds: boolean;
   /** Exponent of the term frequency when not logarithmic: tf^tfPower; 0 = 1 + ln tf. */
@@ -61,8 +69,8 @@ export interface LocalEmbedderTuning {
   /** prior = (idf / idfScale) ^ idfPower. */
   idfScale: number;
   idfPower: number;
-  /** How a stem's prior is combined over its surface forms in a text: 'max' | 'min' | 'first'. */
-  priorCombine: string;
+  /** How a stem's prior is combined over its surface forms in a text. */
+  priorCombine: 'max' | 'min' | 'first';
 }
 
 export const DEFAULT_LOCAL_EMBEDDER_TUNING: Readonly<LocalEmbedderTuning> = Object.freeze({
@@ -70,6 +78,7 @@ export const DEFAULT_LOCAL_EMBEDDER_TUNING: Readonly<LocalEmbedderTuning> = Obje
   ngramMin: 3,
   ngramMax: 5,
   ngramMinWord: 0,
+  ngramMinLetters: 0,
   bigramWeight: 0.3,
   commonFactor: 0.35,
   lengthBase: 0.2,
@@ -80,6 +89,7 @@ export const DEFAULT_LOCAL_EMBEDDER_TUNING: Readonly<LocalEmbedderTuning> = Obje
   probes: 1,
   stem: true,
   joinCompounds: true,
+  compoundFactor: 1.3,
   tfPower: 0,
   bpeIdf: true,
   idfOffset: 5,
@@ -103,7 +113,7 @@ export class LocalEmbedder implements Embedder {
   readonly space: string;
   readonly dimensions: number;
   private readonly tuning: LocalEmbedderTuning;
-  private readonly terms = new Map<string, TermFeatures>();
+  private scratch = new Uint32Array(256);
 
   constructor(options: LocalEmbedderOptions = {}) {
     const dimensions = options.dimensions ?? DEFAULT_LOCAL_DIMENSIONS;
@@ -139,29 +149,39 @@ export class LocalEmbedder implements Embedder {
     const useStops = content === 0;
 
     // Term frequencies (by feature key) and bigrams, in first-occurrence order.
-    const tf = new Map<string, { count: number; prior: number; key: string }>();
+    const tf = new Map<string, { count: number; prior: number; key: string; ngrams: boolean }>();
     const bigrams = new Map<number, { count: number; weight: number }>();
     let prev: { hash: number; prior: number } | undefined;
+    let compoundPrior = 0;
     for (const tok of tokens) {
       if (tok.sentenceStart) prev = undefined;
       const info = tok.info;
-      if (info.stop && !useStops) continue;
-      const prior = useStops ? 1 : termPrior(info, tok.upper, t);
+      const stop = info.stop && !useStops;
+      const prior = stop ? 0 : useStops ? 1 : termPrior(info, tok.upper, t);
+      if (tok.compoundStart) compoundPrior = 0;
+      if (prior > compoundPrior) compoundPrior = prior;
+      if (tok.joined !== undefined && t.joinCompounds && compoundPrior > 0) {
+        // the joined form ("IL-6" → "il6") is the same feature as the word written without hyphens, as
+        // specific as the most specific part, and without n-grams of its own (its parts have them)
+        const ji = wordInfo(tok.joined);
+        const jk = t.stem ? ji.stem : ji.word;
+        const jp = compoundPrior * t.compoundFactor;
+        const je = tf.get(jk);
+        if (je) {
+          je.count++;
+          if (jp > je.prior) je.prior = jp;
+        } else tf.set(jk, { count: 1, prior: jp, key: jk, ngrams: false });
+      }
+      if (stop) continue;
       const key = t.stem ? info.stem : info.word;
       const entry = tf.get(key);
       if (entry) {
         entry.count++;
         if (t.priorCombine === 'max' ? prior > entry.prior : t.priorCombine === 'min' && prior < entry.prior)
           entry.prior = prior;
-      } else tf.set(key, { count: 1, prior, key });
+        entry.ngrams = true;
+      } else tf.set(key, { count: 1, prior, key, ngrams: true });
       const hash = t.stem ? info.stemHash : info.wordHash;
-      if (tok.joined !== undefined && t.joinCompounds) {
-        const jk = '#' + tok.joined;
-        const je = tf.get(jk);
-        const jp = Math.min(t.lengthMax, prior) * t.technicalFactor;
-        if (je) je.count++;
-        else tf.set(jk, { count: 1, prior: jp, key: jk });
-      }
       if (prev !== undefined && t.bigramWeight > 0) {
         const bh = fmix(Math.imul(prev.hash, 0x9e3779b1) ^ hash ^ 0x5bd1e995);
         const w = Math.sqrt(prev.prior * prior);
@@ -179,11 +199,11 @@ export class LocalEmbedder implements Embedder {
     } else {
       for (const entry of tf.values()) {
         const w = tfWeight(entry.count, t.tfPower) * entry.prior;
-        const feats = this.termFeatures(entry.key);
-        this.addHashed(acc, feats.unigram, w);
-        if (feats.ngrams.length > 0 && t.ngramWeight > 0) {
-          const nw = (w * t.ngramWeight) / Math.sqrt(feats.ngrams.length);
-          for (let i = 0; i < feats.ngrams.length; i++) this.addHashed(acc, feats.ngrams[i]!, nw);
+        this.addHashed(acc, fmix(hashString(entry.key, SEED_UNIGRAM)), w);
+        const count = entry.ngrams ? this.ngramHashes(entry.key) : 0;
+        if (count > 0) {
+          const nw = (w * t.ngramWeight) / Math.sqrt(count);
+          for (let i = 0; i < count; i++) this.addHashed(acc, this.scratch[i]!, nw);
         }
       }
       for (const [bh, be] of bigrams) {
@@ -216,36 +236,27 @@ export class LocalEmbedder implements Embedder {
     }
   }
 
-  private termFeatures(key: string): TermFeatures {
-    let f = this.terms.get(key);
-    if (f) return f;
+  /** Writes the hashes of the character n-grams of `<key>` to this.scratch; returns their number. */
+  private ngramHashes(key: string): number {
     const t = this.tuning;
-    const unigram = fmix(hashString(key, SEED_UNIGRAM));
-    const ngrams: number[] = [];
-    if (!key.startsWith('#') && t.ngramWeight > 0 && key.length >= t.ngramMinWord) {
-      const s = '<' + key + '>';
-      for (let i = 0; i < s.length; i++) {
-        let h = SEED_NGRAM;
-        for (let n = 1; n <= t.ngramMax && i + n <= s.length; n++) {
-          h = Math.imul(h ^ s.charCodeAt(i + n - 1), 0x01000193);
-          if (n >= t.ngramMin && n < s.length) ngrams.push(fmix(h ^ n));
-        }
+    if (t.ngramWeight <= 0 || key.length < t.ngramMinWord) return 0;
+    const len = key.length + 2;
+    if (this.scratch.length < len * t.ngramMax) this.scratch = new Uint32Array(len * t.ngramMax);
+    let count = 0;
+    for (let i = 0; i < len; i++) {
+      let h = SEED_NGRAM;
+      for (let n = 1; n <= t.ngramMax && i + n <= len; n++) {
+        const pos = i + n - 1;
+        h = Math.imul(h ^ (pos === 0 ? 60 : pos === len - 1 ? 62 : key.charCodeAt(pos - 1)), 0x01000193);
+        const letters = n - (i === 0 ? 1 : 0) - (i + n === len ? 1 : 0);
+        if (n >= t.ngramMin && n < len && letters >= t.ngramMinLetters) this.scratch[count++] = fmix(h ^ n);
       }
     }
-    f = { unigram, ngrams };
-    if (this.terms.size >= TERM_CACHE_LIMIT) this.terms.clear();
-    this.terms.set(key, f);
-    return f;
+    return count;
   }
 }
 
-interface TermFeatures {
-  unigram: number;
-  ngrams: number[];
-}
-
-const TERM_CACHE_LIMIT = 50_000;
-const WORD_CACHE_LIMIT = 100_000;
+const WORD_CACHE_LIMIT = 50_000;
 const SEED_UNIGRAM = 0x811c9dc5;
 const SEED_NGRAM = 0x2f0a3c51;
 
@@ -305,11 +316,39 @@ interface Token {
   /** Number of uppercase letters in the original token. */
   upper: number;
   sentenceStart: boolean;
+  /** The first part of a hyphen compound. */
+  compoundStart?: boolean;
   /** The joined form of the hyphen compound this token ends, if any. */
   joined?: string;
 }
 
 const wordCache = new Map<string, WordInfo>();
+
+/** Rank given to words that are not one cl100k_base token (about the vocabulary's size). */
+const UNRANKED = 100_000;
+let ranks: Map<string, number> | undefined;
+
+/**
+ * The words that are a single cl100k_base token when preceded by a space (" the", " insulin"), by lowercase
+ * form, with the lowest rank of their casings. BPE merge ranks follow frequency in the tokenizer's training
+ * text, so ln(rank) is a corpus-free proxy of a word's IDF. Built once, on first use (≈ 40k entries).
+ */
+function wordRanks(): Map<string, number> {
+  if (ranks) return ranks;
+  ranks = new Map();
+  for (let rank = 0; rank < vocabularySize; rank++) {
+    let token: string;
+    try {
+      token = decode([rank]);
+    } catch {
+      continue;
+    }
+    if (token.length < 2 || token.charCodeAt(0) !== 32 || !/^ [\p{L}\p{N}]+$/u.test(token)) continue;
+    const word = token.slice(1).toLowerCase();
+    if (!ranks.has(word)) ranks.set(word, Math.max(1, rank));
+  }
+  return ranks;
+}
 
 function wordInfo(lower: string): WordInfo {
   let info = wordCache.get(lower);
@@ -322,12 +361,10 @@ function wordInfo(lower: string): WordInfo {
     const c = word.charCodeAt(i);
     if (c >= 48 && c <= 57) digits++;
   }
-  const bpe = encode(' ' + lower);
-  let bpeRank = 1;
-  for (const r of bpe) if (r > bpeRank) bpeRank = r;
+  const rank = wordRanks().get(lower);
   info = {
-    bpeRank: bpe.length > 1 ? 100_000 : bpeRank,
-    bpeTokens: bpe.length,
+    bpeRank: rank ?? UNRANKED,
+    bpeTokens: rank === undefined ? Math.max(2, Math.ceil(lower.length / 4)) : 1,
     word,
     stem,
     wordHash: hashString(word, SEED_UNIGRAM),
@@ -398,6 +435,15 @@ function isWordChar(c: number, text: string, i: number): boolean {
   return LETTER_OR_DIGIT.test(text[i]!);
 }
 
+function countUpper(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) n++;
+  }
+  return n;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -412,7 +458,18 @@ export function tokenize(raw: string): Token[] {
     const c = text.charCodeAt(i);
     if (!isWordChar(c, text, i)) {
       // . ! ? ; : ( ) [ ] and newlines end a sentence for word pairs
-      if (c === 46 || c === 33 || c === 63 || c === 59 || c === 58 || c === 40 || c === 41 || c === 91 || c === 93 || c === 10)
+      if (
+        c === 46 ||
+        c === 33 ||
+        c === 63 ||
+        c === 59 ||
+        c === 58 ||
+        c === 40 ||
+        c === 41 ||
+        c === 91 ||
+        c === 93 ||
+        c === 10
+      )
         sentenceStart = true;
       i++;
       continue;
@@ -438,8 +495,17 @@ export function tokenize(raw: string): Token[] {
           i++;
         else break;
       }
-      parts.push(text.slice(start, i).toLowerCase());
-      uppers.push(upper);
+      // letters and digits are parts of their own too: "IL6" is "IL-6", "p53" is "p-53"
+      let from = start;
+      for (let k = start + 1; k <= i; k++) {
+        if (k < i && isDigit(text.charCodeAt(k)) === isDigit(text.charCodeAt(k - 1))) continue;
+        if (k < i && (text.charCodeAt(k) === 46 || text.charCodeAt(k) === 44)) continue;
+        if (k < i && (text.charCodeAt(k - 1) === 46 || text.charCodeAt(k - 1) === 44)) continue;
+        const part = text.slice(from, k);
+        parts.push(part.toLowerCase());
+        uppers.push(from === start && k === i ? upper : countUpper(part));
+        from = k;
+      }
       if (
         i + 1 < n &&
         (text.charCodeAt(i) === 45 || text.charCodeAt(i) === 47) &&
@@ -452,6 +518,7 @@ export function tokenize(raw: string): Token[] {
     }
     for (let p = 0; p < parts.length; p++) {
       const tok: Token = { info: wordInfo(parts[p]!), upper: uppers[p]!, sentenceStart };
+      if (p === 0 && parts.length > 1) tok.compoundStart = true;
       if (p === parts.length - 1 && parts.length > 1) tok.joined = parts.join('');
       tokens.push(tok);
       sentenceStart = false;
@@ -466,9 +533,17 @@ function americanize(w: string): string {
   let s = w;
   if (s.startsWith('oe')) s = 'e' + s.slice(2);
   if (s.includes('ae', 1)) s = s[0] + s.slice(1).replace(/ae/g, 'e');
-  if (s.length >= 6 && /our(s|ed|ing|ite|ites|able|ably)?$/.test(s) && !/(four|hour|pour|flour|tour|court)/.test(s))
+  if (
+    s.length >= 6 &&
+    /our(s|ed|ing|ite|ites|able|ably)?$/.test(s) &&
+    !/(four|hour|pour|flour|tour|court)/.test(s)
+  )
     s = s.replace(/our(s|ed|ing|ite|ites|able|ably)?$/, 'or$1');
-  if (s.length >= 6) s = s.replace(/(is|ys)(e|es|ed|ing|ation|ations|er|ers)$/, (_m, a: string, b: string) => (a === 'is' ? 'iz' : 'yz') + b);
+  if (s.length >= 6)
+    s = s.replace(
+      /(is|ys)(e|es|ed|ing|ation|ations|er|ers)$/,
+      (_m, a: string, b: string) => (a === 'is' ? 'iz' : 'yz') + b,
+    );
   if (/[^aeiou](tre|bre)s?$/.test(s)) s = s.replace(/(t|b)re(s?)$/, '$1er$2');
   if (s.endsWith('ogue')) s = s.slice(0, -2);
   s = s.replace(/(ll)(ed|ing|er|ers)$/, 'l$2');

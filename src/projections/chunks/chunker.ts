@@ -2,9 +2,9 @@ import type { Snapshot } from '../../domain/document/document.js';
 import { tokenCount } from '../../infrastructure/embeddings/tokens.js';
 
 /**
- * Splits a document version's text into chunks for embedding: structure-aware (a chunk never spans a heading),
- * greedy up to `targetTokens`, with an overlap of whole trailing units, and a hard maximum of `maxTokens` that
- * holds whatever the input (tokens are cl100k_base, counted on each chunk's actual text).
+ * Splits a document version's text into chunks for embedding: structure-aware (a chunk never spans a
+ * heading), greedy up to `targetTokens`, with an overlap of whole trailing units, and a hard maximum of
+ * `maxTokens` that holds whatever the input (tokens are cl100k_base, counted on each chunk's actual text).
  *
  * Units, from coarse to fine: paragraphs (split on blank lines); sentences of a paragraph over the maximum;
  * words of a sentence still over it; and, as a last resort, character windows of a single "word" over it (a
@@ -64,12 +64,12 @@ const LARGE_PARAGRAPH = 4;
 /** How far one join between sentences is assumed to be able to lower a token count, at most. */
 const JOIN_ALLOWANCE = 3;
 
-/** Character windows of an over-long word are at most this long (the tokenizer's cost grows with its square). */
+/** Character windows of an over-long word are at most this long (the tokenizer's cost is quadratic in it). */
 const MAX_WINDOW_CHARS = 4000;
 
 /**
- * Identifies the chunker's output for `config` ("chunker-v1:256/32/512"): equal versions make equal chunks from
- * equal input, so stored chunks of another version need rebuilding. Throws on an invalid config.
+ * Identifies the chunker's output for `config` ("chunker-v1:256/32/512"): equal versions make equal chunks
+ * from equal input, so stored chunks of another version need rebuilding. Throws on an invalid config.
  */
 export function chunkerVersion(config: ChunkerConfig): string {
   const { targetTokens, overlapTokens, maxTokens } = validateChunkerConfig(config);
@@ -87,7 +87,8 @@ export function validateChunkerConfig(config: ChunkerConfig): ChunkerConfig {
   if (targetTokens < 1) throw new Error(`chunker config: targetTokens must be positive, got ${targetTokens}`);
   if (maxTokens < MIN_MAX_TOKENS) {
     throw new Error(
-      `chunker config: maxTokens must be at least ${MIN_MAX_TOKENS} (one character can take 4 tokens), got ${maxTokens}`,
+      `chunker config: maxTokens must be at least ${MIN_MAX_TOKENS} (one character can take 4 tokens), ` +
+        `got ${maxTokens}`,
     );
   }
   if (overlapTokens < 0) {
@@ -195,7 +196,7 @@ const SENTENCE = 1;
 const WORD = 2;
 type Level = typeof PARAGRAPH | typeof SENTENCE | typeof WORD;
 
-/** Appends the units of the trimmed range [start, end): itself if it fits, else its parts at the next level. */
+/** Appends the units of the trimmed range [start, end): itself if it fits, else its parts one level down. */
 function addUnits(
   text: string,
   start: number,
@@ -257,7 +258,7 @@ function addLargeParagraph(text: string, start: number, end: number, config: Chu
 
 /**
  * Windows of at most targetTokens (maxTokens for a single character) over a word with no whitespace, sized
- * from the characters-per-token of the text seen so far and shrunk until they fit; never inside a surrogate pair.
+ * from the characters per token seen so far and shrunk until they fit; never inside a surrogate pair.
  */
 function addWindows(
   text: string,
@@ -409,8 +410,8 @@ function hasLongRun(text: string, start: number, end: number): boolean {
 
 /**
  * Greedy packing of one segment's units into [first, last, tokens] chunks. A chunk takes units while the
- * estimate (unit counts plus joins) stays within targetTokens, then its text is counted and, if over maxTokens,
- * shrunk. The next chunk starts with whole trailing units of this one worth at most overlapTokens.
+ * estimate (unit counts plus joins) stays within targetTokens, then its text is counted and, if over
+ * maxTokens, shrunk. The next chunk starts with whole trailing units of this one worth at most overlapTokens.
  */
 function pack(text: string, units: Unit[], config: ChunkerConfig): Array<[number, number, number]> {
   const { targetTokens, overlapTokens, maxTokens } = config;

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { targets } from '../support/databases.js';
+import { startService, type TestService } from '../support/service.js';
+
+/**
+ * A local server speaking OpenAI's embeddings API (the network boundary we do not own). Its vectors are hashed
+ * bag-of-words, so related texts are close; it can be told to fail the next requests with a status.
+ */
+class FakeOpenAi {
+  server!: Server;
+  failures: Array<{ status: number; headers?: Record<string, string> }> = [];
+  requests: Array<{ input: string[]; encoding_format?: string; model: string; dimensions?: number }> = [];
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const parsed = JSON.parse(body);
+        this.requests.push(parsed);
+        // A deterministic refusal, as for an input the provider will never accept.
+        const failure = parsed.input.some((t: string) => t.includes('REFUSE-ME'))
+          ? { status: 400 }
+          : this.failures.shift();
+        if (failure) {
+          res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers });
+          res.end(JSON.stringify({ error: { message: `fake ${failure.status}`, type: 'server_error' } }));
+          return;
+        }
+        const data = (parsed.input as string[]).map((text, index) => ({
+          object: 'embedding',
+          index,
+          embedding: bagOfWords(text, parsed.dimensions ?? 64),
+        }));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            object: 'list',
+            data,
+            model: parsed.model,
+            usage: { prompt_tokens: 1, total_tokens: 1 },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as { port: number }).port}/v1`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function bagOfWords(text: string, dims: number): number[] {
+  const v = new Array<number>(dims).fill(0);
+  for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+    v[createHash('sha256').update(word).digest().readUInt32LE(0) % dims]! += 1;
+  }
+  if (v.every((x) => x === 0)) v[0] = 1;
+  return v;
+}
+
+describe.each(targets())('search with an OpenAI-compatible embedder on %s', (kind) => {
+  let fake: FakeOpenAi;
+  let svc: TestService;
+  beforeAll(async () => {
+    fake = new FakeOpenAi();
+    const baseUrl = await fake.start();
+    svc = await startService(kind, {
+      EMBEDDINGS_PROVIDER: 'openai',
+      OPENAI_BASE_URL: baseUrl,
+      OPENAI_API_KEY: 'sk-test-0123456789',
+      EMBEDDINGS_MODEL: 'fake-embed',
+      EMBEDDINGS_DIMENSIONS: '64',
+      SEARCH_WAIT_TIMEOUT_MS: '30000',
+      QUERY_CACHE_TTL_SECONDS: '0',
+    });
+  });
+  afterAll(async () => {
+    await svc?.close();
+    await fake?.close();
+  });
+
+  it('rides out a 429 with Retry-After and two 500s, then indexes with that model and finds the document', async () => {
+    fake.failures.push({ status: 429, headers: { 'retry-after': '1' } }, { status: 500 }, { status: 500 });
+    const up = await svc.request('POST', '/documents', {
+      json: {
+        coachId: 'carnivore',
+        title: 'Bone broth',
+        content: 'Bone broth provides collagen and glycine.',
+        metadata: { documentType: 'guide', tags: [], accessTier: 'free' },
+      },
+    });
+    const r = await svc.request('POST', '/search', {
+      json: {
+        coachId: 'carnivore',
+        query: 'collagen glycine broth',
+        mode: 'vector',
+        minPosition: up.body.position,
+      },
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.results[0]).toMatchObject({ documentId: up.body.documentId });
+    expect(fake.failures).toEqual([]);
+    const chunkRequests = fake.requests.filter((q) => q.input.some((t) => t.includes('Bone broth')));
+    expect(chunkRequests.length).toBe(4); // 429, 500, 500, then the answer
+    expect(
+      fake.requests.every(
+        (q) => q.encoding_format === 'float' && q.model === 'fake-embed' && q.dimensions === 64,
+      ),
+    ).toBe(true);
+    const { rows } = await svc.db.client.query<{ space: string }>('SELECT DISTINCT space FROM chunks');
+    expect(rows).toEqual([{ space: 'openai:fake-embed:64' }]);
+    const projections = await svc.request('GET', '/admin/projections');
+    expect(projections.body.find((p: { name: string }) => p.name === 'chunks')).toMatchObject({
+      deadLetters: [],
+      lag: 0,
+    });
+  });
+
+  it('sends a refused input to the dead letters, shows it in GET /admin/projections, and goes on', async () => {
+    const refused = await svc.request('POST', '/documents', {
+      json: {
+        coachId: 'carnivore',
+        title: 'Refused',
+        content: 'The provider refuses this text: REFUSE-ME.',
+        metadata: { documentType: 'guide', tags: [], accessTier: 'free' },
+      },
+    });
+    const next = await svc.request('POST', '/documents', {
+      json: {
+        coachId: 'carnivore',
+        title: 'Accepted',
+        content: 'Sauerkraut is a fermented cabbage.',
+        metadata: { documentType: 'guide', tags: [], accessTier: 'free' },
+      },
+    });
+    const r = await svc.request('POST', '/search', {
+      json: {
+        coachId: 'carnivore',
+        query: 'fermented cabbage',
+        mode: 'vector',
+        minPosition: next.body.position,
+      },
+    });
+    expect(r.body.results[0]).toMatchObject({ documentId: next.body.documentId });
+    const chunks = (await svc.request('GET', '/admin/projections')).body.find(
+      (p: { name: string }) => p.name === 'chunks',
+    );
+    expect(chunks.deadLetters).toEqual([
+      expect.objectContaining({
+        streamId: `document-${refused.body.documentId}`,
+        eventType: 'DocumentUploaded',
+        errorCode: 'EMBEDDING_REFUSED',
+      }),
+    ]);
+  });
+});
