@@ -73,3 +73,98 @@ CREATE TABLE rag_query_cache (
 );
 CREATE INDEX rag_query_cache_coach ON rag_query_cache (coach_id);
 CREATE INDEX rag_query_cache_expires ON rag_query_cache (expires_at);
+
+-- Term statistics for BM25 ranking of the `text` side of search: for each configuration, coach and access tier,
+-- how many current chunks contain each lexeme (df), how many current chunks there are and their total length
+-- (in distinct lexemes). Kept by statement-level triggers with transition tables, so that a batch of chunks costs
+-- one upsert per statement, not one per row. A free reader's ranking uses the free tier's statistics only, so
+-- that premium documents cannot be probed through scores.
+CREATE TABLE chunk_lexemes (
+  space       text NOT NULL,
+  chunker     text NOT NULL,
+  coach_id    text NOT NULL,
+  access_tier text NOT NULL,
+  lexeme      text NOT NULL,
+  df          int NOT NULL,
+  PRIMARY KEY (space, chunker, coach_id, lexeme, access_tier)
+);
+
+CREATE INDEX chunk_lexemes_forgotten ON chunk_lexemes (space) WHERE df <= 0;
+
+CREATE TABLE chunk_stats (
+  space        text NOT NULL,
+  chunker      text NOT NULL,
+  coach_id     text NOT NULL,
+  access_tier  text NOT NULL,
+  chunks       int NOT NULL,
+  total_length bigint NOT NULL,
+  PRIMARY KEY (space, chunker, coach_id, access_tier)
+);
+
+-- One function per kind of statement (transition tables are visible only to their trigger's function).
+CREATE FUNCTION chunks_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  WITH changed AS (SELECT space, chunker, coach_id, access_tier, tsv, 1 AS sign FROM added WHERE is_current)
+  INSERT INTO chunk_lexemes (space, chunker, coach_id, access_tier, lexeme, df)
+  SELECT space, chunker, coach_id, access_tier, lexeme, sum(sign) FROM changed, unnest(tsvector_to_array(tsv)) AS lexeme
+  GROUP BY space, chunker, coach_id, access_tier, lexeme
+  ON CONFLICT (space, chunker, coach_id, lexeme, access_tier) DO UPDATE SET df = chunk_lexemes.df + EXCLUDED.df;
+  -- A lexeme no current chunk has any more is forgotten (after an erasure, its word must not stay behind).
+  DELETE FROM chunk_lexemes WHERE df <= 0;
+  WITH changed AS (SELECT space, chunker, coach_id, access_tier, tsv, 1 AS sign FROM added WHERE is_current)
+  INSERT INTO chunk_stats (space, chunker, coach_id, access_tier, chunks, total_length)
+  SELECT space, chunker, coach_id, access_tier, sum(sign), sum(sign * length(tsv)) FROM changed
+  GROUP BY space, chunker, coach_id, access_tier
+  ON CONFLICT (space, chunker, coach_id, access_tier) DO UPDATE
+    SET chunks = chunk_stats.chunks + EXCLUDED.chunks, total_length = chunk_stats.total_length + EXCLUDED.total_length;
+  RETURN NULL;
+END $$;
+
+CREATE FUNCTION chunks_after_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  WITH changed AS (SELECT b.space, b.chunker, b.coach_id, b.access_tier, b.tsv, -1 AS sign FROM before b JOIN after a USING (id)
+    WHERE b.is_current AND NOT a.is_current
+    UNION ALL SELECT a.space, a.chunker, a.coach_id, a.access_tier, a.tsv, 1 FROM before b JOIN after a USING (id)
+    WHERE a.is_current AND NOT b.is_current)
+  INSERT INTO chunk_lexemes (space, chunker, coach_id, access_tier, lexeme, df)
+  SELECT space, chunker, coach_id, access_tier, lexeme, sum(sign) FROM changed, unnest(tsvector_to_array(tsv)) AS lexeme
+  GROUP BY space, chunker, coach_id, access_tier, lexeme
+  ON CONFLICT (space, chunker, coach_id, lexeme, access_tier) DO UPDATE SET df = chunk_lexemes.df + EXCLUDED.df;
+  -- A lexeme no current chunk has any more is forgotten (after an erasure, its word must not stay behind).
+  DELETE FROM chunk_lexemes WHERE df <= 0;
+  WITH changed AS (SELECT b.space, b.chunker, b.coach_id, b.access_tier, b.tsv, -1 AS sign FROM before b JOIN after a USING (id)
+    WHERE b.is_current AND NOT a.is_current
+    UNION ALL SELECT a.space, a.chunker, a.coach_id, a.access_tier, a.tsv, 1 FROM before b JOIN after a USING (id)
+    WHERE a.is_current AND NOT b.is_current)
+  INSERT INTO chunk_stats (space, chunker, coach_id, access_tier, chunks, total_length)
+  SELECT space, chunker, coach_id, access_tier, sum(sign), sum(sign * length(tsv)) FROM changed
+  GROUP BY space, chunker, coach_id, access_tier
+  ON CONFLICT (space, chunker, coach_id, access_tier) DO UPDATE
+    SET chunks = chunk_stats.chunks + EXCLUDED.chunks, total_length = chunk_stats.total_length + EXCLUDED.total_length;
+  RETURN NULL;
+END $$;
+
+CREATE FUNCTION chunks_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  WITH changed AS (SELECT space, chunker, coach_id, access_tier, tsv, -1 AS sign FROM removed WHERE is_current)
+  INSERT INTO chunk_lexemes (space, chunker, coach_id, access_tier, lexeme, df)
+  SELECT space, chunker, coach_id, access_tier, lexeme, sum(sign) FROM changed, unnest(tsvector_to_array(tsv)) AS lexeme
+  GROUP BY space, chunker, coach_id, access_tier, lexeme
+  ON CONFLICT (space, chunker, coach_id, lexeme, access_tier) DO UPDATE SET df = chunk_lexemes.df + EXCLUDED.df;
+  -- A lexeme no current chunk has any more is forgotten (after an erasure, its word must not stay behind).
+  DELETE FROM chunk_lexemes WHERE df <= 0;
+  WITH changed AS (SELECT space, chunker, coach_id, access_tier, tsv, -1 AS sign FROM removed WHERE is_current)
+  INSERT INTO chunk_stats (space, chunker, coach_id, access_tier, chunks, total_length)
+  SELECT space, chunker, coach_id, access_tier, sum(sign), sum(sign * length(tsv)) FROM changed
+  GROUP BY space, chunker, coach_id, access_tier
+  ON CONFLICT (space, chunker, coach_id, access_tier) DO UPDATE
+    SET chunks = chunk_stats.chunks + EXCLUDED.chunks, total_length = chunk_stats.total_length + EXCLUDED.total_length;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER chunks_stats_insert AFTER INSERT ON chunks REFERENCING NEW TABLE AS added
+  FOR EACH STATEMENT EXECUTE FUNCTION chunks_after_insert();
+CREATE TRIGGER chunks_stats_update AFTER UPDATE ON chunks REFERENCING OLD TABLE AS before NEW TABLE AS after
+  FOR EACH STATEMENT EXECUTE FUNCTION chunks_after_update();
+CREATE TRIGGER chunks_stats_delete AFTER DELETE ON chunks REFERENCING OLD TABLE AS removed
+  FOR EACH STATEMENT EXECUTE FUNCTION chunks_after_delete();

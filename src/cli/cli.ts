@@ -72,7 +72,45 @@ export function buildProgram(): Command {
       }
     });
 
+  program
+    .command('search')
+    .description(
+      "search a coach's corpus from the database (as an admin; --free-only reads as a free reader)",
+    )
+    .argument('<query>', 'the question')
+    .requiredOption('--coach <coachId>', 'the coach whose corpus is searched')
+    .option('-k, --k <n>', 'how many passages (1-100)', '10')
+    .option('--mode <mode>', 'hybrid, vector or text', 'hybrid')
+    .option('--tag <tag...>', 'only chunks with any of these tags')
+    .option('--type <documentType...>', 'only these document types')
+    .option('--tier <tier>', 'only free or premium documents')
+    .option('--free-only', 'answer as a free reader would be answered')
+    .option('--as-of <time>', 'the corpus as it stood at this ISO-8601 moment')
+    .option('--json', 'print the results as JSON')
+    .action(async (query: string, o: SearchOptions) => {
+      const { runSearch } = await import('./search-command.js');
+      const out = await runSearch(config(), query, o).catch((error: unknown) => {
+        if (error instanceof Error && 'code' in error && error.code === 'VALIDATION_FAILED') {
+          throw new CliFailure(error.message, EXIT.usage);
+        }
+        throw error;
+      });
+      print(Boolean(o.json), out.human, out.data);
+    });
+
   return program;
+}
+
+export interface SearchOptions {
+  coach: string;
+  k: string;
+  mode: string;
+  tag?: string[];
+  type?: string[];
+  tier?: string;
+  freeOnly?: boolean;
+  asOf?: string;
+  json?: boolean;
 }
 
 export async function runCli(argv: string[]): Promise<number> {

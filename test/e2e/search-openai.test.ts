@@ -54,11 +54,11 @@ class FakeOpenAi {
 }
 
 function bagOfWords(text: string, dims: number): number[] {
-  const v = new Array<number>(dims).fill(0);
+  const v: number[] = Array.from({ length: dims }, () => 0);
   for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
     v[createHash('sha256').update(word).digest().readUInt32LE(0) % dims]! += 1;
   }
-  if (v.every((x) => x === 0)) v[0] = 1;
+  if (!v.some((x) => x !== 0)) v[0] = 1;
   return v;
 }
 

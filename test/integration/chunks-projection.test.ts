@@ -41,6 +41,26 @@ async function dump(svc: TestService) {
   return { chunks: chunks.rows, cache: cache.rows };
 }
 
+/** Rows where the trigger-kept BM25 statistics differ from a count over the current chunks (none expected). */
+async function statsDrift(svc: TestService) {
+  const lexemes = await svc.db.client.query(
+    `WITH expected AS (
+       SELECT space, chunker, coach_id, access_tier, lexeme, count(*)::int AS df
+       FROM chunks, unnest(tsvector_to_array(tsv)) AS lexeme WHERE is_current
+       GROUP BY space, chunker, coach_id, access_tier, lexeme)
+     SELECT * FROM expected e FULL JOIN chunk_lexemes l USING (space, chunker, coach_id, access_tier, lexeme)
+     WHERE e.df IS DISTINCT FROM l.df`,
+  );
+  const totals = await svc.db.client.query(
+    `WITH expected AS (
+       SELECT space, chunker, coach_id, access_tier, count(*)::int AS chunks, sum(length(tsv))::bigint AS len
+       FROM chunks WHERE is_current GROUP BY space, chunker, coach_id, access_tier)
+     SELECT * FROM expected e FULL JOIN chunk_stats s USING (space, chunker, coach_id, access_tier)
+     WHERE coalesce(e.chunks, 0) <> s.chunks OR coalesce(e.len, 0) <> s.total_length OR s.chunks IS NULL`,
+  );
+  return [...lexemes.rows, ...totals.rows];
+}
+
 async function allEvents(svc: TestService): Promise<RecordedEvent[]> {
   const store = new PostgresEventStore(svc.db.client, serviceEventRegistry());
   const events: RecordedEvent[] = [];
@@ -97,6 +117,7 @@ describe.each(targets())('the chunks projection on %s', (kind) => {
     expect(first.chunks.length).toBeGreaterThan(4);
     expect(first.chunks.filter((r) => r.document_id === c)).toEqual([]);
     expect(first.chunks.filter((r) => r.document_id === b && r.is_current)).toEqual([]);
+    expect(await statsDrift(svc)).toEqual([]);
     const embeddedFirst = embedder.embedded;
     expect(embeddedFirst).toBeGreaterThan(0);
 
@@ -115,6 +136,7 @@ describe.each(targets())('the chunks projection on %s', (kind) => {
     expect((await dump(svc)).chunks).toEqual([]);
     await once();
     expect(await dump(svc)).toEqual(first);
+    expect(await statsDrift(svc)).toEqual([]);
     expect(embedder.embedded).toBe(embeddedFirst);
   });
 

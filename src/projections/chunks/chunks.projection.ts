@@ -104,7 +104,7 @@ export function chunksProjection(config: ChunksConfig): Projection & { space: st
     async afterCommit(sql, events) {
       // Deleted rows linger in the heap until vacuumed: an erasure is not done until they are gone.
       if (events.some((e) => e.type === 'DocumentErased')) {
-        for (const table of ['chunks', 'embedding_cache', 'rag_query_cache']) await sql.exec(`VACUUM ${table}`);
+        for (const table of ['chunks', 'chunk_lexemes', 'embedding_cache', 'rag_query_cache']) await sql.exec(`VACUUM ${table}`);
       }
     },
 

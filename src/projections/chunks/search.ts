@@ -97,17 +97,38 @@ export class ChunkSearch {
   }
 
   /**
-   * PostgreSQL full-text search with the query's words OR-ed (a question rarely has every word of its answer),
-   * ranked by `ts_rank` normalised by document length.
+   * BM25 over PostgreSQL's full-text index: the query's lexemes (english stemming) OR-ed find the candidates in
+   * the GIN index; each is scored by BM25 (k1 = 1.2, b = 0.75) with term frequencies from its tsvector and the
+   * coach's document frequencies from `chunk_lexemes` (a free reader: the free tier's only). Chunk length is
+   * its number of distinct lexemes. The statistics are of the current corpus; an as-of search ranks with them
+   * too, a word no current chunk has counting as the rarest.
    */
   async text(request: SearchRequest, freeOnly: boolean, limit: number, on: SqlExecutor = this.sql): Promise<Row[]> {
     const where = this.where(request, freeOnly);
-    const q = `$${where.params.length + 1}`;
-    const sql = `SELECT ${COLUMNS}, ts_rank(c.tsv, query, 1) AS score
-      FROM chunks c, (SELECT NULLIF(replace(plainto_tsquery('english', ${q})::text, ' & ', ' | '), '')::tsquery AS query) q
-      WHERE query IS NOT NULL AND c.tsv @@ query AND ${where.sql}
-      ORDER BY score DESC, c.id LIMIT ${limit}`;
-    return (await on.query<Row>(sql, [...where.params, request.query])).rows;
+    const n = where.params.length;
+    const [q, coach] = [`$${n + 1}`, `$${n + 2}`];
+    const scope = `space = ${literal(this.scope.space)} AND chunker = ${literal(this.scope.chunker)} AND coach_id = ${coach}
+      ${freeOnly ? `AND access_tier = 'free'` : ''}`;
+    const sql = `WITH stats AS (
+        SELECT coalesce(sum(chunks), 0) AS n, coalesce(sum(total_length), 0)::float8 / greatest(sum(chunks), 1) AS avgdl FROM chunk_stats WHERE ${scope}),
+      terms AS (
+        SELECT q.lexeme, ln(1 + (s.n - coalesce(l.df, 0) + 0.5) / (coalesce(l.df, 0) + 0.5)) AS idf
+        FROM (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ${q}))) AS lexeme) q
+        CROSS JOIN stats s
+        LEFT JOIN (SELECT lexeme, sum(df) AS df FROM chunk_lexemes
+                   WHERE ${scope} AND lexeme IN (SELECT unnest(tsvector_to_array(to_tsvector('english', ${q}))))
+                   GROUP BY lexeme) l USING (lexeme)),
+      matched AS (
+        SELECT ${COLUMNS}, c.tsv FROM chunks c
+        WHERE c.tsv @@ (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM terms) AND ${where.sql})
+      SELECT m.id, m.document_id, m.title, m.version, m.chunk_index, m.content, m.start_char, m.end_char, m.section,
+        m.page, m.metadata,
+        (SELECT sum(t.idf * u.tf * 2.2 / (u.tf + 1.2 * (0.25 + 0.75 * length(m.tsv) / s.avgdl)))
+         FROM (SELECT lexeme, coalesce(array_length(positions, 1), 1) AS tf FROM unnest(m.tsv)) u
+         JOIN terms t USING (lexeme)) AS score
+      FROM matched m, stats s
+      ORDER BY score DESC, m.id LIMIT ${limit}`;
+    return (await on.query<Row>(sql, [...where.params, request.query, request.coachId])).rows;
   }
 
   private where(r: SearchRequest, freeOnly: boolean): { sql: string; params: unknown[] } {
