@@ -28,7 +28,7 @@ export class AppModule {
         }),
         AuthModule.forRoot(config),
         DocumentsModule,
-        SearchModule.forRoot(chunks.projection, chunks.embedder, chunks.index),
+        SearchModule.forRoot(chunks.projection, chunks.embedder, chunks.index, chunks.hybridTextWeight),
       ],
       controllers: [HealthController, OpenApiController, AdminProjectionsController],
       providers: [GetReadinessHandler],

@@ -34,6 +34,7 @@ export async function runSearch(config: AppConfig, query: string, o: SearchOptio
       chunker: chunks.projection.chunker,
       dimensions: chunks.embedder.dimensions,
       index: chunks.index,
+      hybridTextWeight: chunks.hybridTextWeight,
     });
     const results = await search.search(request, Boolean(o.freeOnly));
     return { data: { results }, human: results.length ? results.map(line).join('\n') : 'no results' };

@@ -72,6 +72,7 @@ export const configSchema = z
     HNSW_EF_SEARCH: positiveInt.max(1_000).default(100),
     IVFFLAT_LISTS: positiveInt.max(32_768).default(100),
     IVFFLAT_PROBES: positiveInt.max(32_768).default(10),
+    SEARCH_HYBRID_TEXT_WEIGHT: z.coerce.number().min(0).max(100).optional(),
     QUERY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
     SEARCH_WAIT_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),
   })
@@ -94,7 +95,8 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['OPENAI_API_KEY'],
-        message: 'is required when EMBEDDINGS_PROVIDER=openai (or set OPENAI_BASE_URL for a server without keys)',
+        message:
+          'is required when EMBEDDINGS_PROVIDER=openai (or set OPENAI_BASE_URL for a server without keys)',
       });
     }
     if (c.IVFFLAT_PROBES > c.IVFFLAT_LISTS) {

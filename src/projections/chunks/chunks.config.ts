@@ -10,11 +10,20 @@ export function chunksFromConfig(config: AppConfig) {
   const index: VectorIndexConfig =
     config.VECTOR_INDEX === 'ivfflat'
       ? { kind: 'ivfflat', lists: config.IVFFLAT_LISTS, probes: config.IVFFLAT_PROBES }
-      : { kind: 'hnsw', m: config.HNSW_M, efConstruction: config.HNSW_EF_CONSTRUCTION, efSearch: config.HNSW_EF_SEARCH };
+      : {
+          kind: 'hnsw',
+          m: config.HNSW_M,
+          efConstruction: config.HNSW_EF_CONSTRUCTION,
+          efSearch: config.HNSW_EF_SEARCH,
+        };
   const chunker = validateChunkerConfig({
     targetTokens: config.CHUNK_TARGET_TOKENS,
     overlapTokens: config.CHUNK_OVERLAP_TOKENS,
     maxTokens: config.CHUNK_MAX_TOKENS,
   });
-  return { embedder, index, projection: chunksProjection({ embedder, chunker, index }) };
+  // The local embedder is lexical, so BM25 is the stronger ranking; an OpenAI-like model is semantic and the
+  // two rankings weigh the same. (Measured on SciFact: BENCHMARKS.md.)
+  const hybridTextWeight =
+    config.SEARCH_HYBRID_TEXT_WEIGHT ?? (config.EMBEDDINGS_PROVIDER === 'local' ? 3 : 1);
+  return { embedder, index, hybridTextWeight, projection: chunksProjection({ embedder, chunker, index }) };
 }

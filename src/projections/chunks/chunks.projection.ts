@@ -26,7 +26,12 @@ interface Batch {
   fresh: Fresh[];
 }
 
-const VERSION_EVENTS = new Set(['DocumentUploaded', 'DocumentEdited', 'DocumentFileReplaced', 'DocumentRolledBack']);
+const VERSION_EVENTS = new Set([
+  'DocumentUploaded',
+  'DocumentEdited',
+  'DocumentFileReplaced',
+  'DocumentRolledBack',
+]);
 
 /** The text that is embedded for a chunk: the document's title and the chunk's section give it context. */
 export function embeddingText(title: string, chunk: Pick<Chunk, 'content' | 'section'>): string {
@@ -104,7 +109,8 @@ export function chunksProjection(config: ChunksConfig): Projection & { space: st
     async afterCommit(sql, events) {
       // Deleted rows linger in the heap until vacuumed: an erasure is not done until they are gone.
       if (events.some((e) => e.type === 'DocumentErased')) {
-        for (const table of ['chunks', 'chunk_lexemes', 'embedding_cache', 'rag_query_cache']) await sql.exec(`VACUUM ${table}`);
+        for (const table of ['chunks', 'chunk_lexemes', 'embedding_cache', 'rag_query_cache'])
+          await sql.exec(`VACUUM ${table}`);
       }
     },
 
@@ -229,7 +235,8 @@ async function erase(tx: SqlExecutor, documentId: string): Promise<void> {
                        AND o.document_id <> $1)`,
     [documentId],
   );
-  for (const { coach_id } of rows) await tx.query('DELETE FROM rag_query_cache WHERE coach_id = $1', [coach_id]);
+  for (const { coach_id } of rows)
+    await tx.query('DELETE FROM rag_query_cache WHERE coach_id = $1', [coach_id]);
 }
 
 async function deadLetter(

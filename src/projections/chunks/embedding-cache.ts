@@ -26,7 +26,10 @@ export class EmbeddingCache {
   }
 
   /** Vectors for `texts` (by index), with the ones that were not cached yet. */
-  async embed(sql: SqlExecutor, texts: readonly string[]): Promise<{ vectors: Float32Array[]; fresh: Fresh[] }> {
+  async embed(
+    sql: SqlExecutor,
+    texts: readonly string[],
+  ): Promise<{ vectors: Float32Array[]; fresh: Fresh[] }> {
     const hashes = texts.map(textSha256);
     const cached = await this.lookup(sql, [...new Set(hashes)]);
     const missing = [...new Set(hashes.filter((h) => !cached.has(h)))];
@@ -60,7 +63,8 @@ export class EmbeddingCache {
          WHERE space = $1 AND text_sha256 IN (SELECT jsonb_array_elements_text($2::jsonb))`,
         [this.space, JSON.stringify(hashes.slice(i, i + 1000))],
       );
-      for (const r of rows) found.set(r.text_sha256, Float32Array.from(pgvector.fromSql(r.embedding) as number[]));
+      for (const r of rows)
+        found.set(r.text_sha256, Float32Array.from(pgvector.fromSql(r.embedding) as number[]));
     }
     return found;
   }

@@ -14,6 +14,7 @@ export class SearchModule {
     chunks: Projection & { space: string; chunker: string },
     embedder: Embedder,
     index: VectorIndexConfig,
+    hybridTextWeight: number,
   ): DynamicModule {
     return {
       module: SearchModule,
@@ -29,6 +30,7 @@ export class SearchModule {
               chunker: chunks.chunker,
               dimensions: embedder.dimensions,
               index,
+              hybridTextWeight,
             }),
         },
         SearchHandler,

@@ -76,7 +76,13 @@ export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
     }
   }
 
-  private async remember(key: string, r: SearchRequest, position: string | null, results: SearchResult[], ttl: number) {
+  private async remember(
+    key: string,
+    r: SearchRequest,
+    position: string | null,
+    results: SearchResult[],
+    ttl: number,
+  ) {
     await this.sql.query(
       `INSERT INTO rag_query_cache (cache_key, coach_id, position, results, expires_at)
        VALUES ($1, $2, $3, $4::jsonb, now() + make_interval(secs => $5))

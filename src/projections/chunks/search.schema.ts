@@ -21,7 +21,10 @@ export const searchRequestSchema = z
       })
       .strict()
       .optional(),
-    asOf: z.iso.datetime({ offset: true }).optional().describe('search the corpus as it stood at this moment'),
+    asOf: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('search the corpus as it stood at this moment'),
     minPosition: z
       .string()
       .regex(/^\d{1,20}\.\d{1,20}$/, 'a position returned by a write')

@@ -45,6 +45,8 @@ export interface SearchScope {
   chunker: string;
   dimensions: number;
   index: VectorIndexConfig;
+  /** Weight of the text ranking in hybrid fusion (the vector ranking weighs 1). */
+  hybridTextWeight?: number;
 }
 
 /**
@@ -63,12 +65,12 @@ export class ChunkSearch {
     if (mode === 'text') return (await this.text(request, freeOnly, k)).map(toResult);
     const [vector] = await this.embedder.embed([request.query]);
     if (mode === 'vector') return (await this.vector(request, freeOnly, vector!, k)).map(toResult);
-    // Hybrid: each side ranks more candidates than asked for, then ranks are fused.
-    const depth = Math.min(200, Math.max(50, k * 4));
+    // Hybrid: each side ranks at least 100 candidates, then the ranks are fused.
+    const depth = Math.max(100, k);
     return this.sql.transaction(async (tx) => {
       const byVector = await this.vector(request, freeOnly, vector!, depth, tx);
       const byText = await this.text(request, freeOnly, depth, tx);
-      return fuse([byVector, byText], k).map(toResult);
+      return fuse([byVector, byText], k, [1, this.scope.hybridTextWeight ?? 1]).map(toResult);
     });
   }
 
@@ -103,7 +105,12 @@ export class ChunkSearch {
    * its number of distinct lexemes. The statistics are of the current corpus; an as-of search ranks with them
    * too, a word no current chunk has counting as the rarest.
    */
-  async text(request: SearchRequest, freeOnly: boolean, limit: number, on: SqlExecutor = this.sql): Promise<Row[]> {
+  async text(
+    request: SearchRequest,
+    freeOnly: boolean,
+    limit: number,
+    on: SqlExecutor = this.sql,
+  ): Promise<Row[]> {
     const where = this.where(request, freeOnly);
     const n = where.params.length;
     const [q, coach] = [`$${n + 1}`, `$${n + 2}`];
@@ -139,27 +146,34 @@ export class ChunkSearch {
     clauses.push(`c.coach_id = ${bind(r.coachId)}`);
     if (r.asOf) {
       const at = bind(r.asOf);
-      clauses.push(`c.valid_from_at <= ${at}::timestamptz AND (c.valid_to_at IS NULL OR c.valid_to_at > ${at}::timestamptz)`);
+      clauses.push(
+        `c.valid_from_at <= ${at}::timestamptz AND (c.valid_to_at IS NULL OR c.valid_to_at > ${at}::timestamptz)`,
+      );
     } else clauses.push('c.is_current');
     const f = r.filters ?? {};
     if (freeOnly) clauses.push(`c.access_tier = 'free'`);
     if (f.accessTier) clauses.push(`c.access_tier = ${bind(f.accessTier)}`);
-    if (f.tags?.length) clauses.push(`c.tags && ARRAY(SELECT jsonb_array_elements_text(${bind(JSON.stringify(f.tags))}::jsonb))`);
+    if (f.tags?.length)
+      clauses.push(
+        `c.tags && ARRAY(SELECT jsonb_array_elements_text(${bind(JSON.stringify(f.tags))}::jsonb))`,
+      );
     if (f.documentTypes?.length)
-      clauses.push(`c.document_type IN (SELECT jsonb_array_elements_text(${bind(JSON.stringify(f.documentTypes))}::jsonb))`);
+      clauses.push(
+        `c.document_type IN (SELECT jsonb_array_elements_text(${bind(JSON.stringify(f.documentTypes))}::jsonb))`,
+      );
     if (f.publishedAfter) clauses.push(`c.publication_date >= ${bind(f.publishedAfter)}`);
     if (f.publishedBefore) clauses.push(`c.publication_date <= ${bind(f.publishedBefore)}`);
     return { sql: clauses.join(' AND '), params };
   }
 }
 
-/** Reciprocal rank fusion of rankings of the same rows (by id); ties broken by id for determinism. */
-export function fuse(rankings: Row[][], k: number): Row[] {
+/** Weighted reciprocal rank fusion of rankings of the same rows (by id); ties broken by id for determinism. */
+export function fuse(rankings: Row[][], k: number, weights: number[] = rankings.map(() => 1)): Row[] {
   const fused = new Map<string, { row: Row; score: number }>();
-  for (const ranking of rankings) {
+  for (const [r, ranking] of rankings.entries()) {
     ranking.forEach((row, i) => {
       const entry = fused.get(row.id) ?? { row, score: 0 };
-      entry.score += 1 / (RRF_K + i + 1);
+      entry.score += weights[r]! / (RRF_K + i + 1);
       fused.set(row.id, entry);
     });
   }
@@ -186,7 +200,12 @@ function toResult(r: Row): SearchResult {
 }
 
 /** The query cache's key: everything that decides the answer, normalised, plus the read model's position. */
-export function queryCacheKey(request: SearchRequest, freeOnly: boolean, scope: SearchScope, position: string | null) {
+export function queryCacheKey(
+  request: SearchRequest,
+  freeOnly: boolean,
+  scope: SearchScope,
+  position: string | null,
+) {
   const normalised = {
     ...request,
     query: request.query.normalize('NFC').toLowerCase().replace(/\s+/g, ' ').trim(),

@@ -5,7 +5,12 @@ export type VectorIndexConfig =
   | { kind: 'hnsw'; m: number; efConstruction: number; efSearch: number }
   | { kind: 'ivfflat'; lists: number; probes: number };
 
-export const DEFAULT_VECTOR_INDEX: VectorIndexConfig = { kind: 'hnsw', m: 16, efConstruction: 64, efSearch: 100 };
+export const DEFAULT_VECTOR_INDEX: VectorIndexConfig = {
+  kind: 'hnsw',
+  m: 16,
+  efConstruction: 64,
+  efSearch: 100,
+};
 
 /** A SQL string literal of a configuration value (space and chunker names are ours, but quote them properly). */
 export function literal(value: string): string {
@@ -17,7 +22,12 @@ export function literal(value: string): string {
  * `embedding::vector(<dims>)` on its own current chunks. A query uses it when it orders by the same expression
  * and repeats the predicate with the same literals (see search.ts), which is why they are inlined, not bound.
  */
-export function vectorIndexDdl(index: VectorIndexConfig, space: string, chunker: string, dims: number): string {
+export function vectorIndexDdl(
+  index: VectorIndexConfig,
+  space: string,
+  chunker: string,
+  dims: number,
+): string {
   const name = `chunks_vec_${index.kind}_${createHash('sha256').update(`${space}|${chunker}`).digest('hex').slice(0, 12)}`;
   const using =
     index.kind === 'hnsw'
