@@ -201,14 +201,25 @@ describe.each(targets())('documents over HTTP on %s', (kind) => {
     const { body: doc } = await svc.request('POST', '/documents', {
       form: fileForm(`Secret protocol ${marker} text.\n`, 'secret.txt', meta({ author: `Author ${marker}` })),
     });
-    await svc.request('PATCH', `/documents/${doc.documentId}`, {
+    const edited = await svc.request('PATCH', `/documents/${doc.documentId}`, {
       json: { content: `Edited ${marker} again`, changeSummary: `summary ${marker}` },
     });
-    expect(await findMarker(svc, marker)).not.toEqual([]);
+    // Wait for the search index, and search for the marker: chunks, term statistics and the query cache hold it.
+    const searchFor = (minPosition: string) =>
+      svc.request('POST', '/search', { json: { coachId: 'carnivore', query: marker, minPosition } });
+    const hitsOf = async (position: string) =>
+      ((await searchFor(position)).body.results as Array<{ documentId: string }>).filter(
+        (r) => r.documentId === doc.documentId,
+      );
+    expect(await hitsOf(edited.body.position)).not.toEqual([]);
+    expect(await findMarker(svc, marker)).toEqual(
+      expect.arrayContaining(['chunks', 'chunk_lexemes', 'rag_query_cache']),
+    );
     const erased = await svc.request('POST', `/documents/${doc.documentId}/erase`, {
       json: { reason: 'GDPR request #12' },
     });
     expect(erased.status).toBe(200);
+    expect(await hitsOf(erased.body.position)).toEqual([]);
     expect(await findMarker(svc, marker)).toEqual([]);
     expect((await svc.request('GET', `/documents/${doc.documentId}`)).body.code).toBe('DOCUMENT_ERASED');
     expect((await svc.request('GET', `/documents/${doc.documentId}/file?version=1`)).status).toBe(404);
@@ -236,7 +247,7 @@ async function findMarker(svc: TestService, marker: string): Promise<string[]> {
   const hits: string[] = [];
   for (const { table_name } of tables) {
     const { rows } = await svc.db.client.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM "${table_name}" t WHERE t::text LIKE $1`,
+      `SELECT count(*)::int AS n FROM "${table_name}" t WHERE t::text ILIKE $1`,
       [`%${marker}%`],
     );
     if (rows[0]!.n > 0) hits.push(table_name);

@@ -59,7 +59,10 @@ export class ProblemFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const body = toProblem(error);
-    if (body.status >= 500)
+    // Unexpected failures are logged with their stack; an expected 5xx (a typed AppError such as
+    // READ_MODEL_BEHIND) is the service working as designed, and only worth a warning.
+    if (body.status >= 500 && error instanceof AppError) this.logger.warn(`${body.code}: ${body.detail}`);
+    else if (body.status >= 500)
       this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     host
       .switchToHttp()
