@@ -50,7 +50,13 @@ const app = await createApp(
     RATE_LIMIT_PER_MINUTE: '1000000',
     SEARCH_WAIT_TIMEOUT_MS: '60000',
     ...Object.fromEntries(
-      ['EMBEDDINGS_DIMENSIONS', 'CHUNK_TARGET_TOKENS', 'CHUNK_OVERLAP_TOKENS', 'CHUNK_MAX_TOKENS', 'SEARCH_HYBRID_TEXT_WEIGHT']
+      [
+        'EMBEDDINGS_DIMENSIONS',
+        'CHUNK_TARGET_TOKENS',
+        'CHUNK_OVERLAP_TOKENS',
+        'CHUNK_MAX_TOKENS',
+        'SEARCH_HYBRID_TEXT_WEIGHT',
+      ]
         .filter((k) => process.env[k])
         .map((k) => [k, process.env[k]!]),
     ),
