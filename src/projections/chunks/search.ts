@@ -102,7 +102,8 @@ export class ChunkSearch {
    * BM25 over PostgreSQL's full-text index: the query's lexemes (english stemming) OR-ed find the candidates in
    * the GIN index; each is scored by BM25 (k1 = 1.2, b = 0.75) with term frequencies from its tsvector and the
    * coach's document frequencies from `chunk_lexemes` (a free reader: the free tier's only). Chunk length is
-   * its number of distinct lexemes. The statistics are of the current corpus; an as-of search ranks with them
+   * its number of distinct lexemes. Only the query's lexemes are unnested from each candidate's tsvector
+   * (`setweight` marks them, `ts_filter` keeps them), not the whole vector. The statistics are of the current corpus; an as-of search ranks with them
    * too, a word no current chunk has counting as the rarest.
    */
   async text(
@@ -123,7 +124,7 @@ export class ChunkSearch {
         FROM (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ${q}))) AS lexeme) q
         CROSS JOIN stats s
         LEFT JOIN (SELECT lexeme, sum(df) AS df FROM chunk_lexemes
-                   WHERE ${scope} AND lexeme IN (SELECT unnest(tsvector_to_array(to_tsvector('english', ${q}))))
+                   WHERE ${scope} AND lexeme = ANY (tsvector_to_array(to_tsvector('english', ${q})))
                    GROUP BY lexeme) l USING (lexeme)),
       matched AS (
         SELECT ${COLUMNS}, c.tsv FROM chunks c
@@ -131,9 +132,10 @@ export class ChunkSearch {
       SELECT m.id, m.document_id, m.title, m.version, m.chunk_index, m.content, m.start_char, m.end_char, m.section,
         m.page, m.metadata,
         (SELECT sum(t.idf * u.tf * 2.2 / (u.tf + 1.2 * (0.25 + 0.75 * length(m.tsv) / s.avgdl)))
-         FROM (SELECT lexeme, coalesce(array_length(positions, 1), 1) AS tf FROM unnest(m.tsv)) u
+         FROM (SELECT lexeme, coalesce(array_length(positions, 1), 1) AS tf
+               FROM unnest(ts_filter(setweight(m.tsv, 'A', l.lexemes), '{a}'))) u
          JOIN terms t USING (lexeme)) AS score
-      FROM matched m, stats s
+      FROM matched m, stats s, (SELECT array_agg(lexeme) AS lexemes FROM terms) l
       ORDER BY score DESC, m.id LIMIT ${limit}`;
     return (await on.query<Row>(sql, [...where.params, request.query, request.coachId])).rows;
   }

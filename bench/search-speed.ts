@@ -1,0 +1,460 @@
+/**
+ * Search speed at 100,000 chunks and ingest throughput with the local embedder (issue #4), on PostgreSQL.
+ *
+ * 1. Ingest: synthetic sports-nutrition Markdown documents (Zipf-distributed words, topics, headings) are uploaded
+ *    with POST /documents to the service started in-process; the chunks projection indexes them. Timed: the
+ *    uploads, first upload → projection caught up (end to end), the projection's prepare/apply (wrapped), and the
+ *    chunker and embedder alone on the same texts. The rest of the corpus is filled by direct INSERTs.
+ * 2. Search latency of ChunkSearch (in-process, the service's pg pool) per mode × tag filter.
+ * 3. recall@10 of the vector search against exact search (index scans off), and the plan's index.
+ * 4. Overhead of ChunkSearch.vector over the bare `ORDER BY distance LIMIT 10` query.
+ * Run: npx tsx bench/search-speed.ts --database-url postgres://… [--chunks 100000] [--queries 200]
+ *      [--http-chunks 10000] [--concurrency 6]
+ */
+import { decode } from 'gpt-tokenizer/encoding/cl100k_base';
+import { markdownSections } from '../src/commands/documents/snapshot.js';
+import { loadConfig } from '../src/infrastructure/config/config.js';
+import { LocalEmbedder } from '../src/infrastructure/embeddings/local-embedder.js';
+import { createApp } from '../src/infrastructure/http/bootstrap.js';
+import { ProjectionEngine } from '../src/infrastructure/projections/projection-engine.js';
+import { SQL_CLIENT, type SqlClient, type SqlExecutor } from '../src/infrastructure/sql/sql-client.js';
+import { chunkText } from '../src/projections/chunks/chunker.js';
+import { embeddingText } from '../src/projections/chunks/chunks.projection.js';
+import { textSha256, vectorSql } from '../src/projections/chunks/embedding-cache.js';
+import type { ChunkSearch } from '../src/projections/chunks/search.js';
+import { CHUNK_SEARCH, CHUNKS_PROJECTION } from '../src/projections/chunks/search.query.js';
+import type { SearchRequest } from '../src/projections/chunks/search.schema.js';
+import { literal, vectorSearchSettings } from '../src/projections/chunks/vector-index.js';
+import type { Projection } from '../src/projections/projection.js';
+import { arg, benchDatabase, fmt } from './support.js';
+
+const databaseUrl = arg('database-url', 'postgres://postgres@127.0.0.1:5432/test');
+const [total, queryCount, httpChunks, concurrency] = ['chunks', 'queries', 'http-chunks', 'concurrency'].map(
+  (name, i) => Number(arg(name, ['100000', '200', '10000', '6'][i]!)),
+) as [number, number, number, number];
+const OTHER_COACHES = ['coach-b', 'coach-c', 'coach-d'];
+const OTHER_CHUNKS = 1_000; // per other coach
+const KEY = 'bench-admin-key-0123456789abcdef';
+const note = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+// ---- corpus: a seeded generator of sports-nutrition-like Markdown -------------------------------------------
+let seed = 20_261_124;
+function rand(): number {
+  seed = (seed + 0x6d2b79f5) | 0; // mulberry32
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
+const words = (s: string) => s.split(/\s+/).filter(Boolean);
+const STOP =
+  words(`the of and in to with for was were is by on at as that from or than after during between per
+  this these their a an not but both each which when while`);
+const GENERAL =
+  words(`study results showed significant increased reduced compared group participants week session
+  effect higher lower trained performance baseline control intervention measured observed mean daily total body
+  acute chronic response trial test protocol intake dose load volume intensity duration rate level change
+  improved associated evidence data analysis review subjects healthy young older male female adults sample
+  following prior meal time hours minutes days weeks greater similar differences markers values practical`);
+const ROOTS =
+  words(`protein carbohydrate glycogen creatine caffeine hydration electrolyte sodium potassium endurance
+  sprint hypertrophy mitochondria lactate threshold ketogenic fasting insulin glucose fructose leucine whey casein
+  micronutrient vitamin iron ferritin hemoglobin recovery sleep periodization taper cortisol testosterone muscle
+  tendon cycling marathon triathlon rowing swimming resistance strength power cadence oxygen uptake metabolism
+  oxidation ketone nitrate beetroot collagen probiotic microbiome inflammation antioxidant polyphenol calorie
+  deficit supplementation placebo crossover cohort athletes elite adolescent menstrual bone calcium magnesium zinc
+  sweat altitude bicarbonate anaerobic aerobic interval tempo adiposity lipid glycemic exercise fatigue soreness
+  damage synthesis breakdown amino acid fiber starch sucrose maltodextrin gel beverage plasma serum blood renal
+  hepatic cardiac vascular thermoregulation heat cold cramp jump squat deadlift bench torque velocity stride`);
+const PREFIXES = ['', 'pre', 'post', 'hyper', 'hypo', 'intra', 'inter', 'anti', 'sub', 're', 'non', 'co'];
+// A long tail of general English from the tokenizer's vocabulary (single-token words, in merge ≈ frequency order).
+const tail: string[] = [];
+for (let id = 0; id < 100_000 && tail.length < 2_000; id++) {
+  const w = decode([id]);
+  if (/^ [a-z]{5,13}$/.test(w)) tail.push(w.slice(1));
+}
+const compounds = PREFIXES.flatMap((p) => ROOTS.map((r) => p + r)).sort(() => rand() - 0.5);
+const head = [...GENERAL, ...ROOTS].sort(() => rand() - 0.5);
+const rest = tail.flatMap((w, i) => (i < compounds.length ? [w, compounds[i]!] : [w]));
+const VOCAB = [...new Set([...head, ...rest])];
+function zipf(n: number): () => number {
+  const cumulative: number[] = [];
+  for (let r = 1, sum = 0; r <= n; r++) cumulative.push((sum += 1 / r));
+  return () => {
+    const x = rand() * cumulative[n - 1]!;
+    let [lo, hi] = [0, n - 1];
+    while (lo < hi)
+      [lo, hi] = cumulative[(lo + hi) >> 1]! < x ? [((lo + hi) >> 1) + 1, hi] : [lo, (lo + hi) >> 1];
+    return lo;
+  };
+}
+const anyWord = zipf(VOCAB.length);
+const TOPICS = Array.from({ length: 40 }, () => Array.from({ length: 150 }, () => VOCAB[30 + anyWord()]!));
+const topicWord = zipf(150);
+const word = (topic: string[]) => (rand() < 0.5 ? topic[topicWord()]! : VOCAB[anyWord()]!);
+const phrase = (topic: string[], n: number) => Array.from({ length: n }, () => word(topic)).join(' ');
+function sentence(topic: string[]): string {
+  const w = Array.from({ length: 8 + Math.floor(rand() * 18) }, () =>
+    rand() < 0.35 ? pick(STOP) : rand() < 0.03 ? (rand() * 100).toFixed(1) : word(topic),
+  ).join(' ');
+  return `${w[0]!.toUpperCase()}${w.slice(1)}.`;
+}
+interface Doc {
+  coachId: string;
+  title: string;
+  content: string;
+  metadata: { documentType: string; tags: string[]; accessTier: string };
+}
+function makeDoc(coachId: string): Doc {
+  const topic = pick(TOPICS);
+  const parts = [`# ${phrase(topic, 5)}`];
+  // ~1.3 tokens per word: 2,000–8,000 tokens
+  for (let words = 0, target = (2_000 + rand() * 6_000) / 1.3; words < target;) {
+    parts.push(`## ${phrase(topic, 3)}`);
+    for (let p = 2 + Math.floor(rand() * 4); p > 0; p--) {
+      const paragraph = Array.from({ length: 3 + Math.floor(rand() * 6) }, () => sentence(topic)).join(' ');
+      parts.push(paragraph);
+      words += paragraph.split(' ').length;
+    }
+  }
+  const tags = [`topic-${TOPICS.indexOf(topic)}`];
+  if (rand() < 0.1) tags.push('ten');
+  if (rand() < 0.01) tags.push('one');
+  const metadata = {
+    documentType: pick(['research', 'guide']),
+    tags,
+    accessTier: rand() < 0.7 ? 'free' : 'premium',
+  };
+  return { coachId, title: phrase(topic, 4), content: parts.join('\n\n') + '\n', metadata };
+}
+const chunksOf = (d: Doc) => chunkText({ content: d.content, sections: markdownSections(d.content) });
+
+// ---- the service --------------------------------------------------------------------------------------------
+const db = await benchDatabase('postgres', databaseUrl);
+const app = await createApp(
+  loadConfig({
+    DATABASE_URL: db.url!,
+    ADMIN_API_KEY: KEY,
+    PORT: '0',
+    LOG_LEVEL: 'error',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    QUERY_CACHE_TTL_SECONDS: '0',
+  }),
+);
+await app.listen(0, '127.0.0.1');
+const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+const sql = app.get<SqlClient>(SQL_CLIENT);
+const search = app.get<ChunkSearch>(CHUNK_SEARCH);
+const projection = app.get<Projection>(CHUNKS_PROJECTION);
+const embedder = new LocalEmbedder({ dimensions: search.scope.dimensions });
+const { space, chunker, dimensions } = search.scope;
+const started = performance.now();
+const seconds = (from: number) => (performance.now() - from) / 1000;
+const rows: string[] = [];
+const row = (...cells: Array<string | number>) => rows.push(`| ${cells.join(' | ')} |`);
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)]!;
+const ms = (x: number) => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
+
+try {
+  // The projector's own work, timed by wrapping the projection object the service runs.
+  const spent = { prepare: 0, apply: 0 };
+  const timed =
+    <A extends unknown[], R>(key: keyof typeof spent, f: (...a: A) => Promise<R>) =>
+    async (...a: A) => {
+      const t = performance.now();
+      try {
+        return await f(...a);
+      } finally {
+        spent[key] += performance.now() - t;
+      }
+    };
+  projection.prepare = timed('prepare', projection.prepare!.bind(projection));
+  projection.apply = timed('apply', projection.apply.bind(projection));
+
+  // 1a. The sample: chunker and embedder alone, then the same documents through HTTP.
+  const sample: Doc[] = [];
+  let chunkerMs = 0;
+  const texts: string[] = [];
+  while (texts.length < Math.min(httpChunks, total)) {
+    const d = makeDoc('main');
+    const t = performance.now();
+    texts.push(...chunksOf(d).map((c) => embeddingText(d.title, c)));
+    chunkerMs += performance.now() - t;
+    sample.push(d);
+  }
+  const embedStart = performance.now();
+  for (let i = 0; i < texts.length; i += 256) await embedder.embed(texts.slice(i, i + 256));
+  const embedS = seconds(embedStart);
+  note(`uploading ${sample.length} documents (${texts.length} chunks) with concurrency ${concurrency}`);
+  const ingestStart = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let d = sample[next++]; d; d = sample[next++]) {
+        const res = await fetch(`${base}/documents`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ ...d, format: 'markdown' }),
+        });
+        if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  const uploadS = seconds(ingestStart);
+  if (!(await app.get(ProjectionEngine).waitUntilCaughtUp({ timeoutMs: 3_600_000 })))
+    throw new Error('the chunks projection did not catch up');
+  const endToEndS = seconds(ingestStart);
+  const viaHttp = await count('true');
+  const mb = sample.reduce((s, d) => s + d.content.length, 0) / 1e6;
+
+  // 1b. The rest by direct INSERTs (same columns as the projection's; HNSW index dropped, rebuilt after).
+  const index = (
+    await sql.query<{ name: string }>(
+      `SELECT indexname AS name FROM pg_indexes WHERE indexname LIKE 'chunks_vec_%'`,
+    )
+  ).rows[0]!.name;
+  await sql.exec(`DROP INDEX ${index}`);
+  const fillStart = performance.now();
+  let filledDocs = 0;
+  const fills: Array<[string, number]> = [['main', total - viaHttp], ...OTHER_COACHES.map((c): [string, number] => [c, OTHER_CHUNKS])];
+  for (const [coach, want] of fills) {
+    note(`filling ${want} chunks of ${coach} by INSERT`);
+    let pending: Promise<unknown> = Promise.resolve();
+    for (let n = 0; n < want;) {
+      const batch: Record<string, unknown>[] = [];
+      while (batch.length < 1_000 && n + batch.length < want) {
+        const d = makeDoc(coach);
+        const [id, metadata, chunks] = [crypto.randomUUID(), d.metadata, chunksOf(d)];
+        const vectors = await embedder.embed(chunks.map((c) => embeddingText(d.title, c)));
+        filledDocs++;
+        chunks.forEach((c, i) =>
+          batch.push({
+            ...c,
+            ...metadata,
+            document_id: id,
+            coach_id: coach,
+            title: d.title,
+            metadata,
+            sha: textSha256(embeddingText(d.title, c)),
+            embedding: vectorSql(vectors[i]!),
+          }),
+        );
+      }
+      n += batch.length;
+      await pending;
+      pending = sql.query(
+        `INSERT INTO chunks (space, chunker, document_id, coach_id, version, chunk_index, title, content, start_char,
+           end_char, section, access_tier, document_type, tags, metadata, embedded_sha256, valid_from, valid_from_at,
+           is_current, embedding)
+         SELECT $1, $2, r.document_id, r.coach_id, 1, r.index, r.title, r.content, r."startChar", r."endChar",
+           r.section, r."accessTier", r."documentType", ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.metadata,
+           r.sha, '0.0', now(), true, r.embedding::vector
+         FROM jsonb_to_recordset($3::jsonb) AS r(document_id uuid, coach_id text, index int, title text,
+           content text, "startChar" int, "endChar" int, section text, "accessTier" text, "documentType" text,
+           tags jsonb, metadata jsonb, sha text, embedding text)`,
+        [space, chunker, JSON.stringify(batch)],
+      );
+    }
+    await pending;
+  }
+  const fillS = seconds(fillStart);
+  const filled = (await count('true')) - viaHttp;
+  note('building the HNSW index');
+  const buildStart = performance.now();
+  const session = await sql.session();
+  await session.exec(`SET maintenance_work_mem = '1GB'`);
+  await projection.setup!(session); // the projection's own DDL (vectorIndexDdl)
+  await session.release();
+  const buildS = seconds(buildStart);
+  await sql.exec('VACUUM ANALYZE');
+
+  const pgvector = (
+    await sql.query<{ v: string }>(`SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'`)
+  ).rows[0]!.v;
+  console.log(`# search speed — ${new Date().toISOString()}, ${db.label}, pgvector ${pgvector}, 2 cores\n`);
+  console.log(`Command: \`npx tsx bench/search-speed.ts ${process.argv.slice(2).join(' ')}\`\n`);
+  console.log(`## Ingest (local embedder ${space}, chunker ${chunker})\n`);
+  row('stage', 'documents', 'chunks', 'time', 'chunks/s');
+  row('---', '---:', '---:', '---:', '---:');
+  row(
+    'chunker alone (in-process, 1 thread)',
+    sample.length,
+    fmt(texts.length),
+    `${(chunkerMs / 1000).toFixed(1)} s`,
+    fmt(texts.length / (chunkerMs / 1000)),
+  );
+  row(
+    'embedder alone (in-process, 1 thread)',
+    sample.length,
+    fmt(texts.length),
+    `${embedS.toFixed(1)} s`,
+    fmt(texts.length / embedS),
+  );
+  row(
+    `uploads: POST /documents × ${concurrency} (${mb.toFixed(1)} MB)`,
+    sample.length,
+    '',
+    `${uploadS.toFixed(1)} s`,
+    `${fmt(viaHttp / uploadS)} (${(sample.length / uploadS).toFixed(1)} docs/s)`,
+  );
+  row(
+    '**end to end: first upload → chunks projection caught up**',
+    sample.length,
+    fmt(viaHttp),
+    `${endToEndS.toFixed(1)} s`,
+    `**${fmt(viaHttp / endToEndS)}**`,
+  );
+  row(
+    '… of which projection prepare (decrypt, chunk, embed)',
+    '',
+    '',
+    `${(spent.prepare / 1000).toFixed(1)} s`,
+    fmt(viaHttp / (spent.prepare / 1000)),
+  );
+  row(
+    '… of which projection apply (INSERT, HNSW, GIN, BM25 triggers)',
+    '',
+    '',
+    `${(spent.apply / 1000).toFixed(1)} s`,
+    fmt(viaHttp / (spent.apply / 1000)),
+  );
+  row(
+    'fill: direct INSERT, no HNSW index (not the projection)',
+    filledDocs,
+    fmt(filled),
+    `${fillS.toFixed(1)} s`,
+    fmt(filled / fillS),
+  );
+  row(
+    `HNSW index build over all (${index})`,
+    '',
+    fmt(viaHttp + filled),
+    `${buildS.toFixed(1)} s`,
+    fmt((viaHttp + filled) / buildS),
+  );
+  flush();
+  const tagged = async (t: string) => count(`coach_id = 'main' AND tags && ARRAY['${t}']`);
+  console.log(
+    `\nCorpus: ${fmt(await count(`coach_id = 'main'`))} current chunks in coach \`main\` (${fmt(viaHttp)} through HTTP, ` +
+      `the rest by INSERT), ${fmt(OTHER_COACHES.length * OTHER_CHUNKS)} in ${OTHER_COACHES.length} other coaches; ` +
+      `tag \`ten\` on ${fmt(await tagged('ten'))}, \`one\` on ${fmt(await tagged('one'))}; VACUUM ANALYZE done.\n`,
+  );
+
+  // 2. Latency of the three modes × filters (query embedding included in hybrid and vector).
+  const queries = Array.from({ length: queryCount }, () => phrase(pick(TOPICS), 3 + Math.floor(rand() * 8)));
+  const vectors = await embedder.embed(queries);
+  const FILTERS: Array<[string, string[] | undefined]> = [
+    ['none', undefined],
+    ['tags [ten]', ['ten']],
+    ['tags [one]', ['one']],
+  ];
+  const request = (query: string, mode: SearchRequest['mode'], tags?: string[]): SearchRequest => ({
+    coachId: 'main',
+    query,
+    k: 10,
+    mode,
+    ...(tags ? { filters: { tags } } : {}),
+  });
+  for (const q of queries.slice(0, 20))
+    for (const mode of ['hybrid', 'vector', 'text'] as const) await search.search(request(q, mode), false);
+  console.log(`## Search latency, ChunkSearch in-process, k = 10, ${queryCount} queries of 3–10 words\n`);
+  row('mode', 'filter', 'p50', 'p95', 'mean hits');
+  row('---', '---', '---:', '---:', '---:');
+  for (const mode of ['hybrid', 'vector', 'text'] as const)
+    for (const [label, tags] of FILTERS) {
+      note(`search ${mode} ${label}`);
+      const times: number[] = [];
+      let hits = 0;
+      for (const q of queries) {
+        const t = performance.now();
+        hits += (await search.search(request(q, mode, tags), false)).length;
+        times.push(performance.now() - t);
+      }
+      row(mode, label, ms(pct(times, 0.5)), ms(pct(times, 0.95)), (hits / queryCount).toFixed(1));
+    }
+  flush();
+
+  // 3 + 4. Recall against exact search, the plan, and the overhead over bare SQL.
+  const noIndex = ['SET LOCAL enable_indexscan = off', 'SET LOCAL enable_bitmapscan = off'];
+  const inTx = <R>(settings: string[], f: (tx: SqlExecutor) => Promise<R>) =>
+    sql.transaction(async (tx) => {
+      for (const s of settings) await tx.exec(s);
+      return f(tx);
+    });
+  console.log(`\n## Vector search: recall@10 against exact search, plan, overhead over bare SQL\n`);
+  row(
+    'filter',
+    'recall@10',
+    'index in plan (EXPLAIN)',
+    'EXPLAIN ANALYZE (1st query)',
+    'ChunkSearch.vector p50',
+    'bare SQL p50',
+    'overhead',
+  );
+  row('---', '---:', '---', '---:', '---:', '---:', '---:');
+  for (const [label, tags] of FILTERS) {
+    note(`recall ${label}`);
+    const bare = `SELECT c.id FROM chunks c WHERE c.space = ${literal(space)} AND c.chunker = ${literal(chunker)}
+      AND c.coach_id = 'main' AND c.is_current ${tags ? 'AND c.tags && $2::text[]' : ''}
+      ORDER BY c.embedding::vector(${dimensions}) <=> $1::vector(${dimensions}) LIMIT 10`;
+    let recall = 0;
+    const [ours, plain]: [number[], number[]] = [[], []];
+    for (const [i, q] of queries.entries()) {
+      const [req, v] = [request(q, 'vector', tags), vectors[i]!];
+      let t = performance.now();
+      const approx = await search.vector(req, false, v, 10);
+      ours.push(performance.now() - t);
+      t = performance.now();
+      await inTx(vectorSearchSettings(search.scope.index), (tx) =>
+        tx.query(bare, [vectorSql(v), ...(tags ? [tags] : [])]),
+      );
+      plain.push(performance.now() - t);
+      const exact = await inTx(noIndex, (tx) => search.vector(req, false, v, 10, tx));
+      const found = new Set(approx.map((r) => r.id));
+      recall += exact.length ? exact.filter((r) => found.has(r.id)).length / exact.length : 1;
+    }
+    // ChunkSearch's own statement, run as EXPLAIN ANALYZE (its rows are then the plan's lines).
+    const explaining = (tx: SqlExecutor): SqlExecutor => ({
+      ...tx,
+      query: (text, params) => tx.query(`EXPLAIN ANALYZE ${text}`, params),
+    });
+    const plan = (
+      await sql.transaction((tx) =>
+        search.vector(request(queries[0]!, 'vector', tags), false, vectors[0]!, 10, explaining(tx)),
+      )
+    )
+      .map((r) => (r as unknown as { 'QUERY PLAN': string })['QUERY PLAN'])
+      .join('\n');
+    const used =
+      /Index Scan using (\S+)/.exec(plan)?.[1] ??
+      `none (${/^\s*(?:->\s*)?(\S[^(]*)/m.exec(plan)?.[1]?.trim()})`;
+    const [a, b] = [pct(ours, 0.5), pct(plain, 0.5)];
+    row(
+      label,
+      (recall / queries.length).toFixed(3),
+      used,
+      ms(Number(/Execution Time: ([\d.]+)/.exec(plan)?.[1])),
+      ms(a),
+      ms(b),
+      `${(((a - b) / b) * 100).toFixed(0)} %`,
+    );
+  }
+  flush();
+  console.log(
+    `\nTargets: ≥ 1,000 chunks/s end to end; recall@10 ≥ 0.95; overhead ≤ 20 %. Total run ${fmt(seconds(started))} s.`,
+  );
+} finally {
+  await app.close();
+  await db.dispose();
+}
+
+function flush() {
+  console.log(rows.splice(0).join('\n'));
+}
+
+async function count(where: string): Promise<number> {
+  return (
+    await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM chunks WHERE is_current AND ${where}`)
+  ).rows[0]!.n;
+}
