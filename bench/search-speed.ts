@@ -217,7 +217,10 @@ try {
   await sql.exec(`DROP INDEX ${index}`);
   const fillStart = performance.now();
   let filledDocs = 0;
-  const fills: Array<[string, number]> = [['main', total - viaHttp], ...OTHER_COACHES.map((c): [string, number] => [c, OTHER_CHUNKS])];
+  const fills: Array<[string, number]> = [
+    ['main', total - viaHttp],
+    ...OTHER_COACHES.map((c): [string, number] => [c, OTHER_CHUNKS]),
+  ];
   for (const [coach, want] of fills) {
     note(`filling ${want} chunks of ${coach} by INSERT`);
     let pending: Promise<unknown> = Promise.resolve();
