@@ -19,6 +19,9 @@ export interface SearchResult {
   metadata: Record<string, unknown>;
 }
 
+/** Words in more than this share of a coach's chunks do not make a chunk a BM25 candidate on their own. */
+export const COMMON_SHARE = 0.05;
+
 /** Reciprocal rank fusion's constant (Cormack et al. 2009): a result at rank r contributes 1 / (60 + r). */
 export const RRF_K = 60;
 
@@ -103,7 +106,9 @@ export class ChunkSearch {
    * the GIN index; each is scored by BM25 (k1 = 1.2, b = 0.75) with term frequencies from its tsvector and the
    * coach's document frequencies from `chunk_lexemes` (a free reader: the free tier's only). Chunk length is
    * its number of distinct lexemes. Only the query's lexemes are unnested from each candidate's tsvector
-   * (`setweight` marks them, `ts_filter` keeps them), not the whole vector. The statistics are of the current corpus; an as-of search ranks with them
+   * (`setweight` marks them, `ts_filter` keeps them), not the whole vector. Candidates are the chunks with a
+   * selective query word (in at most COMMON_SHARE of the chunks) when the query has one: a chunk that shares
+   * only common words with the query still gets scored by them, but is not worth fetching on their account. The statistics are of the current corpus; an as-of search ranks with them
    * too, a word no current chunk has counting as the rarest.
    */
   async text(
@@ -120,7 +125,8 @@ export class ChunkSearch {
     const sql = `WITH stats AS (
         SELECT coalesce(sum(chunks), 0) AS n, coalesce(sum(total_length), 0)::float8 / greatest(sum(chunks), 1) AS avgdl FROM chunk_stats WHERE ${scope}),
       terms AS (
-        SELECT q.lexeme, ln(1 + (s.n - coalesce(l.df, 0) + 0.5) / (coalesce(l.df, 0) + 0.5)) AS idf
+        SELECT q.lexeme, ln(1 + (s.n - coalesce(l.df, 0) + 0.5) / (coalesce(l.df, 0) + 0.5)) AS idf,
+          coalesce(l.df, 0) <= greatest(s.n * ${COMMON_SHARE}, 1) AS selective
         FROM (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ${q}))) AS lexeme) q
         CROSS JOIN stats s
         LEFT JOIN (SELECT lexeme, sum(df) AS df FROM chunk_lexemes
@@ -128,7 +134,9 @@ export class ChunkSearch {
                    GROUP BY lexeme) l USING (lexeme)),
       matched AS (
         SELECT ${COLUMNS}, c.tsv FROM chunks c
-        WHERE c.tsv @@ (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM terms) AND ${where.sql})
+        WHERE c.tsv @@ (SELECT coalesce(string_agg(quote_literal(lexeme), ' | ') FILTER (WHERE selective),
+                                        string_agg(quote_literal(lexeme), ' | '))::tsquery FROM terms)
+          AND ${where.sql})
       SELECT m.id, m.document_id, m.title, m.version, m.chunk_index, m.content, m.start_char, m.end_char, m.section,
         m.page, m.metadata,
         (SELECT sum(t.idf * u.tf * 2.2 / (u.tf + 1.2 * (0.25 + 0.75 * length(m.tsv) / s.avgdl)))
