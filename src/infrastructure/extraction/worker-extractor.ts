@@ -63,6 +63,7 @@ export class WorkerTextExtractor implements TextExtractor {
 }
 
 const RSS_FACTOR = 2;
+const CODE_HEADROOM_MB = 64;
 const RSS_POLL_MS = 100;
 
 function runInWorker(
@@ -119,7 +120,9 @@ function startWorker(request: WorkerRequest): Worker {
     workerData: request,
     transferList: [request.bytes.buffer as ArrayBuffer],
     resourceLimits: {
-      maxOldGenerationSizeMb: maxMemoryMb,
+      // Headroom for the parser's own code: running out of heap while V8 compiles a module is a fatal error of
+      // the whole process, not ERR_WORKER_OUT_OF_MEMORY; the file's share is the configured maxMemoryMb.
+      maxOldGenerationSizeMb: maxMemoryMb + CODE_HEADROOM_MB,
       maxYoungGenerationSizeMb: Math.min(64, Math.max(16, Math.round(maxMemoryMb / 8))),
     },
     // Parser chatter about a hostile file is not worth logging; it is drained and dropped.
