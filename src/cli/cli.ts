@@ -98,7 +98,71 @@ export function buildProgram(): Command {
       print(Boolean(o.json), out.human, out.data);
     });
 
+  program
+    .command('history')
+    .description("a document's versions: what changed, who, when, why, and the position of each")
+    .argument('<documentId>', 'the document')
+    .option('--json', 'print the versions as JSON')
+    .action(async (documentId: string, o: { json?: boolean }) => {
+      assertUuid(documentId);
+      const { runHistory } = await import('./history-commands.js');
+      const out = await runHistory(config(), documentId).catch(usageOrFailure);
+      print(Boolean(o.json), out.human, out.data);
+    });
+
+  program
+    .command('rollback')
+    .description('append a new version equal to an earlier one (brings a retired document back)')
+    .argument('<documentId>', 'the document')
+    .argument('<version>', 'the version to go back to')
+    .option('--reason <text>', 'why (kept in the history)')
+    .option('--json', 'print the result as JSON')
+    .action(async (documentId: string, version: string, o: { reason?: string; json?: boolean }) => {
+      assertUuid(documentId);
+      if (!/^\d{1,9}$/.test(version) || Number(version) < 1)
+        throw new CliFailure(`version must be a positive whole number, not "${version}"`, EXIT.usage);
+      const { runRollback } = await import('./history-commands.js');
+      const out = await runRollback(config(), documentId, Number(version), o.reason).catch(usageOrFailure);
+      print(Boolean(o.json), out.human, out.data);
+    });
+
+  program
+    .command('rebuild')
+    .description('rebuild a projection (every async one without a name) from the events, showing progress')
+    .argument('[projection]', 'e.g. chunks')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string | undefined, o: { json?: boolean }) => {
+      const { runRebuild } = await import('./history-commands.js');
+      const tty = process.stderr.isTTY;
+      let last = 0;
+      const progress = (line: string, final: boolean) => {
+        // On a terminal one line is rewritten in place; otherwise a line every few seconds (logs stay short).
+        if (tty) process.stderr.write(`\r\x1b[2K${line}${final ? '\n' : ''}`);
+        else if (final || Date.now() - last > 5_000) {
+          process.stderr.write(`${line}\n`);
+          last = Date.now();
+        }
+      };
+      const out = await runRebuild(config(), name, progress).catch(usageOrFailure);
+      print(Boolean(o.json), out.human, out.data);
+    });
+
   return program;
+}
+
+function assertUuid(id: string): void {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+    throw new CliFailure(`document ids are UUIDs; "${id.slice(0, 80)}" is not one`, EXIT.usage);
+}
+
+/** A refused request (bad id, unknown document, conflict) is a failure with its code, not a stack trace. */
+function usageOrFailure(error: unknown): never {
+  if (error instanceof Error && 'code' in error && 'status' in error) {
+    const status = Number((error as { status: unknown }).status);
+    const exit = error.code === 'VALIDATION_FAILED' ? EXIT.usage : EXIT.failed;
+    throw new CliFailure(`${String(error.code)} (${status}): ${error.message}`, exit);
+  }
+  throw error;
 }
 
 export interface SearchOptions {

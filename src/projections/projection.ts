@@ -21,6 +21,8 @@ export interface Projection {
   apply(tx: SqlExecutor, events: readonly RecordedEvent[], prepared?: unknown): Promise<void>;
   /** Async projections only: after the batch committed, outside any transaction (e.g. VACUUM after an erasure). */
   afterCommit?(sql: SqlExecutor, events: readonly RecordedEvent[]): Promise<void>;
+  /** Async projections only: called when the projector has caught up (nothing left to read), outside any transaction. */
+  idle?(sql: SqlExecutor): Promise<void>;
   /** Empties the read model (rebuild). */
   truncate(tx: SqlExecutor): Promise<void>;
 }

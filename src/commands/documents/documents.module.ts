@@ -9,12 +9,19 @@ import {
   GetDocumentHandler,
   ListDocumentsHandler,
 } from '../../projections/documents/document-queries.js';
+import {
+  DiffVersionsHandler,
+  ListVersionsHandler,
+} from '../../projections/document-versions/history-queries.js';
 import { EditDocumentHandler } from '../edit-document/edit-document.js';
 import { EraseDocumentHandler } from '../erase-document/erase-document.js';
 import { ReplaceFileHandler } from '../replace-file/replace-file.js';
 import { RetireDocumentHandler } from '../retire-document/retire-document.js';
 import { RollBackDocumentHandler } from '../rollback-document/rollback-document.js';
 import { UploadDocumentHandler } from '../upload-document/upload-document.js';
+import { CoachesController, RestoreCoachHandler } from '../restore-coach/restore-coach.js';
+import { ChangelogController } from '../../projections/changelog/changelog.controller.js';
+import { GetChangelogHandler } from '../../projections/changelog/changelog.query.js';
 import { DocumentWriter } from './document-writer.js';
 import { DocumentsController } from './documents.controller.js';
 
@@ -31,7 +38,7 @@ import { DocumentsController } from './documents.controller.js';
       }),
     }),
   ],
-  controllers: [DocumentsController, DocumentsReadController],
+  controllers: [DocumentsController, DocumentsReadController, CoachesController, ChangelogController],
   providers: [
     DocumentWriter,
     {
@@ -55,6 +62,10 @@ import { DocumentsController } from './documents.controller.js';
     GetDocumentHandler,
     GetDocumentFileHandler,
     ListDocumentsHandler,
+    ListVersionsHandler,
+    DiffVersionsHandler,
+    GetChangelogHandler,
+    RestoreCoachHandler,
   ],
 })
 export class DocumentsModule {}

@@ -56,9 +56,11 @@ function boundedCustomFields<T extends z.ZodObject>(schema: T) {
 export const metadataSchema = boundedCustomFields(z.object(metadataFields)).describe(
   'Document metadata; extra fields are kept as custom metadata',
 );
-export const metadataPatchSchema = boundedCustomFields(z.object(metadataFields).partial()).describe(
-  'Fields to merge into the metadata',
-);
+// A patch has no defaults: a field it leaves out keeps its value (a `.partial()` of `tags` would still default
+// it to [] and wipe the document's tags).
+export const metadataPatchSchema = boundedCustomFields(
+  z.object({ ...metadataFields, tags: z.array(tagSchema).max(50) }).partial(),
+).describe('Fields to merge into the metadata');
 
 export const contentSchema = z
   .string()

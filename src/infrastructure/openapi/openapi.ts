@@ -14,6 +14,7 @@ import {
 } from '../../commands/documents/schemas.js';
 import { listFiltersSchema } from '../../projections/documents/document-queries.js';
 import { searchRequestSchema, searchResponseSchema } from '../../projections/chunks/search.schema.js';
+import { historyRoutes } from './history-routes.js';
 
 /**
  * The OpenAPI document, generated from the same zod schemas that validate requests, so the two cannot drift.
@@ -114,8 +115,17 @@ const routes: RouteConfig[] = [
   {
     method: 'get',
     path: '/documents/{id}',
-    summary: 'A document, or one of its versions',
-    request: { params: idParam, query: z.object({ version: z.number().int().min(1).optional() }) },
+    summary: 'A document, one of its versions, or the document as it was at a moment',
+    request: {
+      params: idParam,
+      query: z.object({
+        version: z.number().int().min(1).optional(),
+        asOf: z
+          .string()
+          .optional()
+          .describe('ISO-8601 date-time: the version current then (404 before the first)'),
+      }),
+    },
     responses: { 200: json(documentView), ...problems(401, 404, 410) },
   },
   {
@@ -210,7 +220,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     scheme: 'bearer',
     description: 'An API key (API.md, Auth)',
   });
-  for (const route of routes) registry.registerPath(route);
+  for (const route of [...routes, ...historyRoutes({ json, problems, idParam })])
+    registry.registerPath(route);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {

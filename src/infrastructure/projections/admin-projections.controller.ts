@@ -1,4 +1,4 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { RequireRole } from '../auth/auth.guard.js';
 import { SQL_CLIENT, type SqlClient } from '../sql/sql-client.js';
 import { ProjectionEngine, type ProjectionStatus } from './projection-engine.js';
@@ -13,7 +13,10 @@ export interface DeadLetter {
   at: string;
 }
 
-/** GET /admin/projections: every projection's position, lag and state, with the events it had to set aside. */
+/**
+ * GET /admin/projections: every projection's position, lag and state, with the events it had to set aside.
+ * POST /admin/projections/:name/rebuild: truncate and replay (answered at once; progress shows in the list).
+ */
 @Controller('admin/projections')
 @RequireRole('admin')
 export class AdminProjectionsController {
@@ -21,6 +24,13 @@ export class AdminProjectionsController {
     @Inject(ProjectionEngine) private readonly engine: ProjectionEngine,
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
   ) {}
+
+  @Post(':name/rebuild')
+  @HttpCode(202)
+  async rebuild(@Param('name') name: string): Promise<{ name: string; status: 'rebuild_requested' }> {
+    await this.engine.requestRebuild(name);
+    return { name, status: 'rebuild_requested' };
+  }
 
   @Get()
   async list(): Promise<Array<ProjectionStatus & { deadLetters: DeadLetter[] }>> {

@@ -7,6 +7,8 @@ export interface Checkpoint {
   status: 'building' | 'live' | 'retired';
   eventsApplied: number;
   rebuildRequested: boolean;
+  /** How many rebuilds have started (reset the checkpoint) so far. */
+  rebuilds: number;
 }
 
 interface Row {
@@ -15,6 +17,7 @@ interface Row {
   status: Checkpoint['status'];
   events_applied: string;
   rebuild_requested: boolean;
+  rebuilds: number;
 }
 
 /** The checkpoint table, one row per projection name and version; every write goes through the caller's tx. */
@@ -22,7 +25,7 @@ export const checkpoints = {
   async read(on: SqlExecutor, p: Projection): Promise<Checkpoint | undefined> {
     const { rows } = await on.query<Row>(
       `SELECT position_tx::text AS tx, position_seq::text AS seq, status, events_applied::text,
-              rebuild_requested_at IS NOT NULL AS rebuild_requested
+              rebuild_requested_at IS NOT NULL AS rebuild_requested, rebuilds
        FROM projection_checkpoints WHERE name = $1 AND version = $2`,
       [p.name, p.version],
     );
@@ -34,6 +37,7 @@ export const checkpoints = {
       status: row.status,
       eventsApplied: Number(row.events_applied),
       rebuildRequested: row.rebuild_requested,
+      rebuilds: Number(row.rebuilds),
     };
   },
 

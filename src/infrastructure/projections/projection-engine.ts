@@ -1,3 +1,4 @@
+import { AppError } from '../../domain/errors.js';
 import type { Projection } from '../../projections/projection.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { comparePositions, parsePosition } from '../event-store/position.js';
@@ -16,10 +17,14 @@ export interface ProjectionStatus {
   /** What this process does for it: active (projecting), standby (another process is), stopped. */
   projector: ProjectorState | 'inline';
   lastError: string | null;
+  /** Rebuilds started so far, and whether one is asked for and not yet started. */
+  rebuilds?: number;
+  rebuildRequested?: boolean;
 }
 
-export class UnknownProjectionError extends Error {
+export class UnknownProjectionError extends AppError {
   readonly code = 'NOT_FOUND';
+  readonly status = 404;
   constructor(name: string) {
     super(`no projection is named ${name}`);
   }
@@ -72,6 +77,8 @@ export class ProjectionEngine {
           status: checkpoint?.status ?? 'not_started',
           projector: projector.state,
           lastError: projector.lastError?.message ?? null,
+          rebuilds: checkpoint?.rebuilds ?? 0,
+          rebuildRequested: checkpoint?.rebuildRequested ?? false,
         };
       }),
     );

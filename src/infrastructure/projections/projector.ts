@@ -84,6 +84,7 @@ export class Projector {
             continue;
           }
           this.setState('active');
+          this.setUp = false; // another process may have been active meanwhile: set up again
         }
         const applied = await this.step(session);
         this.failures = 0;
@@ -114,18 +115,19 @@ export class Projector {
       await session.transaction((tx) => checkpoints.reset(tx, p));
       return 1;
     }
+    if (!this.setUp) {
+      await p.setup?.(session);
+      this.setUp = true;
+    }
     const { events, last } = await this.store.readAll({
       after: checkpoint.position,
       limit: this.options.batchSize,
     });
     if (events.length === 0 || !last) {
+      await p.idle?.(session);
       if (checkpoint.status === 'building') await session.transaction((tx) => checkpoints.goLive(tx, p));
       this.options.onEvent?.({ kind: 'idle', position: checkpoint.position ?? null });
       return 0;
-    }
-    if (!this.setUp) {
-      await p.setup?.(session);
-      this.setUp = true;
     }
     const mine = handledBy(p, events);
     const prepared = mine.length > 0 && p.prepare ? await p.prepare(session, mine) : undefined;

@@ -25,5 +25,13 @@ export function chunksFromConfig(config: AppConfig) {
   // two rankings weigh the same. (Measured on SciFact: BENCHMARKS.md.)
   const hybridTextWeight =
     config.SEARCH_HYBRID_TEXT_WEIGHT ?? (config.EMBEDDINGS_PROVIDER === 'local' ? 3 : 1);
-  return { embedder, index, hybridTextWeight, projection: chunksProjection({ embedder, chunker, index }) };
+  return {
+    embedder,
+    index,
+    hybridTextWeight,
+    projection: chunksProjection({
+      ...{ embedder, chunker, index },
+      indexBuildMemoryMb: config.INDEX_BUILD_MEMORY_MB,
+    }),
+  };
 }

@@ -3,9 +3,15 @@ import pgvector from 'pgvector';
 import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 
-/** A vector as pgvector's text form (`[1,2,3]`), through pgvector-node. */
+/**
+ * A vector as pgvector's text form (`[1,2,3]`). Nine significant digits are exactly enough for a float32 to
+ * come back bit for bit; pgvector-node's `toSql` prints the float64 expansion (17 digits), which nearly doubles
+ * what PostgreSQL must parse.
+ */
 export function vectorSql(v: Float32Array): string {
-  return pgvector.toSql(Array.from(v)) as string;
+  let out = '[';
+  for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + (v[i] === 0 ? '0' : v[i]!.toPrecision(9));
+  return out + ']';
 }
 
 export function textSha256(text: string): string {
@@ -15,8 +21,8 @@ export function textSha256(text: string): string {
 /**
  * Embeds texts through the cache: a text whose SHA-256 already has a vector in this embedding space is never
  * sent to the embedder again — not by an edit that leaves a chunk unchanged, not by a rebuild. Reads happen
- * before the projector's transaction; new vectors are written by `remember` inside it, so they commit with the
- * chunks that use them.
+ * before the projector's transaction; new vectors are written inside it with the chunks that use them (the
+ * chunks projection inserts them from its inserted rows), so they commit together.
  */
 export class EmbeddingCache {
   constructor(private readonly embedder: Embedder) {}
@@ -43,16 +49,6 @@ export class EmbeddingCache {
       });
     }
     return { vectors: hashes.map((h) => cached.get(h)!), fresh };
-  }
-
-  async remember(tx: SqlExecutor, fresh: readonly Fresh[]): Promise<void> {
-    if (fresh.length === 0) return;
-    await tx.query(
-      `INSERT INTO embedding_cache (space, text_sha256, embedding)
-       SELECT $1, r.sha256, r.embedding::vector FROM jsonb_to_recordset($2::jsonb) AS r(sha256 text, embedding text)
-       ON CONFLICT DO NOTHING`,
-      [this.space, JSON.stringify(fresh.map((f) => ({ sha256: f.sha256, embedding: vectorSql(f.vector) })))],
-    );
   }
 
   private async lookup(sql: SqlExecutor, hashes: string[]): Promise<Map<string, Float32Array>> {

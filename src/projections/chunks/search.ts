@@ -19,8 +19,13 @@ export interface SearchResult {
   metadata: Record<string, unknown>;
 }
 
-/** Words in more than this share of a coach's chunks do not make a chunk a BM25 candidate on their own. */
-export const COMMON_SHARE = 0.05;
+/**
+ * BM25 candidates are the chunks with one of the query's rarest words, taken rarest first while together they are
+ * in at most this many chunks (the rarest word always counts). Common words still score every candidate; they
+ * just do not make a chunk worth fetching on their own. This bounds the work of a query at any corpus size
+ * (a query of common words only scores the chunks of its rarest word).
+ */
+export const CANDIDATE_BUDGET = 2_000;
 
 /** Reciprocal rank fusion's constant (Cormack et al. 2009): a result at rank r contributes 1 / (60 + r). */
 export const RRF_K = 60;
@@ -106,10 +111,9 @@ export class ChunkSearch {
    * the GIN index; each is scored by BM25 (k1 = 1.2, b = 0.75) with term frequencies from its tsvector and the
    * coach's document frequencies from `chunk_lexemes` (a free reader: the free tier's only). Chunk length is
    * its number of distinct lexemes. Only the query's lexemes are unnested from each candidate's tsvector
-   * (`setweight` marks them, `ts_filter` keeps them), not the whole vector. Candidates are the chunks with a
-   * selective query word (in at most COMMON_SHARE of the chunks) when the query has one: a chunk that shares
-   * only common words with the query still gets scored by them, but is not worth fetching on their account. The statistics are of the current corpus; an as-of search ranks with them
-   * too, a word no current chunk has counting as the rarest.
+   * (`setweight` marks them, `ts_filter` keeps them), not the whole vector. Candidates are the chunks with one
+   * of the query's rarest words (see CANDIDATE_BUDGET). The statistics are of the current corpus; an as-of search
+   * ranks with them too, a word no current chunk has counting as the rarest.
    */
   async text(
     request: SearchRequest,
@@ -126,7 +130,9 @@ export class ChunkSearch {
         SELECT coalesce(sum(chunks), 0) AS n, coalesce(sum(total_length), 0)::float8 / greatest(sum(chunks), 1) AS avgdl FROM chunk_stats WHERE ${scope}),
       terms AS (
         SELECT q.lexeme, ln(1 + (s.n - coalesce(l.df, 0) + 0.5) / (coalesce(l.df, 0) + 0.5)) AS idf,
-          coalesce(l.df, 0) <= greatest(s.n * ${COMMON_SHARE}, 1) AS selective
+          -- The rarest words, until together they are in more than CANDIDATE_BUDGET chunks (the rarest always).
+          sum(coalesce(l.df, 0)) OVER (ORDER BY coalesce(l.df, 0), q.lexeme) <= ${CANDIDATE_BUDGET}
+            OR row_number() OVER (ORDER BY coalesce(l.df, 0), q.lexeme) = 1 AS selective
         FROM (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ${q}))) AS lexeme) q
         CROSS JOIN stats s
         LEFT JOIN (SELECT lexeme, sum(df) AS df FROM chunk_lexemes
@@ -134,8 +140,7 @@ export class ChunkSearch {
                    GROUP BY lexeme) l USING (lexeme)),
       matched AS (
         SELECT ${COLUMNS}, c.tsv FROM chunks c
-        WHERE c.tsv @@ (SELECT coalesce(string_agg(quote_literal(lexeme), ' | ') FILTER (WHERE selective),
-                                        string_agg(quote_literal(lexeme), ' | '))::tsquery FROM terms)
+        WHERE c.tsv @@ (SELECT string_agg(quote_literal(lexeme), ' | ') FILTER (WHERE selective)::tsquery FROM terms)
           AND ${where.sql})
       SELECT m.id, m.document_id, m.title, m.version, m.chunk_index, m.content, m.start_char, m.end_char, m.section,
         m.page, m.metadata,
@@ -163,14 +168,9 @@ export class ChunkSearch {
     const f = r.filters ?? {};
     if (freeOnly) clauses.push(`c.access_tier = 'free'`);
     if (f.accessTier) clauses.push(`c.access_tier = ${bind(f.accessTier)}`);
-    if (f.tags?.length)
-      clauses.push(
-        `c.tags && ARRAY(SELECT jsonb_array_elements_text(${bind(JSON.stringify(f.tags))}::jsonb))`,
-      );
-    if (f.documentTypes?.length)
-      clauses.push(
-        `c.document_type IN (SELECT jsonb_array_elements_text(${bind(JSON.stringify(f.documentTypes))}::jsonb))`,
-      );
+    // Arrays are bound as text[] (not built from JSON in a subquery) so that the planner can estimate them.
+    if (f.tags?.length) clauses.push(`c.tags && ${bind(f.tags)}::text[]`);
+    if (f.documentTypes?.length) clauses.push(`c.document_type = ANY (${bind(f.documentTypes)}::text[])`);
     if (f.publishedAfter) clauses.push(`c.publication_date >= ${bind(f.publishedAfter)}`);
     if (f.publishedBefore) clauses.push(`c.publication_date <= ${bind(f.publishedBefore)}`);
     return { sql: clauses.join(' AND '), params };

@@ -22,19 +22,20 @@ export function literal(value: string): string {
  * `embedding::vector(<dims>)` on its own current chunks. A query uses it when it orders by the same expression
  * and repeats the predicate with the same literals (see search.ts), which is why they are inlined, not bound.
  */
-export function vectorIndexDdl(
+export function vectorIndex(
   index: VectorIndexConfig,
   space: string,
   chunker: string,
   dims: number,
-): string {
+): { name: string; ddl: string } {
   const name = `chunks_vec_${index.kind}_${createHash('sha256').update(`${space}|${chunker}`).digest('hex').slice(0, 12)}`;
   const using =
     index.kind === 'hnsw'
       ? `hnsw ((embedding::vector(${dims})) vector_cosine_ops) WITH (m = ${index.m}, ef_construction = ${index.efConstruction})`
       : `ivfflat ((embedding::vector(${dims})) vector_cosine_ops) WITH (lists = ${index.lists})`;
-  return `CREATE INDEX IF NOT EXISTS ${name} ON chunks USING ${using}
+  const ddl = `CREATE INDEX IF NOT EXISTS ${name} ON chunks USING ${using}
     WHERE is_current AND space = ${literal(space)} AND chunker = ${literal(chunker)}`;
+  return { name, ddl };
 }
 
 /** Session settings for one search transaction: how hard to look, and keep looking when filters drop rows. */

@@ -10,7 +10,7 @@ import {
   type Principal,
 } from '../../infrastructure/auth/principal.js';
 import { fileStore, type StoredFile } from '../../infrastructure/documents/file-store.js';
-import { parseWith } from '../../infrastructure/http/validation.js';
+import { parseWith, ValidationFailedError } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 
 export interface DocumentView {
@@ -31,15 +31,31 @@ export class VersionGoneError extends AppError {
 }
 
 const versionParam = z.coerce.number().int().min(1).max(1_000_000_000).optional();
+const asOfParam = z.iso
+  .datetime({
+    offset: true,
+    error: 'asOf must be an ISO-8601 date-time with its offset, e.g. 2026-01-31T12:00:00Z',
+  })
+  .optional();
 
 export class GetDocumentQuery extends Query<DocumentView> {
   constructor(
     readonly principal: Principal,
     readonly documentId: string,
     readonly version: unknown,
+    readonly asOf?: unknown,
   ) {
     super();
   }
+}
+
+/** The version that was current at `asOf` (the last one written at or before it), or none yet. */
+async function versionAt(sql: SqlClient, documentId: string, asOf: string): Promise<number | null> {
+  const { rows } = await sql.query<{ version: number | null }>(
+    'SELECT max(version) AS version FROM document_versions WHERE document_id = $1 AND at <= $2::timestamptz',
+    [documentId, asOf],
+  );
+  return rows[0]?.version ?? null;
 }
 
 /** GET /documents/:id[?version=N]: the current state, or one version as it was written. */
@@ -47,12 +63,23 @@ export class GetDocumentQuery extends Query<DocumentView> {
 export class GetDocumentHandler implements IQueryHandler<GetDocumentQuery, DocumentView> {
   constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
 
-  async execute({ principal, documentId, version }: GetDocumentQuery): Promise<DocumentView> {
-    const wanted = parseWith(versionParam, version, 'query.version');
+  async execute({ principal, documentId, version, asOf }: GetDocumentQuery): Promise<DocumentView> {
+    let wanted = parseWith(versionParam, version, 'query.version');
+    const at = parseWith(asOfParam, asOf, 'query.asOf');
+    if (wanted !== undefined && at !== undefined)
+      throw new ValidationFailedError('give either version or asOf, not both', {
+        errors: [{ path: 'query.asOf', message: 'cannot be combined with version' }],
+      });
+    if (at !== undefined) {
+      // Before its first version the document did not exist: the same 404 as an unknown id.
+      const then = await versionAt(this.sql, documentId, at);
+      if (then === null) throw new DocumentNotFoundError(documentId);
+      wanted = then;
+    }
     const { rows } = await this.sql.query<Record<string, unknown>>(
       `SELECT d.document_id::text, d.coach_id, d.access_tier, d.created_at, d.status AS current_status,
               COALESCE(v.title, d.title) AS title, COALESCE(v.content, d.content) AS content, COALESCE(v.metadata, d.metadata) AS metadata,
-              COALESCE(v.version, d.version) AS version, COALESCE(v.status, d.status) AS status, COALESCE(v.at, d.updated_at) AS updated_at,
+              COALESCE(v.version, d.version) AS version, v.metadata->>'accessTier' AS version_tier, COALESCE(v.status, d.status) AS status, COALESCE(v.at, d.updated_at) AS updated_at,
               ($2::int IS NOT NULL AND v.version IS NULL) AS missing
        FROM documents d LEFT JOIN document_versions v ON v.document_id = d.document_id AND v.version = $2::int
        WHERE d.document_id = $1`,
@@ -67,7 +94,9 @@ export class GetDocumentHandler implements IQueryHandler<GetDocumentQuery, Docum
       throw new DocumentNotFoundError(documentId);
     }
     if (row.current_status === 'erased') throw new DocumentErasedError(documentId);
-    if (row.missing) throw new VersionGoneError(`document ${documentId} has no version ${wanted}`);
+    // A version from when the document was premium stays hidden from a free reader.
+    if (row.missing || !canSeeTier(principal, (row.version_tier as string | null) ?? 'free'))
+      throw new VersionGoneError(`document ${documentId} has no version ${wanted}`);
     return {
       documentId: String(row.document_id),
       coachId: String(row.coach_id),
@@ -103,8 +132,9 @@ export class GetDocumentFileHandler implements IQueryHandler<GetDocumentFileQuer
       coach_id: string;
       access_tier: string | null;
       file_sha256: string | null;
+      version_tier: string | null;
     }>(
-      `SELECT d.coach_id, d.access_tier, v.file_sha256 FROM documents d
+      `SELECT d.coach_id, d.access_tier, v.file_sha256, v.metadata->>'accessTier' AS version_tier FROM documents d
        JOIN document_versions v ON v.document_id = d.document_id AND v.version = COALESCE($2::int, d.version)
        WHERE d.document_id = $1`,
       [documentId, wanted ?? null],
@@ -112,7 +142,10 @@ export class GetDocumentFileHandler implements IQueryHandler<GetDocumentFileQuer
     const row = rows[0];
     if (!row || !canSeeCoach(principal, row.coach_id) || !canSeeTier(principal, row.access_tier))
       throw new DocumentNotFoundError(documentId);
-    const file = row.file_sha256 ? await fileStore.get(this.sql, row.file_sha256) : undefined;
+    const file =
+      row.file_sha256 && canSeeTier(principal, row.version_tier ?? 'free')
+        ? await fileStore.get(this.sql, row.file_sha256)
+        : undefined;
     if (!file)
       throw new VersionGoneError(
         `this version of document ${documentId} has no original file (it was written as text)`,

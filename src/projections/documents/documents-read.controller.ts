@@ -11,6 +11,12 @@ import {
   type DocumentPage,
   type DocumentView,
 } from './document-queries.js';
+import {
+  DiffVersionsQuery,
+  ListVersionsQuery,
+  type DocumentDiff,
+  type VersionEntry,
+} from '../document-versions/history-queries.js';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new DocumentIdError() });
 
@@ -29,8 +35,26 @@ export class DocumentsReadController {
     @CurrentPrincipal() p: Principal,
     @Param('id', uuid) id: string,
     @Q('version') version: unknown,
+    @Q('asOf') asOf: unknown,
   ): Promise<DocumentView> {
-    return this.queries.execute(new GetDocumentQuery(p, id, version));
+    return this.queries.execute(new GetDocumentQuery(p, id, version, asOf));
+  }
+
+  @Get(':id/versions')
+  versions(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', uuid) id: string,
+  ): Promise<{ documentId: string; versions: VersionEntry[] }> {
+    return this.queries.execute(new ListVersionsQuery(p, id));
+  }
+
+  @Get(':id/diff')
+  diff(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', uuid) id: string,
+    @Q() query: Record<string, unknown>,
+  ): Promise<DocumentDiff> {
+    return this.queries.execute(new DiffVersionsQuery(p, id, query));
   }
 
   @Get(':id/file')

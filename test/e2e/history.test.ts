@@ -1,0 +1,280 @@
+import { targets } from '../support/databases.js';
+import { startService, type TestService, type Who } from '../support/service.js';
+
+const meta = (extra: Record<string, unknown> = {}) => ({
+  documentType: 'research',
+  tags: ['protein'],
+  accessTier: 'free',
+  ...extra,
+});
+const pause = (ms = 15) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(targets())('history over HTTP on %s', (kind) => {
+  let svc: TestService;
+  const upload = async (title: string, content: string, extra = {}, coachId = 'carnivore') => {
+    const r = await svc.request('POST', '/documents', {
+      json: { coachId, title, content, format: 'markdown', metadata: meta(extra) },
+    });
+    expect(r.status).toBe(201);
+    return r.body as { documentId: string; position: string };
+  };
+  const get = (path: string, as: Who = 'admin') => svc.request('GET', path, { as });
+
+  beforeAll(async () => (svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '0' })));
+  afterAll(() => svc?.close());
+
+  it('lists every version with what changed, who, when, why and its position', async () => {
+    const { documentId: id } = await upload('Creatine', 'Creatine loading.\nFive grams a day.\n');
+    await svc.request('PATCH', `/documents/${id}`, {
+      json: { content: 'Creatine loading.\nThree grams a day.\n', changeSummary: 'lower dose' },
+    });
+    await svc.request('POST', `/documents/${id}/rollback`, { json: { toVersion: 1, reason: 'too low' } });
+    await svc.request('DELETE', `/documents/${id}`, { as: 'editor' });
+    const r = await get(`/documents/${id}/versions`);
+    expect(r.status).toBe(200);
+    expect(r.body.versions.map((v: { change: string }) => v.change)).toEqual([
+      'uploaded',
+      'edited',
+      'rolled_back',
+      'retired',
+    ]);
+    expect(r.body.versions[1]).toMatchObject({ version: 2, changeSummary: 'lower dose' });
+    expect(r.body.versions[2]).toMatchObject({ rolledBackTo: 1, changeSummary: 'too low' });
+    // The actor is the key's id: the admin key wrote the first three, the editor key retired it.
+    expect(new Set(r.body.versions.slice(0, 3).map((v: { actor: string }) => v.actor)).size).toBe(1);
+    expect(r.body.versions[3].actor).not.toBe(r.body.versions[0].actor);
+    for (const v of r.body.versions) expect(v.position).toMatch(/^\d+\.\d+$/);
+    expect(new Date(r.body.versions[3].at) >= new Date(r.body.versions[0].at)).toBe(true);
+  });
+
+  it('diffs any two versions: unified lines, words and the metadata fields that changed', async () => {
+    const { documentId: id } = await upload('Sleep', 'Sleep eight hours.\nAvoid caffeine late.\n');
+    await svc.request('PATCH', `/documents/${id}`, {
+      json: { content: 'Sleep nine hours.\nAvoid caffeine late.\n', metadata: { tags: ['sleep'] } },
+    });
+    await svc.request('PATCH', `/documents/${id}`, { json: { metadata: { author: 'Ana' } } });
+    const r = await get(`/documents/${id}/diff?from=1&to=3`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ documentId: id, from: 1, to: 3 });
+    expect(r.body.unified).toContain('-Sleep eight hours.');
+    expect(r.body.unified).toContain('+Sleep nine hours.');
+    expect(r.body.unified).not.toContain('-Avoid caffeine late.');
+    const words = r.body.changes.words as Array<{ op: string; text: string }>;
+    expect(words.filter((w) => w.op === 'delete').map((w) => w.text.trim())).toEqual(['eight']);
+    expect(words.filter((w) => w.op === 'insert').map((w) => w.text.trim())).toEqual(['nine']);
+    expect(words.map((w) => (w.op === 'delete' ? '' : w.text)).join('')).toBe(
+      'Sleep nine hours.\nAvoid caffeine late.\n',
+    );
+    expect(r.body.changes.metadata).toEqual([
+      { field: 'author', from: null, to: 'Ana' },
+      { field: 'tags', from: ['protein'], to: ['sleep'] },
+    ]);
+    // Backwards works too; an unknown version is a 404 with its code; a bad parameter a 400.
+    expect((await get(`/documents/${id}/diff?from=3&to=1`)).body.unified).toContain('+Sleep eight hours.');
+    expect(await get(`/documents/${id}/diff?from=1&to=9`)).toMatchObject({
+      status: 404,
+      body: { code: 'VERSION_NOT_FOUND' },
+    });
+    expect(await get(`/documents/${id}/diff?from=one&to=2`)).toMatchObject({
+      status: 400,
+      body: { code: 'VALIDATION_FAILED' },
+    });
+  });
+
+  it('reads a document as it was at any moment (asOf), and 404 before it existed', async () => {
+    const before = new Date().toISOString();
+    await pause();
+    const { documentId: id } = await upload('Iron', 'Iron version one.');
+    await pause();
+    const afterOne = new Date().toISOString();
+    await pause();
+    await svc.request('PATCH', `/documents/${id}`, { json: { content: 'Iron version two.' } });
+    await pause();
+    const afterTwo = new Date().toISOString();
+    await pause();
+    await svc.request('DELETE', `/documents/${id}`);
+    expect((await get(`/documents/${id}?asOf=${afterOne}`)).body).toMatchObject({
+      version: 1,
+      content: 'Iron version one.',
+      status: 'active',
+    });
+    expect((await get(`/documents/${id}?asOf=${afterTwo}`)).body).toMatchObject({
+      version: 2,
+      content: 'Iron version two.',
+    });
+    expect((await get(`/documents/${id}`)).body).toMatchObject({ version: 3, status: 'retired' });
+    expect((await get(`/documents/${id}?asOf=${before}`)).body.code).toBe('NOT_FOUND');
+    expect(await get(`/documents/${id}?asOf=yesterday`)).toMatchObject({ status: 400 });
+    expect(await get(`/documents/${id}?asOf=${afterOne}&version=1`)).toMatchObject({ status: 400 });
+  });
+
+  it('hides premium versions and premium documents from a free reader in history, diff and changelog', async () => {
+    const { documentId: id } = await upload('Keto', 'Premium text first.', { accessTier: 'premium' });
+    await svc.request('PATCH', `/documents/${id}`, {
+      json: { content: 'Now free text.', metadata: { accessTier: 'free' } },
+    });
+    const premium = await upload('Secret', 'Premium only.', { accessTier: 'premium' });
+    expect(
+      (await get(`/documents/${id}/versions`, 'freeReader')).body.versions.map(
+        (v: { version: number }) => v.version,
+      ),
+    ).toEqual([2]);
+    expect((await get(`/documents/${id}?version=1`, 'freeReader')).status).toBe(404);
+    expect((await get(`/documents/${id}/diff?from=1&to=2`, 'freeReader')).status).toBe(404);
+    expect((await get(`/documents/${id}/diff?from=1&to=2`, 'premiumReader')).status).toBe(200);
+    expect((await get(`/documents/${premium.documentId}/versions`, 'freeReader')).status).toBe(404);
+    const log = await get(`/changelog?coachId=carnivore&limit=1000`, 'freeReader');
+    const seen = log.body.entries.map(
+      (e: { documentId: string; version: number }) => `${e.documentId}:${e.version}`,
+    );
+    expect(seen).toContain(`${id}:2`);
+    expect(seen).not.toContain(`${id}:1`);
+    expect(seen.some((s: string) => s.startsWith(premium.documentId))).toBe(false);
+    expect((await get(`/changelog?coachId=vegan`, 'freeReader')).status).toBe(403);
+  });
+
+  it('pages the changelog in the global order with filters, and an erasure keeps who, when and why', async () => {
+    const a = await upload('Log A', 'Alpha.', {}, 'logcoach');
+    const b = await upload('Log B', 'Beta.', {}, 'logcoach');
+    await svc.request('PATCH', `/documents/${a.documentId}`, { json: { content: 'Alpha two.' } });
+    await svc.request('POST', `/documents/${b.documentId}/erase`, { json: { reason: 'GDPR request 7' } });
+    const all = await get('/changelog?coachId=logcoach');
+    expect(all.body.entries.map((e: { type: string }) => e.type)).toEqual([
+      'uploaded',
+      'uploaded',
+      'edited',
+      'erased',
+    ]);
+    expect(all.body.entries[3]).toMatchObject({ documentId: b.documentId, summary: 'GDPR request 7' });
+    const pages: string[] = [];
+    for (let after = ''; ;) {
+      const page = await get(`/changelog?coachId=logcoach&limit=1${after ? `&after=${after}` : ''}`);
+      if (page.body.entries.length === 0) break;
+      pages.push(page.body.entries[0].position);
+      after = page.body.next;
+    }
+    expect(pages).toEqual(all.body.entries.map((e: { position: string }) => e.position));
+    const edits = await get(`/changelog?coachId=logcoach&types=edited,erased`);
+    expect(edits.body.entries.map((e: { type: string }) => e.type)).toEqual(['edited', 'erased']);
+    const one = await get(`/changelog?documentId=${a.documentId}`);
+    expect(one.body.entries).toHaveLength(2);
+    expect((await get('/changelog?types=deleted')).status).toBe(400);
+    expect((await get('/changelog?after=nonsense')).status).toBe(400);
+  });
+
+  it('streams the changelog as server-sent events, resumable with Last-Event-ID', async () => {
+    const first = await upload('Stream A', 'One.', {}, 'streamcoach');
+    const read = async (headers: Record<string, string>, want: number) => {
+      const controller = new AbortController();
+      const res = await fetch(`${svc.base}/changelog/stream?coachId=streamcoach`, {
+        headers: { authorization: 'Bearer admin-key-0123456789abcdef', ...headers },
+        signal: controller.signal,
+      });
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const reader = res.body!.getReader();
+      let text = '';
+      while ((text.match(/^id: /gm) ?? []).length < want) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      controller.abort();
+      return [...text.matchAll(/^id: (\S+)\nevent: change\ndata: (.*)$/gm)].map((m) => ({
+        id: m[1]!,
+        entry: JSON.parse(m[2]!),
+      }));
+    };
+    const streaming = read({}, 2);
+    await pause(100);
+    const second = await upload('Stream B', 'Two.', {}, 'streamcoach'); // arrives while the stream is open
+    const got = await streaming;
+    expect(got.map((g) => g.entry.documentId)).toEqual([first.documentId, second.documentId]);
+    expect(got.map((g) => g.id)).toEqual(got.map((g) => g.entry.position));
+    await svc.request('PATCH', `/documents/${first.documentId}`, { json: { content: 'One again.' } });
+    const resumed = await read({ 'last-event-id': got[1]!.id }, 1);
+    expect(resumed.map((g) => g.entry.type)).toEqual(['edited']);
+    const refused = await fetch(`${svc.base}/changelog/stream?coachId=vegan`, {
+      headers: { authorization: 'Bearer reader-free-carnivore-01234' },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('content-type')).toMatch(/problem\+json/);
+  });
+
+  it('restores a coach to a moment: rollbacks, retirements, revivals; dry run first; twice changes nothing', async () => {
+    const coachId = 'restorecoach';
+    const kept = await upload('Kept', 'Kept as is.', {}, coachId);
+    const edited = await upload('Edited', 'Original words.', {}, coachId);
+    const retired = await upload('Retired later', 'Was active.', {}, coachId);
+    const gone = await upload('Erased later', 'Secret words.', {}, coachId);
+    await pause();
+    const asOf = new Date().toISOString();
+    await pause();
+    await svc.request('PATCH', `/documents/${edited.documentId}`, { json: { content: 'New words.' } });
+    await svc.request('DELETE', `/documents/${retired.documentId}`);
+    await svc.request('POST', `/documents/${gone.documentId}/erase`, { json: { reason: 'asked' } });
+    const created = await upload('Created later', 'Did not exist then.', {}, coachId);
+
+    const before = await svc.countEvents();
+    const dry = await svc.request('POST', `/coaches/${coachId}/restore`, { json: { asOf, dryRun: true } });
+    expect(dry.status).toBe(200);
+    expect(await svc.countEvents()).toBe(before);
+    const plan = Object.fromEntries(
+      dry.body.changes.map((c: { documentId: string; action: string }) => [c.documentId, c.action]),
+    );
+    expect(plan).toEqual({
+      [edited.documentId]: 'rollback',
+      [retired.documentId]: 'rollback',
+      [created.documentId]: 'retire',
+    });
+    expect(dry.body).toMatchObject({ unchanged: 1, erased: [gone.documentId], failed: [] });
+
+    const done = await svc.request('POST', `/coaches/${coachId}/restore`, { json: { asOf } });
+    expect(done.body.changes).toHaveLength(3);
+    expect(await svc.countEvents()).toBe(before + 3);
+    expect((await get(`/documents/${edited.documentId}`)).body).toMatchObject({ content: 'Original words.' });
+    expect((await get(`/documents/${retired.documentId}`)).body.status).toBe('active');
+    expect((await get(`/documents/${created.documentId}`)).body.status).toBe('retired');
+    expect((await get(`/documents/${gone.documentId}`)).status).toBe(410);
+    expect((await get(`/documents/${kept.documentId}`)).body.version).toBe(1);
+
+    const again = await svc.request('POST', `/coaches/${coachId}/restore`, { json: { asOf } });
+    expect(again.body).toMatchObject({ changes: [], unchanged: 4, failed: [] });
+    expect(await svc.countEvents()).toBe(before + 3);
+    expect(
+      (await svc.request('POST', `/coaches/${coachId}/restore`, { json: { asOf }, as: 'editor' })).status,
+    ).toBe(403);
+    expect(
+      (await svc.request('POST', `/coaches/${coachId}/restore`, { json: { asOf: 'then' } })).status,
+    ).toBe(400);
+  });
+
+  it('rebuilds a projection on request (202) and it comes back with the same rows', async () => {
+    const { position } = await upload('Rebuild me', '# Rebuild\n\nSome protein text to index.');
+    await svc.request('POST', '/search', {
+      json: { coachId: 'carnivore', query: 'protein', minPosition: position },
+    });
+    const digest = async () =>
+      (
+        await svc.db.client.query<{ d: string }>(
+          `SELECT md5(string_agg(document_id::text || version || chunk_index || content || embedding::text || is_current,
+             ',' ORDER BY document_id, version, chunk_index)) AS d FROM chunks`,
+        )
+      ).rows[0]!.d;
+    const live = await digest();
+    const r = await svc.request('POST', '/admin/projections/chunks/rebuild');
+    expect(r).toMatchObject({ status: 202, body: { name: 'chunks', status: 'rebuild_requested' } });
+    for (let i = 0; i < 200; i++) {
+      const [chunks] = (await get('/admin/projections')).body.filter(
+        (p: { name: string }) => p.name === 'chunks',
+      );
+      if (chunks.rebuilds >= 1 && !chunks.rebuildRequested && chunks.status === 'live' && chunks.lag === 0)
+        break;
+      await pause(50);
+    }
+    expect(await digest()).toBe(live);
+    expect((await svc.request('POST', '/admin/projections/nothing/rebuild')).body.code).toBe('NOT_FOUND');
+    expect((await svc.request('POST', '/admin/projections/chunks/rebuild', { as: 'editor' })).status).toBe(
+      403,
+    );
+  });
+});
