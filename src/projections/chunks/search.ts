@@ -127,7 +127,10 @@ export class ChunkSearch {
     const scope = `space = ${literal(this.scope.space)} AND chunker = ${literal(this.scope.chunker)} AND coach_id = ${coach}
       ${freeOnly ? `AND access_tier = 'free'` : ''}`;
     const sql = `WITH stats AS (
-        SELECT coalesce(sum(chunks), 0) AS n, coalesce(sum(total_length), 0)::float8 / greatest(sum(chunks), 1) AS avgdl FROM chunk_stats WHERE ${scope}),
+        -- avgdl is at least 1: an as-of search can find chunks of a coach that has no current chunk any more.
+        SELECT coalesce(sum(chunks), 0) AS n,
+          greatest(coalesce(sum(total_length), 0)::float8 / greatest(sum(chunks), 1), 1) AS avgdl
+        FROM chunk_stats WHERE ${scope}),
       terms AS (
         SELECT q.lexeme, ln(1 + (s.n - coalesce(l.df, 0) + 0.5) / (coalesce(l.df, 0) + 0.5)) AS idf,
           -- The rarest words, until together they are in more than CANDIDATE_BUDGET chunks (the rarest always).
