@@ -10,25 +10,26 @@ import { documentVersionsProjection } from './projections/document-versions/docu
 import { OpenApiController } from './infrastructure/openapi/openapi.controller.js';
 import { HealthController } from './infrastructure/health/health.controller.js';
 import { GetReadinessHandler } from './infrastructure/health/readiness.query.js';
-import { chunksFromConfig } from './projections/chunks/chunks.config.js';
+import { chunksFromConfig, type LiveVersion } from './projections/chunks/chunks.config.js';
 import { SearchModule } from './projections/chunks/search.module.js';
 import { AdminProjectionsController } from './infrastructure/projections/admin-projections.controller.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, sql: SqlClient): DynamicModule {
-    const chunks = chunksFromConfig(config);
+  /** `live`: the live chunks version, read from the database before the module is built (see bootstrap). */
+  static forRoot(config: AppConfig, sql: SqlClient, live?: LiveVersion): DynamicModule {
+    const chunks = chunksFromConfig(config, live);
     return {
       module: AppModule,
       imports: [
         CqrsModule.forRoot(),
         DatabaseModule.forRoot(config, sql, {
           inline: [documentVersionsProjection, documentsProjection],
-          async: [chunks.projection],
+          async: [chunks.projection, ...(chunks.companion ? [chunks.companion.projection] : [])],
         }),
         AuthModule.forRoot(config),
         DocumentsModule,
-        SearchModule.forRoot(chunks.projection, chunks.embedder, chunks.index, chunks.hybridTextWeight),
+        SearchModule.forRoot(chunks),
       ],
       controllers: [HealthController, OpenApiController, AdminProjectionsController],
       providers: [GetReadinessHandler],

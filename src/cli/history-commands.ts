@@ -9,6 +9,7 @@ import { migrated, openDatabase } from '../infrastructure/database.module.js';
 import { createLogger } from '../infrastructure/http/bootstrap.js';
 import { ProjectionEngine, type ProjectionStatus } from '../infrastructure/projections/projection-engine.js';
 import type { SqlClient } from '../infrastructure/sql/sql-client.js';
+import { checkpoints } from '../infrastructure/projections/checkpoints.js';
 import { ListVersionsQuery, type VersionEntry } from '../projections/document-versions/history-queries.js';
 
 /** The CLI acts as an admin on every coach; its events name the operating-system user who ran it. */
@@ -37,7 +38,11 @@ async function withContext<T>(
     ? Object.assign(Object.create(await migrated(options.db)) as SqlClient, { close: async () => undefined })
     : await openDatabase(config);
   const app = await NestFactory.createApplicationContext(
-    AppModule.forRoot({ ...config, PROJECTOR_ENABLED: options.projectors }, sql),
+    AppModule.forRoot(
+      { ...config, PROJECTOR_ENABLED: options.projectors },
+      sql,
+      await checkpoints.live(sql, 'chunks'),
+    ),
     { logger: createLogger({ ...config, LOG_LEVEL: 'warn' }), abortOnError: false },
   );
   try {

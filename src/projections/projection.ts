@@ -9,6 +9,13 @@ import type { SqlExecutor } from '../infrastructure/sql/sql-client.js';
 export interface Projection {
   readonly name: string;
   readonly version: number;
+  /** What this version was built with (JSON), kept with its checkpoint so that another process can rebuild it. */
+  readonly config?: Record<string, unknown>;
+  /**
+   * Run beside a new version of the same projection only to serve reads until the new one is live (blue/green):
+   * once retired it stays retired, where a process configured for it would build it anew.
+   */
+  readonly companion?: boolean;
   /** Event types it applies; others are passed over (the checkpoint still moves past them). */
   readonly handles: readonly string[];
   /** Once, before the first batch of an active projector (e.g. create indexes for its configuration). */
@@ -23,6 +30,11 @@ export interface Projection {
   afterCommit?(sql: SqlExecutor, events: readonly RecordedEvent[]): Promise<void>;
   /** Async projections only: called when the projector has caught up (nothing left to read), outside any transaction. */
   idle?(sql: SqlExecutor): Promise<void>;
+  /**
+   * Async projections only: another version of the same projection went live and this one took over from it;
+   * drop what that version wrote (`config` is what it recorded). Called once, after the switch committed.
+   */
+  dropVersion?(sql: SqlExecutor, config: Record<string, unknown> | null): Promise<void>;
   /** Empties the read model (rebuild). */
   truncate(tx: SqlExecutor): Promise<void>;
 }

@@ -11,6 +11,7 @@ import { ProblemFilter, toProblem } from './problem.filter.js';
 import { rateLimitMiddleware } from './rate-limit.js';
 import swaggerUi from 'swagger-ui-express';
 import { openApiDocument } from '../openapi/openapi.js';
+import { checkpoints } from '../projections/checkpoints.js';
 
 export function createLogger(config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT'>): ConsoleLogger {
   const levels = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -38,7 +39,8 @@ export async function createApp(config: AppConfig, sqlClient?: SqlClient): Promi
   const sql = sqlClient ? await migrated(sqlClient) : await openDatabase(config);
   let app: NestExpressApplication;
   try {
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, sql), {
+    const live = await checkpoints.live(sql, 'chunks');
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, sql, live), {
       logger: createLogger(config),
       bodyParser: false,
       abortOnError: false,

@@ -45,8 +45,8 @@ export const checkpoints = {
   async create(tx: SqlExecutor, p: Projection): Promise<void> {
     await p.truncate(tx);
     await tx.query(
-      `INSERT INTO projection_checkpoints (name, version) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-      [p.name, p.version],
+      `INSERT INTO projection_checkpoints (name, version, config) VALUES ($1, $2, $3::jsonb) ON CONFLICT DO NOTHING`,
+      [p.name, p.version, p.config ? JSON.stringify(p.config) : null],
     );
   },
 
@@ -70,13 +70,43 @@ export const checkpoints = {
     );
   },
 
-  /** Caught up: this version goes live and older versions of the same projection retire. */
-  async goLive(tx: SqlExecutor, p: Projection): Promise<void> {
-    await tx.query(
-      `UPDATE projection_checkpoints SET status = CASE WHEN version = $2 THEN 'live' ELSE 'retired' END, updated_at = now()
-       WHERE name = $1 AND (version = $2 OR (version < $2 AND status <> 'retired'))`,
+  /**
+   * Caught up: this version goes live and every other version of the same projection retires, in one statement
+   * (versions are configuration hashes, not ordered). Returns the configurations of the versions it retired.
+   */
+  async goLive(tx: SqlExecutor, p: Projection): Promise<Array<Record<string, unknown> | null>> {
+    const { rows } = await tx.query<{ version: number; config: Record<string, unknown> | null; was: string }>(
+      `UPDATE projection_checkpoints c SET status = CASE WHEN c.version = $2 THEN 'live' ELSE 'retired' END,
+         updated_at = now()
+       FROM projection_checkpoints old
+       WHERE old.name = c.name AND old.version = c.version AND c.name = $1
+         AND (c.version = $2 OR c.status <> 'retired')
+       RETURNING c.version, c.config, old.status AS was`,
       [p.name, p.version],
     );
+    return rows.filter((r) => r.version !== p.version && r.was !== 'retired').map((r) => r.config);
+  },
+
+  /** Checkpoints made before configurations were recorded get this version's now (once, by its projector). */
+  async recordConfig(on: SqlExecutor, p: Projection): Promise<void> {
+    if (!p.config) return;
+    await on.query(
+      `UPDATE projection_checkpoints SET config = $3::jsonb WHERE name = $1 AND version = $2 AND config IS NULL`,
+      [p.name, p.version, JSON.stringify(p.config)],
+    );
+  },
+
+  /** The version of a projection that serves reads now, with the configuration it recorded. */
+  async live(
+    on: SqlExecutor,
+    name: string,
+  ): Promise<{ version: number; config: Record<string, unknown> | null } | undefined> {
+    const { rows } = await on.query<{ version: number; config: Record<string, unknown> | null }>(
+      `SELECT version, config FROM projection_checkpoints WHERE name = $1 AND status = 'live'
+       ORDER BY updated_at DESC LIMIT 1`,
+      [name],
+    );
+    return rows[0];
   },
 
   async requestRebuild(on: SqlExecutor, p: Projection): Promise<boolean> {

@@ -98,15 +98,21 @@ export class ProjectionEngine {
     projector.poke();
   }
 
-  /** Resolves once every async projection's checkpoint has reached `position` (or the head when omitted). */
-  async waitUntilCaughtUp(options: { position?: string; timeoutMs: number }): Promise<boolean> {
+  /**
+   * Resolves once every async projection's checkpoint (or only `only`'s) has reached `position` (or the head
+   * when omitted).
+   */
+  async waitUntilCaughtUp(options: {
+    position?: string;
+    timeoutMs: number;
+    only?: Projection;
+  }): Promise<boolean> {
     const target = options.position ?? (await this.store.head());
     if (!target) return true;
     const deadline = Date.now() + options.timeoutMs;
+    const watched = options.only ? [options.only] : this.projectors.map((p) => p.projection);
     for (;;) {
-      const positions = await Promise.all(
-        this.projectors.map((p) => checkpoints.read(this.sql, p.projection)),
-      );
+      const positions = await Promise.all(watched.map((p) => checkpoints.read(this.sql, p)));
       const behind = positions.some(
         (c) => !c?.position || comparePositions(parsePosition(c.position), parsePosition(target)) < 0,
       );

@@ -39,6 +39,8 @@ export class Projector {
   private woken = false;
   private failures = 0;
   private setUp = false;
+  /** This process has projected this version while it was building or live (see the retired case in `step`). */
+  private wasActiveBefore = false;
   lastError: Error | undefined;
 
   constructor(
@@ -90,6 +92,9 @@ export class Projector {
         this.failures = 0;
         this.lastError = undefined;
         if (applied === 0) await this.sleep(this.options.pollMs);
+        // Between batches, let queries that arrived meanwhile go first: on PGlite they share one session with
+        // the projector, and a catch-up would otherwise hold them until it ends.
+        else await new Promise((resolve) => setTimeout(resolve, 0));
       } catch (error) {
         this.lastError = error as Error;
         this.options.onEvent?.({ kind: 'error', error: error as Error });
@@ -111,11 +116,21 @@ export class Projector {
       await session.transaction((tx) => checkpoints.create(tx, p));
       return 1;
     }
+    if (checkpoint.status === 'retired') {
+      // Another version went live. A process started with this configuration again (a deploy rolled back)
+      // builds it anew; one that only kept it alive beside the new one (a companion), or that was already
+      // running it before the switch, leaves it alone.
+      if (p.companion || this.wasActiveBefore) return 0;
+      await session.transaction((tx) => checkpoints.reset(tx, p));
+      return 1;
+    }
+    this.wasActiveBefore = true;
     if (checkpoint.rebuildRequested) {
       await session.transaction((tx) => checkpoints.reset(tx, p));
       return 1;
     }
     if (!this.setUp) {
+      await checkpoints.recordConfig(session, p);
       await p.setup?.(session);
       this.setUp = true;
     }
@@ -125,7 +140,10 @@ export class Projector {
     });
     if (events.length === 0 || !last) {
       await p.idle?.(session);
-      if (checkpoint.status === 'building') await session.transaction((tx) => checkpoints.goLive(tx, p));
+      if (checkpoint.status === 'building') {
+        const retired = await session.transaction((tx) => checkpoints.goLive(tx, p));
+        for (const config of retired) await p.dropVersion?.(session, config);
+      }
       this.options.onEvent?.({ kind: 'idle', position: checkpoint.position ?? null });
       return 0;
     }

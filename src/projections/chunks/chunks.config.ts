@@ -1,21 +1,31 @@
 import type { AppConfig } from '../../infrastructure/config/config.js';
 import { createEmbedder } from '../../infrastructure/embeddings/create-embedder.js';
+import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
+import { LocalEmbedder } from '../../infrastructure/embeddings/local-embedder.js';
+import { OpenAiEmbedder } from '../../infrastructure/embeddings/openai-embedder.js';
 import { validateChunkerConfig } from './chunker.js';
-import { chunksProjection } from './chunks.projection.js';
+import { chunksProjection, type ChunksProjection, type ChunksVersionConfig } from './chunks.projection.js';
 import type { VectorIndexConfig } from './vector-index.js';
 
-/** The chunks projection, its embedder and its vector index, as the environment configures them. */
-export function chunksFromConfig(config: AppConfig) {
+export interface ChunksSetup {
+  embedder: Embedder;
+  projection: ChunksProjection;
+}
+
+/** The live chunks version's checkpoint, read at start-up (see `chunksFromConfig`). */
+export interface LiveVersion {
+  version: number;
+  config: Record<string, unknown> | null;
+}
+
+/**
+ * The chunks projection, its embedder and its vector index, as the environment configures them; and, when the
+ * live version of the chunks was built with another configuration, a companion that keeps serving (and
+ * projecting) that version until this one has caught up and takes over (blue/green).
+ */
+export function chunksFromConfig(config: AppConfig, live?: LiveVersion) {
   const embedder = createEmbedder(config);
-  const index: VectorIndexConfig =
-    config.VECTOR_INDEX === 'ivfflat'
-      ? { kind: 'ivfflat', lists: config.IVFFLAT_LISTS, probes: config.IVFFLAT_PROBES }
-      : {
-          kind: 'hnsw',
-          m: config.HNSW_M,
-          efConstruction: config.HNSW_EF_CONSTRUCTION,
-          efSearch: config.HNSW_EF_SEARCH,
-        };
+  const index = indexFromConfig(config);
   const chunker = validateChunkerConfig({
     targetTokens: config.CHUNK_TARGET_TOKENS,
     overlapTokens: config.CHUNK_OVERLAP_TOKENS,
@@ -25,13 +35,64 @@ export function chunksFromConfig(config: AppConfig) {
   // two rankings weigh the same. (Measured on SciFact: BENCHMARKS.md.)
   const hybridTextWeight =
     config.SEARCH_HYBRID_TEXT_WEIGHT ?? (config.EMBEDDINGS_PROVIDER === 'local' ? 3 : 1);
-  return {
+  const projection = chunksProjection({
+    ...{ embedder, chunker, index },
+    indexBuildMemoryMb: config.INDEX_BUILD_MEMORY_MB,
+    embedderOptions: embedderOptions(config),
+  });
+  const companion =
+    live && live.version !== projection.version ? companionOf(config, live, index) : undefined;
+  return { embedder, index, hybridTextWeight, projection, companion };
+}
+
+function indexFromConfig(config: AppConfig): VectorIndexConfig {
+  return config.VECTOR_INDEX === 'ivfflat'
+    ? { kind: 'ivfflat', lists: config.IVFFLAT_LISTS, probes: config.IVFFLAT_PROBES }
+    : {
+        kind: 'hnsw',
+        m: config.HNSW_M,
+        efConstruction: config.HNSW_EF_CONSTRUCTION,
+        efSearch: config.HNSW_EF_SEARCH,
+      };
+}
+
+/** How to make the configured embedder again, without its secrets (the key comes from the environment). */
+function embedderOptions(config: AppConfig): Record<string, unknown> {
+  return config.EMBEDDINGS_PROVIDER === 'openai'
+    ? { provider: 'openai', model: config.EMBEDDINGS_MODEL, dimensions: config.EMBEDDINGS_DIMENSIONS ?? null }
+    : { provider: 'local', dimensions: config.EMBEDDINGS_DIMENSIONS ?? null };
+}
+
+/** The live version's projection and embedder, when its recorded configuration can be made again here. */
+function companionOf(
+  config: AppConfig,
+  live: LiveVersion,
+  index: VectorIndexConfig,
+): ChunksSetup | undefined {
+  const c = live.config as Partial<ChunksVersionConfig> | null;
+  const embedder = c?.embedder ? embedderFrom(c.embedder, config) : undefined;
+  if (!c?.chunkerConfig || !embedder || embedder.space !== c.space) return undefined;
+  const projection = chunksProjection({
     embedder,
+    chunker: validateChunkerConfig(c.chunkerConfig),
+    // Its own index kind and size may differ; search settings come from this process's configuration.
     index,
-    hybridTextWeight,
-    projection: chunksProjection({
-      ...{ embedder, chunker, index },
-      indexBuildMemoryMb: config.INDEX_BUILD_MEMORY_MB,
-    }),
-  };
+    indexBuildMemoryMb: config.INDEX_BUILD_MEMORY_MB,
+    embedderOptions: c.embedder,
+    companion: true,
+  });
+  return projection.version === live.version ? { embedder, projection } : undefined;
+}
+
+function embedderFrom(o: Record<string, unknown>, config: AppConfig): Embedder | undefined {
+  const dimensions = typeof o.dimensions === 'number' ? o.dimensions : undefined;
+  if (o.provider === 'local') return new LocalEmbedder(dimensions ? { dimensions } : {});
+  if (o.provider !== 'openai' || typeof o.model !== 'string') return undefined;
+  if (!config.OPENAI_API_KEY && !config.OPENAI_BASE_URL) return undefined;
+  try {
+    const apiKey = config.OPENAI_API_KEY ?? 'no-key';
+    return new OpenAiEmbedder({ apiKey, baseURL: config.OPENAI_BASE_URL, model: o.model, dimensions });
+  } catch {
+    return undefined; // a model whose dimensions are unknown here: the new version serves once it is live
+  }
 }

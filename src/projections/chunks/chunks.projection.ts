@@ -8,7 +8,7 @@ import { openDocumentEvents } from '../documents/open-document-events.js';
 import type { Projection } from '../projection.js';
 import { chunkerVersion, chunkText, type Chunk, type ChunkerConfig } from './chunker.js';
 import { EmbeddingCache, textSha256, vectorSql, type Fresh } from './embedding-cache.js';
-import { vectorIndex, type VectorIndexConfig } from './vector-index.js';
+import { vectorIndex, vectorIndexName, type VectorIndexConfig } from './vector-index.js';
 
 export interface ChunksConfig {
   embedder: Embedder;
@@ -16,6 +16,19 @@ export interface ChunksConfig {
   index: VectorIndexConfig;
   /** maintenance_work_mem for building the vector index (an HNSW graph that fits builds in memory). */
   indexBuildMemoryMb?: number;
+  /** How to make this embedder again (recorded with the checkpoint, for blue/green switches). */
+  embedderOptions?: Record<string, unknown>;
+  /** Kept only to serve searches until a new configuration is live (see Projection.companion). */
+  companion?: boolean;
+}
+
+/** What a chunks version records with its checkpoint: enough to search it, and to keep projecting it. */
+export interface ChunksVersionConfig {
+  space: string;
+  chunker: string;
+  dimensions: number;
+  chunkerConfig: ChunkerConfig;
+  embedder?: Record<string, unknown>;
 }
 
 /** A batch with at least this many new chunks, and more than BULK_SHARE of the current ones, is a bulk load. */
@@ -60,7 +73,13 @@ export function chunksVersion(space: string, chunker: string): number {
  * validity of the previous one's chunks, a retirement closes them too, an erasure deletes them with their
  * cached vectors and cached search results. Applying an event twice changes nothing.
  */
-export function chunksProjection(config: ChunksConfig): Projection & { space: string; chunker: string } {
+export type ChunksProjection = Projection & {
+  space: string;
+  chunker: string;
+  config: Record<string, unknown>;
+};
+
+export function chunksProjection(config: ChunksConfig): ChunksProjection {
   const cache = new EmbeddingCache(config.embedder);
   const space = config.embedder.space;
   const chunker = chunkerVersion(config.chunker);
@@ -68,11 +87,20 @@ export function chunksProjection(config: ChunksConfig): Projection & { space: st
   const index = vectorIndex(config.index, space, chunker, config.embedder.dimensions);
   /** Whether this configuration's vector index is known to be missing (undefined: not checked yet). */
   let indexMissing: boolean | undefined;
+  const recorded: ChunksVersionConfig = {
+    space,
+    chunker,
+    dimensions: config.embedder.dimensions,
+    chunkerConfig: { ...config.chunker },
+    ...(config.embedderOptions ? { embedder: config.embedderOptions } : {}),
+  };
   return {
     name: 'chunks',
     version: chunksVersion(space, chunker),
     space,
     chunker,
+    config: recorded as unknown as Record<string, unknown>,
+    companion: config.companion ?? false,
     handles: DOCUMENT_EVENT_TYPES,
 
     async setup(sql) {
@@ -142,6 +170,15 @@ export function chunksProjection(config: ChunksConfig): Projection & { space: st
         for (const table of ['chunks', 'chunk_lexemes', 'embedding_cache', 'rag_query_cache'])
           await sql.exec(`VACUUM ${table}`);
       }
+    },
+
+    async dropVersion(sql, old) {
+      // The version that served until now: its chunks, its statistics (the delete trigger) and its vector index.
+      const o = old as Partial<ChunksVersionConfig> | null;
+      if (!o?.space || !o.chunker || (o.space === space && o.chunker === chunker)) return;
+      await sql.query('DELETE FROM chunks WHERE space = $1 AND chunker = $2', [o.space, o.chunker]);
+      for (const kind of ['hnsw', 'ivfflat'] as const)
+        await sql.exec(`DROP INDEX IF EXISTS ${vectorIndexName(kind, o.space, o.chunker)}`);
     },
 
     async truncate(tx) {

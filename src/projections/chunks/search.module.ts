@@ -1,40 +1,34 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
-import type { Projection } from '../projection.js';
+import type { chunksFromConfig } from './chunks.config.js';
 import { ChunkSearch } from './search.js';
 import { SearchController } from './search.controller.js';
-import { CHUNK_SEARCH, CHUNKS_PROJECTION, SearchHandler } from './search.query.js';
-import type { VectorIndexConfig } from './vector-index.js';
+import { CHUNK_SEARCHES, SearchHandler, type ServedVersion } from './search.query.js';
 
-/** POST /search over the chunks read model of this process's embedding and chunker configuration. */
+type Chunks = ReturnType<typeof chunksFromConfig>;
+
+/**
+ * POST /search over the chunks read model: this process's configuration, and while a new configuration builds,
+ * the live version it replaces (its companion), whichever is live.
+ */
 @Module({})
 export class SearchModule {
-  static forRoot(
-    chunks: Projection & { space: string; chunker: string },
-    embedder: Embedder,
-    index: VectorIndexConfig,
-    hybridTextWeight: number,
-  ): DynamicModule {
+  static forRoot(chunks: Chunks): DynamicModule {
+    const served = (sql: SqlClient): ServedVersion[] =>
+      [{ ...chunks }, ...(chunks.companion ? [chunks.companion] : [])].map(({ projection, embedder }) => ({
+        projection,
+        search: new ChunkSearch(sql, embedder, {
+          space: projection.space,
+          chunker: projection.chunker,
+          dimensions: embedder.dimensions,
+          index: chunks.index,
+          hybridTextWeight: chunks.hybridTextWeight,
+        }),
+      }));
     return {
       module: SearchModule,
       controllers: [SearchController],
-      providers: [
-        { provide: CHUNKS_PROJECTION, useValue: chunks },
-        {
-          provide: CHUNK_SEARCH,
-          inject: [SQL_CLIENT],
-          useFactory: (sql: SqlClient) =>
-            new ChunkSearch(sql, embedder, {
-              space: chunks.space,
-              chunker: chunks.chunker,
-              dimensions: embedder.dimensions,
-              index,
-              hybridTextWeight,
-            }),
-        },
-        SearchHandler,
-      ],
+      providers: [{ provide: CHUNK_SEARCHES, inject: [SQL_CLIENT], useFactory: served }, SearchHandler],
     };
   }
 }

@@ -12,8 +12,13 @@ import type { Projection } from '../projection.js';
 import { ChunkSearch, queryCacheKey, type SearchResult } from './search.js';
 import { searchRequestSchema, type SearchRequest } from './search.schema.js';
 
-export const CHUNKS_PROJECTION = Symbol('CHUNKS_PROJECTION');
-export const CHUNK_SEARCH = Symbol('CHUNK_SEARCH');
+/** The chunks versions this process can search: its own first, then the live one it replaces (if any). */
+export const CHUNK_SEARCHES = Symbol('CHUNK_SEARCHES');
+
+export interface ServedVersion {
+  projection: Projection & { space: string; chunker: string };
+  search: ChunkSearch;
+}
 
 export interface SearchAnswer {
   results: SearchResult[];
@@ -44,32 +49,41 @@ export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ProjectionEngine) private readonly engine: ProjectionEngine,
-    @Inject(CHUNKS_PROJECTION) private readonly chunks: Projection & { space: string; chunker: string },
-    @Inject(CHUNK_SEARCH) private readonly search: ChunkSearch,
+    @Inject(CHUNK_SEARCHES) private readonly versions: ServedVersion[],
   ) {}
+
+  /**
+   * The version that answers: the live one if this process can search it (its own, or the companion it is
+   * replacing), else its own (a first build, before anything is live).
+   */
+  private async served(): Promise<ServedVersion> {
+    const live = await checkpoints.live(this.sql, 'chunks');
+    return this.versions.find((v) => v.projection.version === live?.version) ?? this.versions[0]!;
+  }
 
   async execute({ principal, body }: SearchQuery): Promise<SearchAnswer> {
     const request = parseWith(searchRequestSchema, body, 'body');
     assertCoach(principal, request.coachId);
     const freeOnly = principal.role === 'reader' && principal.tier === 'free';
-    if (request.minPosition) await this.waitFor(request.minPosition);
-    const position = (await checkpoints.read(this.sql, this.chunks))?.position ?? null;
+    const { projection, search } = await this.served();
+    if (request.minPosition) await this.waitFor(request.minPosition, projection);
+    const position = (await checkpoints.read(this.sql, projection))?.position ?? null;
     const ttl = this.config.QUERY_CACHE_TTL_SECONDS;
-    if (ttl === 0) return { results: await this.search.search(request, freeOnly), position };
-    const key = queryCacheKey(request, freeOnly, this.search.scope, position);
+    if (ttl === 0) return { results: await search.search(request, freeOnly), position };
+    const key = queryCacheKey(request, freeOnly, search.scope, position);
     const cached = await this.sql.query<{ results: SearchResult[] }>(
       'SELECT results FROM rag_query_cache WHERE cache_key = $1 AND expires_at > now()',
       [key],
     );
     if (cached.rows[0]) return { results: cached.rows[0].results, position };
-    const results = await this.search.search(request, freeOnly);
+    const results = await search.search(request, freeOnly);
     await this.remember(key, request, position, results, ttl);
     return { results, position };
   }
 
-  private async waitFor(minPosition: string): Promise<void> {
+  private async waitFor(minPosition: string, projection: Projection): Promise<void> {
     const timeoutMs = this.config.SEARCH_WAIT_TIMEOUT_MS;
-    if (!(await this.engine.waitUntilCaughtUp({ position: minPosition, timeoutMs }))) {
+    if (!(await this.engine.waitUntilCaughtUp({ position: minPosition, timeoutMs, only: projection }))) {
       throw new ReadModelBehindError(
         `the search index has not reached position ${minPosition} within ${timeoutMs} ms; retry shortly`,
       );

@@ -22,13 +22,17 @@ export function literal(value: string): string {
  * `embedding::vector(<dims>)` on its own current chunks. A query uses it when it orders by the same expression
  * and repeats the predicate with the same literals (see search.ts), which is why they are inlined, not bound.
  */
+export function vectorIndexName(kind: VectorIndexConfig['kind'], space: string, chunker: string): string {
+  return `chunks_vec_${kind}_${createHash('sha256').update(`${space}|${chunker}`).digest('hex').slice(0, 12)}`;
+}
+
 export function vectorIndex(
   index: VectorIndexConfig,
   space: string,
   chunker: string,
   dims: number,
 ): { name: string; ddl: string } {
-  const name = `chunks_vec_${index.kind}_${createHash('sha256').update(`${space}|${chunker}`).digest('hex').slice(0, 12)}`;
+  const name = vectorIndexName(index.kind, space, chunker);
   const using =
     index.kind === 'hnsw'
       ? `hnsw ((embedding::vector(${dims})) vector_cosine_ops) WITH (m = ${index.m}, ef_construction = ${index.efConstruction})`

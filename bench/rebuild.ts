@@ -1,0 +1,149 @@
+/**
+ * Rebuild throughput of the chunks projection (issue #5), and as-of search next to current search.
+ *
+ * Uploads `--documents` synthetic Markdown documents (~30 chunks each) through POST /documents, edits a tenth of
+ * them after a moment T (so that as-of T sees superseded chunks), waits for the projection, then:
+ * - times text, vector and hybrid searches, current and `asOf: T`;
+ * - rebuilds the chunks projection twice through POST /admin/projections/chunks/rebuild: with the embedding cache
+ *   warm (every vector cached: no embedding), then cold (cache emptied first), timing request → live again.
+ * Run: npx tsx bench/rebuild.ts [--database-url postgres://… | --pglite] [--documents 1000] [--queries 50]
+ */
+import { loadConfig } from '../src/infrastructure/config/config.js';
+import { createApp } from '../src/infrastructure/http/bootstrap.js';
+import { SQL_CLIENT, type SqlClient } from '../src/infrastructure/sql/sql-client.js';
+import { arg, benchDatabase, fmt } from './support.js';
+
+const pglite = process.argv.includes('--pglite');
+const documents = Number(arg('documents', '1000'));
+const queryCount = Number(arg('queries', '50'));
+const KEY = 'bench-admin-key-0123456789abcdef';
+const WORDS =
+  `protein leucine whey casein creatine glycogen carbohydrate insulin ketone sodium potassium magnesium
+  iron ferritin vitamin zinc omega fiber sleep recovery hypertrophy strength endurance sprint fasting satiety
+  appetite hydration caffeine nitrate beetroot collagen tendon bone calcium gut microbiome fructose glucose lactate`
+    .split(/\s+/)
+    .filter(Boolean);
+let seed = 42;
+const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+const pick = () => WORDS[Math.floor(rand() * WORDS.length)]!;
+const sentence = () => Array.from({ length: 12 }, pick).join(' ') + '.';
+const doc = (i: number) =>
+  [
+    `# Note ${i}`,
+    ...Array.from({ length: 8 }, () => `## ${pick()}\n\n` + Array.from({ length: 60 }, sentence).join(' ')),
+  ].join('\n\n');
+
+const db = await benchDatabase(
+  pglite ? 'pglite' : 'postgres',
+  arg('database-url', 'postgres://postgres@127.0.0.1:5432/test'),
+);
+const env = { ...(db.url ? { DATABASE_URL: db.url } : {}), ADMIN_API_KEY: KEY, LOG_LEVEL: 'error' };
+const app = await createApp(
+  loadConfig({
+    ...env,
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    QUERY_CACHE_TTL_SECONDS: '0',
+    PROJECTOR_POLL_MS: '100',
+  }),
+  db.url ? undefined : db.client,
+);
+await app.listen(0, '127.0.0.1');
+const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+const sql = app.get<SqlClient>(SQL_CLIENT);
+const call = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<Record<string, unknown>>;
+};
+const note = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)]!;
+
+try {
+  note(`uploading ${documents} documents`);
+  const ids: string[] = [];
+  let last = '';
+  for (let i = 0; i < documents; i += 8) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(8, documents - i) }, (_, j) =>
+        call('POST', '/documents', {
+          coachId: 'main',
+          title: `Note ${i + j}`,
+          content: doc(i + j),
+          format: 'markdown',
+          metadata: { documentType: 'guide', tags: [], accessTier: 'free' },
+        }),
+      ),
+    );
+    for (const r of batch) [ids[ids.length], last] = [String(r.documentId), String(r.position)];
+  }
+  await call('POST', '/search', { coachId: 'main', query: 'x', minPosition: last });
+  await new Promise((r) => setTimeout(r, 50));
+  const asOf = new Date().toISOString();
+  await new Promise((r) => setTimeout(r, 50));
+  note('editing a tenth of them after T');
+  for (const id of ids.filter((_, i) => i % 10 === 0))
+    last = String(
+      (await call('PATCH', `/documents/${id}`, { content: doc(documents + ids.indexOf(id)) })).position,
+    );
+  await call('POST', '/search', { coachId: 'main', query: 'x', minPosition: last });
+  const count = async (where: string) =>
+    (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM chunks WHERE ${where}`)).rows[0]!.n;
+  const [current, all] = [await count('is_current'), await count('true')];
+  const events = (await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]!.n;
+  await sql.exec('VACUUM ANALYZE');
+
+  console.log(`# rebuild and as-of search — ${new Date().toISOString()}, ${db.label}\n`);
+  console.log(`Command: \`npx tsx bench/rebuild.ts ${process.argv.slice(2).join(' ')}\`\n`);
+  console.log(
+    `${fmt(documents)} documents, ${fmt(events)} events; ${fmt(current)} current chunks, ${fmt(all)} in all\n`,
+  );
+  console.log('| mode | current p50 | current p95 | asOf T p50 | asOf T p95 |\n|---|---:|---:|---:|---:|');
+  const queries = Array.from({ length: queryCount }, () => Array.from({ length: 4 }, pick).join(' '));
+  for (const mode of ['vector', 'text', 'hybrid']) {
+    const [now, then]: [number[], number[]] = [[], []];
+    for (const q of queries) {
+      for (const [into, extra] of [
+        [now, {}],
+        [then, { asOf }],
+      ] as const) {
+        const t = performance.now();
+        await call('POST', '/search', { coachId: 'main', query: q, k: 10, mode, ...extra });
+        into.push(performance.now() - t);
+      }
+    }
+    const ms = (x: number) => `${x.toFixed(1)} ms`;
+    console.log(
+      `| ${mode} | ${ms(pct(now, 0.5))} | ${ms(pct(now, 0.95))} | ${ms(pct(then, 0.5))} | ${ms(pct(then, 0.95))} |`,
+    );
+  }
+
+  console.log('\n| rebuild | time | events/s | chunks/s |\n|---|---:|---:|---:|');
+  for (const cache of ['warm', 'cold'] as const) {
+    if (cache === 'cold') await sql.exec('DELETE FROM embedding_cache');
+    note(`rebuild, cache ${cache}`);
+    const status = async () =>
+      ((await call('GET', '/admin/projections')) as unknown as Array<Record<string, unknown>>).find(
+        (p) => p.name === 'chunks',
+      )!;
+    const before = Number((await status()).rebuilds);
+    const t = performance.now();
+    await call('POST', '/admin/projections/chunks/rebuild');
+    for (;;) {
+      const s = await status();
+      if (Number(s.rebuilds) > before && !s.rebuildRequested && s.status === 'live' && s.lag === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seconds = (performance.now() - t) / 1000;
+    const rows = await count('true');
+    console.log(
+      `| embedding cache ${cache} | ${seconds.toFixed(1)} s | ${fmt(events / seconds)} | ${fmt(rows / seconds)} |`,
+    );
+  }
+} finally {
+  await app.close();
+  await db.dispose();
+}
