@@ -50,7 +50,7 @@ const app = await createApp(
 await app.listen(0, '127.0.0.1');
 const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
 const sql = app.get<SqlClient>(SQL_CLIENT);
-const call = async (method: string, path: string, body?: unknown) => {
+const call = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
   const res = await fetch(base + path, {
     method,
     headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
@@ -58,6 +58,26 @@ const call = async (method: string, path: string, body?: unknown) => {
   });
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return res.json() as Promise<Record<string, unknown>>;
+};
+/** Reads are retried when a kept-alive connection was closed under them (ECONNRESET). */
+const read = async (path: string): Promise<Record<string, unknown>> => {
+  for (let i = 0; ; i++) {
+    try {
+      return await call('GET', path);
+    } catch (error) {
+      if (i > 5 || !String((error as { cause?: unknown }).cause ?? error).includes('ECONNRESET')) throw error;
+    }
+  }
+};
+/** Until the chunks projection has passed `position` (a search with minPosition answers 503 until then). */
+const caughtUp = async (position: string) => {
+  for (;;) {
+    try {
+      return await call('POST', '/search', { coachId: 'main', query: 'x', minPosition: position });
+    } catch (error) {
+      if (!String(error).includes('READ_MODEL_BEHIND')) throw error;
+    }
+  }
 };
 const note = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)]!;
@@ -80,7 +100,7 @@ try {
     );
     for (const r of batch) [ids[ids.length], last] = [String(r.documentId), String(r.position)];
   }
-  await call('POST', '/search', { coachId: 'main', query: 'x', minPosition: last });
+  await caughtUp(last);
   await new Promise((r) => setTimeout(r, 50));
   const asOf = new Date().toISOString();
   await new Promise((r) => setTimeout(r, 50));
@@ -89,7 +109,7 @@ try {
     last = String(
       (await call('PATCH', `/documents/${id}`, { content: doc(documents + ids.indexOf(id)) })).position,
     );
-  await call('POST', '/search', { coachId: 'main', query: 'x', minPosition: last });
+  await caughtUp(last);
   const count = async (where: string) =>
     (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM chunks WHERE ${where}`)).rows[0]!.n;
   const [current, all] = [await count('is_current'), await count('true')];
@@ -126,7 +146,7 @@ try {
     if (cache === 'cold') await sql.exec('DELETE FROM embedding_cache');
     note(`rebuild, cache ${cache}`);
     const status = async () =>
-      ((await call('GET', '/admin/projections')) as unknown as Array<Record<string, unknown>>).find(
+      ((await read('/admin/projections')) as unknown as Array<Record<string, unknown>>).find(
         (p) => p.name === 'chunks',
       )!;
     const before = Number((await status()).rebuilds);
