@@ -4,6 +4,9 @@ import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { targets } from '../support/databases.js';
 import { startService, type TestService } from '../support/service.js';
 
+// A key of its own, so that the CLI's application context does not generate one in ./data.
+const CONFIG = { ADMIN_API_KEY: 'cli-test-admin-key-0123456789' };
+
 describe.each(targets())('docsvc history, rollback and rebuild on %s', (kind) => {
   let svc: TestService;
   let id: string;
@@ -26,7 +29,7 @@ describe.each(targets())('docsvc history, rollback and rebuild on %s', (kind) =>
   afterAll(() => svc?.close());
 
   it('prints the versions, one line each, or JSON', async () => {
-    const out = await runHistory(loadConfig({}), id, svc.db.client);
+    const out = await runHistory(loadConfig(CONFIG), id, svc.db.client);
     const lines = out.human.split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^v1 {2}\S+ {2}uploaded/);
@@ -35,21 +38,21 @@ describe.each(targets())('docsvc history, rollback and rebuild on %s', (kind) =>
   });
 
   it('rolls back as the CLI user, and says so when nothing changes', async () => {
-    const out = await runRollback(loadConfig({}), id, 1, 'wrong edit', svc.db.client);
+    const out = await runRollback(loadConfig(CONFIG), id, 1, 'wrong edit', svc.db.client);
     expect(out.data).toMatchObject({ documentId: id, version: 3 });
     const doc = await svc.request('GET', `/documents/${id}`);
     expect(doc.body).toMatchObject({ version: 3, content: '# Liver\n\nBeef liver is rich in retinol.' });
     const versions = await svc.request('GET', `/documents/${id}/versions`);
     expect(versions.body.versions[2]).toMatchObject({ change: 'rolled_back', changeSummary: 'wrong edit' });
     expect(versions.body.versions[2].actor).toMatch(/^cli:/);
-    const again = await runRollback(loadConfig({}), id, 1, undefined, svc.db.client);
+    const again = await runRollback(loadConfig(CONFIG), id, 1, undefined, svc.db.client);
     expect(again.human).toMatch(/nothing written/);
     expect(await svc.countEvents()).toBe(3);
   });
 
   it('rebuilds the chunks and follows the rebuild until it is live again', async () => {
     const lines: string[] = [];
-    const out = await runRebuild(loadConfig({}), 'chunks', (line) => lines.push(line), {
+    const out = await runRebuild(loadConfig(CONFIG), 'chunks', (line) => lines.push(line), {
       db: svc.db.client,
       timeoutMs: 60_000,
     });
@@ -77,7 +80,7 @@ describe.each(targets())('docsvc history, rollback and rebuild on %s', (kind) =>
     }
     expect(errors.join('')).toMatch(/UUID/);
     await expect(
-      runHistory(loadConfig({}), '00000000-0000-4000-8000-000000000000', svc.db.client),
+      runHistory(loadConfig(CONFIG), '00000000-0000-4000-8000-000000000000', svc.db.client),
     ).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
