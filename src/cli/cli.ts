@@ -1,3 +1,4 @@
+import { documentIdSchema } from '../commands/documents/schemas.js';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type AppConfig } from '../infrastructure/config/config.js';
 import { migrate, MigrationError } from '../infrastructure/migrations/migrator.js';
@@ -151,7 +152,7 @@ export function buildProgram(): Command {
 }
 
 function assertUuid(id: string): void {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+  if (!documentIdSchema.safeParse(id).success)
     throw new CliFailure(`document ids are UUIDs; "${id.slice(0, 80)}" is not one`, EXIT.usage);
 }
 

@@ -103,6 +103,11 @@ export const retireSchema = z
   })
   .default({});
 export const eraseSchema = z.object({ reason: z.string().trim().min(1).max(500) });
+/** A moment for as-of reads, searches and restores. */
+export const momentSchema = z.iso.datetime({
+  offset: true,
+  error: 'must be an ISO-8601 date-time with its offset, e.g. 2026-01-31T12:00:00Z',
+});
 export const documentIdSchema = z.uuid({ error: 'document ids are UUIDs' });
 
 export const writeResultSchema = z.object({

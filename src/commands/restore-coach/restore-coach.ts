@@ -6,13 +6,13 @@ import { CurrentPrincipal, RequireRole } from '../../infrastructure/auth/auth.gu
 import { canSeeCoach, ForbiddenError, type Principal } from '../../infrastructure/auth/principal.js';
 import { parseWith } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
-import { coachIdSchema } from '../documents/schemas.js';
+import { coachIdSchema, momentSchema } from '../documents/schemas.js';
 import { RetireDocumentCommand } from '../retire-document/retire-document.js';
 import { RollBackDocumentCommand } from '../rollback-document/rollback-document.js';
 
 export const restoreSchema = z
   .object({
-    asOf: z.iso.datetime({ offset: true, error: 'asOf must be an ISO-8601 date-time with its offset' }),
+    asOf: momentSchema,
     dryRun: z.boolean().default(false),
   })
   .strict();

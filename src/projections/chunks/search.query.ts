@@ -57,6 +57,7 @@ export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
    * replacing), else its own (a first build, before anything is live).
    */
   private async served(): Promise<ServedVersion> {
+    if (this.versions.length === 1) return this.versions[0]!; // no companion: nothing to choose
     const live = await checkpoints.live(this.sql, 'chunks');
     return this.versions.find((v) => v.projection.version === live?.version) ?? this.versions[0]!;
   }

@@ -1,3 +1,4 @@
+import { momentSchema } from '../../commands/documents/schemas.js';
 import { z } from 'zod';
 import { DOCUMENT_TYPES, ACCESS_TIERS } from '../../domain/document/document.js';
 import { coachIdSchema, tagSchema } from '../../commands/documents/schemas.js';
@@ -21,10 +22,7 @@ export const searchRequestSchema = z
       })
       .strict()
       .optional(),
-    asOf: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .describe('search the corpus as it stood at this moment'),
+    asOf: momentSchema.optional().describe('search the corpus as it stood at this moment'),
     minPosition: z
       .string()
       .regex(/^\d{1,20}\.\d{1,20}$/, 'a position returned by a write')

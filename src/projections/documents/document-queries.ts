@@ -1,3 +1,4 @@
+import { momentSchema } from '../../commands/documents/schemas.js';
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { z } from 'zod';
@@ -31,12 +32,7 @@ export class VersionGoneError extends AppError {
 }
 
 const versionParam = z.coerce.number().int().min(1).max(1_000_000_000).optional();
-const asOfParam = z.iso
-  .datetime({
-    offset: true,
-    error: 'asOf must be an ISO-8601 date-time with its offset, e.g. 2026-01-31T12:00:00Z',
-  })
-  .optional();
+const asOfParam = momentSchema.optional();
 
 export class GetDocumentQuery extends Query<DocumentView> {
   constructor(
