@@ -1,37 +1,35 @@
 /**
  * Rebuild throughput of the chunks projection (issue #5), and as-of search next to current search.
  *
- * Uploads `--documents` synthetic Markdown documents (~30 chunks each) through POST /documents, edits a tenth of
- * them after a moment T (so that as-of T sees superseded chunks), waits for the projection, then:
+ * Uploads synthetic Markdown documents (bench/corpus.ts, the corpus of search-speed.ts) through POST /documents
+ * until they make `--chunks` chunks, edits a tenth of them after a moment T (so that as-of T sees superseded
+ * chunks), waits for the projection, then:
  * - times text, vector and hybrid searches, current and `asOf: T`;
  * - rebuilds the chunks projection twice through POST /admin/projections/chunks/rebuild: with the embedding cache
  *   warm (every vector cached: no embedding), then cold (cache emptied first), timing request → live again.
- * Run: npx tsx bench/rebuild.ts [--database-url postgres://… | --pglite] [--documents 1000] [--queries 50]
+ * Run: npx tsx bench/rebuild.ts [--database-url postgres://… | --pglite] [--chunks 20000] [--queries 50]
  */
+import { markdownSections } from '../src/commands/documents/snapshot.js';
 import { loadConfig } from '../src/infrastructure/config/config.js';
+import { chunkText } from '../src/projections/chunks/chunker.js';
+import { makeDoc, phrase, pick, rand, TOPICS, type Doc } from './corpus.js';
 import { createApp } from '../src/infrastructure/http/bootstrap.js';
 import { SQL_CLIENT, type SqlClient } from '../src/infrastructure/sql/sql-client.js';
 import { arg, benchDatabase, fmt } from './support.js';
 
 const pglite = process.argv.includes('--pglite');
-const documents = Number(arg('documents', '1000'));
+const target = Number(arg('chunks', '20000'));
 const queryCount = Number(arg('queries', '50'));
+const concurrency = Number(arg('concurrency', '6'));
 const KEY = 'bench-admin-key-0123456789abcdef';
-const WORDS =
-  `protein leucine whey casein creatine glycogen carbohydrate insulin ketone sodium potassium magnesium
-  iron ferritin vitamin zinc omega fiber sleep recovery hypertrophy strength endurance sprint fasting satiety
-  appetite hydration caffeine nitrate beetroot collagen tendon bone calcium gut microbiome fructose glucose lactate`
-    .split(/\s+/)
-    .filter(Boolean);
-let seed = 42;
-const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-const pick = () => WORDS[Math.floor(rand() * WORDS.length)]!;
-const sentence = () => Array.from({ length: 12 }, pick).join(' ') + '.';
-const doc = (i: number) =>
-  [
-    `# Note ${i}`,
-    ...Array.from({ length: 8 }, () => `## ${pick()}\n\n` + Array.from({ length: 60 }, sentence).join(' ')),
-  ].join('\n\n');
+// The corpus of bench/search-speed.ts: documents of the coach `main` until they make `--chunks` chunks.
+const corpus: Doc[] = [];
+for (let n = 0; n < target;) {
+  const d = makeDoc('main');
+  n += chunkText({ content: d.content, sections: markdownSections(d.content) }).length;
+  corpus.push(d);
+}
+const documents = corpus.length;
 
 const db = await benchDatabase(
   pglite ? 'pglite' : 'postgres',
@@ -86,17 +84,9 @@ try {
   note(`uploading ${documents} documents`);
   const ids: string[] = [];
   let last = '';
-  for (let i = 0; i < documents; i += 8) {
+  for (let i = 0; i < documents; i += concurrency) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(8, documents - i) }, (_, j) =>
-        call('POST', '/documents', {
-          coachId: 'main',
-          title: `Note ${i + j}`,
-          content: doc(i + j),
-          format: 'markdown',
-          metadata: { documentType: 'guide', tags: [], accessTier: 'free' },
-        }),
-      ),
+      corpus.slice(i, i + concurrency).map((d) => call('POST', '/documents', { ...d, format: 'markdown' })),
     );
     for (const r of batch) [ids[ids.length], last] = [String(r.documentId), String(r.position)];
   }
@@ -106,9 +96,7 @@ try {
   await new Promise((r) => setTimeout(r, 50));
   note('editing a tenth of them after T');
   for (const id of ids.filter((_, i) => i % 10 === 0))
-    last = String(
-      (await call('PATCH', `/documents/${id}`, { content: doc(documents + ids.indexOf(id)) })).position,
-    );
+    last = String((await call('PATCH', `/documents/${id}`, { content: makeDoc('main').content })).position);
   await caughtUp(last);
   const count = async (where: string) =>
     (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM chunks WHERE ${where}`)).rows[0]!.n;
@@ -122,7 +110,7 @@ try {
     `${fmt(documents)} documents, ${fmt(events)} events; ${fmt(current)} current chunks, ${fmt(all)} in all\n`,
   );
   console.log('| mode | current p50 | current p95 | asOf T p50 | asOf T p95 |\n|---|---:|---:|---:|---:|');
-  const queries = Array.from({ length: queryCount }, () => Array.from({ length: 4 }, pick).join(' '));
+  const queries = Array.from({ length: queryCount }, () => phrase(pick(TOPICS), 3 + Math.floor(rand() * 8)));
   for (const mode of ['vector', 'text', 'hybrid']) {
     const [now, then]: [number[], number[]] = [[], []];
     for (const q of queries) {

@@ -10,7 +10,7 @@
  * 4. Overhead of ChunkSearch.vector over the bare `ORDER BY distance LIMIT 10` query.
  * Run: npx tsx bench/search-speed.ts --database-url postgres://… [--chunks 100000] [--queries 200] [--concurrency 6]
  */
-import { decode } from 'gpt-tokenizer/encoding/cl100k_base';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { markdownSections } from '../src/commands/documents/snapshot.js';
 import { loadConfig } from '../src/infrastructure/config/config.js';
 import { LocalEmbedder } from '../src/infrastructure/embeddings/local-embedder.js';
@@ -26,6 +26,7 @@ import { CHUNK_SEARCHES, type ServedVersion } from '../src/projections/chunks/se
 import type { SearchRequest } from '../src/projections/chunks/search.schema.js';
 import { literal, vectorSearchSettings } from '../src/projections/chunks/vector-index.js';
 import type { Projection } from '../src/projections/projection.js';
+import { makeDoc, phrase, pick, rand, TOPICS, type Doc } from './corpus.js';
 import { arg, benchDatabase, fmt } from './support.js';
 
 const databaseUrl = arg('database-url', 'postgres://postgres@127.0.0.1:5432/test');
@@ -36,77 +37,6 @@ const OTHER_COACHES = ['coach-b', 'coach-c', 'coach-d']; // ~1,000 chunks each
 const KEY = 'bench-admin-key-0123456789abcdef';
 const note = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
-// ---- corpus: a seeded generator of sports-nutrition-like Markdown -------------------------------------------
-let seed = 20_261_124;
-function rand(): number {
-  seed = (seed + 0x6d2b79f5) | 0; // mulberry32
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
-const words = (s: string) => s.split(/\s+/).filter(Boolean);
-const STOP = words(`the of and in to with for was were is by on at as that from or than after during between
-  per this these their a an not but both each which when while`);
-const GENERAL =
-  words(`study results showed significant increased reduced compared group participants week session
-  effect higher lower trained performance baseline control intervention measured observed mean daily total body
-  acute chronic response trial test protocol intake dose load volume intensity duration rate level change
-  improved associated evidence data analysis review subjects healthy young older male female adults sample
-  following prior meal time hours minutes days weeks greater similar differences markers values practical`);
-const ROOTS =
-  words(`protein carbohydrate glycogen creatine caffeine hydration electrolyte sodium potassium endurance
-  sprint hypertrophy mitochondria lactate threshold ketogenic fasting insulin glucose fructose leucine whey casein
-  micronutrient vitamin iron ferritin hemoglobin recovery sleep periodization taper cortisol testosterone muscle
-  tendon cycling marathon triathlon rowing swimming resistance strength power cadence oxygen uptake metabolism
-  oxidation ketone nitrate beetroot collagen probiotic microbiome inflammation antioxidant polyphenol calorie
-  deficit supplementation placebo crossover cohort athletes elite adolescent menstrual bone calcium magnesium zinc
-  sweat altitude bicarbonate anaerobic aerobic interval tempo adiposity lipid glycemic exercise fatigue soreness
-  damage synthesis breakdown amino acid fiber starch sucrose maltodextrin gel beverage plasma serum blood renal
-  hepatic cardiac vascular thermoregulation heat cold cramp jump squat deadlift bench torque velocity stride`);
-const PREFIXES = ['', 'pre', 'post', 'hyper', 'hypo', 'intra', 'inter', 'anti', 'sub', 're', 'non', 'co'];
-// A long tail of general English from the tokenizer's vocabulary (single-token words, in merge ≈ frequency order).
-const tail: string[] = [];
-for (let id = 0; id < 100_000 && tail.length < 2_000; id++) {
-  const w = decode([id]);
-  if (/^ [a-z]{5,13}$/.test(w)) tail.push(w.slice(1));
-}
-const compounds = PREFIXES.flatMap((p) => ROOTS.map((r) => p + r)).sort(() => rand() - 0.5);
-const head = [...GENERAL, ...ROOTS].sort(() => rand() - 0.5);
-const rest = tail.flatMap((w, i) => (i < compounds.length ? [w, compounds[i]!] : [w]));
-const VOCAB = [...new Set([...head, ...rest])];
-// Zipf-like ranks (s ≈ 1) by inverting the continuous 1/x law on [1, n + 1].
-const zipf = (n: number) => () => Math.min(n - 1, Math.floor(Math.exp(rand() * Math.log(n + 1))) - 1);
-const anyWord = zipf(VOCAB.length);
-const TOPICS = Array.from({ length: 40 }, () => Array.from({ length: 150 }, () => VOCAB[30 + anyWord()]!));
-const topicWord = zipf(150);
-const word = (topic: string[]) => (rand() < 0.5 ? topic[topicWord()]! : VOCAB[anyWord()]!);
-const phrase = (topic: string[], n: number) => Array.from({ length: n }, () => word(topic)).join(' ');
-function sentence(topic: string[]): string {
-  const w = Array.from({ length: 8 + Math.floor(rand() * 18) }, () =>
-    rand() < 0.35 ? pick(STOP) : rand() < 0.03 ? (rand() * 100).toFixed(1) : word(topic),
-  ).join(' ');
-  return `${w[0]!.toUpperCase()}${w.slice(1)}.`;
-}
-function makeDoc(coachId: string) {
-  const topic = pick(TOPICS);
-  const parts = [`# ${phrase(topic, 5)}`];
-  // ~1.3 tokens per word: 2,000–8,000 tokens
-  for (let words = 0, target = (2_000 + rand() * 6_000) / 1.3; words < target;) {
-    parts.push(`## ${phrase(topic, 3)}`);
-    for (let p = 2 + Math.floor(rand() * 4); p > 0; p--) {
-      const paragraph = Array.from({ length: 3 + Math.floor(rand() * 6) }, () => sentence(topic)).join(' ');
-      parts.push(paragraph);
-      words += paragraph.split(' ').length;
-    }
-  }
-  const tags = [`topic-${TOPICS.indexOf(topic)}`];
-  if (rand() < 0.1) tags.push('ten');
-  if (rand() < 0.01) tags.push('one');
-  const metadata = { documentType: pick(['research', 'guide']), tags, accessTier: pick(['free', 'premium']) };
-  return { coachId, title: phrase(topic, 4), content: parts.join('\n\n') + '\n', metadata };
-}
-type Doc = ReturnType<typeof makeDoc>;
 const chunksOf = (d: Doc) => chunkText({ content: d.content, sections: markdownSections(d.content) });
 
 // ---- the service, the ingest ----------------------------------------------------------------------------------
@@ -168,6 +98,9 @@ try {
   const embedS = since(embedStart);
   note(`uploading ${docs.length} documents (${texts.length} chunks), ${concurrency} at a time`);
   const ingestStart = performance.now();
+  // How long the event loop (HTTP server, client and projector share it here) was blocked at a time.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   let [next, last] = [0, '0.0'];
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -200,6 +133,7 @@ try {
     ).rows.length > 0;
   while (!(await indexed())) await new Promise((r) => setTimeout(r, 100));
   const endToEndS = since(ingestStart);
+  loopDelay.disable();
   const [written, mb] = [await count('true'), docs.reduce((s, d) => s + d.content.length, 0) / 1e6];
   await sql.exec('VACUUM ANALYZE');
 
@@ -221,6 +155,10 @@ try {
   ];
   const rows = stages.map(([stage, chunks, s, c]) => [stage, chunks, `${s.toFixed(1)} s`, fmt(c / s)]);
   table(['stage', 'chunks', 'time', 'chunks/s'], rows);
+  const [p99, max] = [loopDelay.percentile(99), loopDelay.max].map((ns) => ms(ns / 1e6));
+  console.log(
+    `\nEvent loop delay during the ingest (server, client and projector in one process): p99 ${p99}, max ${max}`,
+  );
   const [main, others] = [await count(`coach_id = 'main'`), await count(`coach_id <> 'main'`)];
   const tagged = (t: string) => count(`coach_id = 'main' AND tags && ARRAY['${t}']`);
   const [ten, one] = [await tagged('ten'), await tagged('one')];

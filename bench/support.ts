@@ -47,6 +47,8 @@ export async function benchDatabase(kind: 'postgres' | 'pglite', serverUrl: stri
     url: url.toString(),
     async dispose() {
       await client.close();
+      // --keep leaves the database for a look afterwards (psql, EXPLAIN, index experiments).
+      if (process.argv.includes('--keep')) return void console.error(`kept database ${name}`);
       const a = new pg.Client({ connectionString: serverUrl });
       await a.connect();
       await a.query(`DROP DATABASE ${name} WITH (FORCE)`);

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { createApp } from '../../src/infrastructure/http/bootstrap.js';
 import type { SqlClient } from '../../src/infrastructure/sql/sql-client.js';
+import { vectorIndexName } from '../../src/projections/chunks/vector-index.js';
 import { openTestDatabase, targets, type TestDatabase } from '../support/databases.js';
 
 const KEY = 'admin-key-0123456789abcdef';
@@ -108,12 +109,17 @@ describe.each(targets())('a blue/green switch of the embedding configuration on 
 
     const versions = await chunksVersions(green.call);
     expect(versions.find((p) => p.version === blueVersion!.version)?.status).toBe('retired');
-    const spaces = await db.client.query<{ space: string }>('SELECT DISTINCT space FROM chunks');
-    expect(spaces.rows.map((r) => r.space)).toEqual(['local:lexhash-v1:384']);
-    const indexes = await db.client.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'chunks' AND indexname LIKE 'chunks_vec_%'`,
+    const spaces = await db.client.query<{ space: string; chunker: string }>(
+      'SELECT DISTINCT space, chunker FROM chunks',
     );
-    expect(indexes.rows[0]!.n).toBe(1);
+    expect(spaces.rows.map((r) => r.space)).toEqual(['local:lexhash-v1:384']);
+    // The new version's two vector indexes (current and past chunks), and none of the old one's.
+    const indexes = await db.client.query<{ name: string }>(
+      `SELECT indexname AS name FROM pg_indexes WHERE tablename = 'chunks' AND indexname LIKE 'chunks_vec_%'
+       ORDER BY indexname`,
+    );
+    const green384 = vectorIndexName('hnsw', 'local:lexhash-v1:384', spaces.rows[0]!.chunker);
+    expect(indexes.rows.map((r) => r.name)).toEqual([green384, `${green384}_past`]);
     await green.app.close();
   }, 120_000);
 });

@@ -1,3 +1,7 @@
+import { LocalEmbedder } from '../../src/infrastructure/embeddings/local-embedder.js';
+import { ChunkSearch } from '../../src/projections/chunks/search.js';
+import { searchRequestSchema } from '../../src/projections/chunks/search.schema.js';
+import { DEFAULT_VECTOR_INDEX, vectorIndexName } from '../../src/projections/chunks/vector-index.js';
 import { targets } from '../support/databases.js';
 import { startService, type TestService, type Who } from '../support/service.js';
 
@@ -154,6 +158,66 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
       { version: 1, is_current: false, closed: true },
       { version: 2, is_current: true, closed: false },
     ]);
+  });
+
+  it('reads past chunks in an as-of search through their own vector and full-text indexes', async () => {
+    const id = await upload(doc('Nitrate', 'Beetroot nitrate lowers the oxygen cost of cycling.'));
+    const before = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    lastPosition = (
+      await svc.request('PATCH', `/documents/${id}`, {
+        json: { content: 'Caffeine delays fatigue in rowing.' },
+      })
+    ).body.position;
+    await search({ query: 'x' }); // waits for the projection to reach the edit
+    const { rows } = await svc.db.client.query<{ space: string; chunker: string }>(
+      'SELECT space, chunker FROM chunks WHERE document_id = $1 LIMIT 1',
+      [id],
+    );
+    const embedder = new LocalEmbedder();
+    const search_ = new ChunkSearch(svc.db.client, embedder, {
+      ...rows[0]!,
+      dimensions: embedder.dimensions,
+      index: DEFAULT_VECTOR_INDEX,
+    });
+    const request = searchRequestSchema.parse({
+      coachId: 'carnivore',
+      query: 'beetroot nitrate',
+      asOf: before,
+    });
+    // Each statement becomes its EXPLAIN, in a transaction rolled back at the end, with every other way to the
+    // rows made too dear or dropped: an index whose predicate the query does not match cannot be in the plan.
+    // (On a table this small the planner would rather read the B-trees on coach and validity.)
+    const rollback = new Error('rollback');
+    const plans = { text: '', vector: '' };
+    await svc.db.client
+      .transaction(async (tx) => {
+        for (const setting of ['seqscan', 'sort', 'material'].map((p) => `SET LOCAL enable_${p} = off`))
+          await tx.exec(setting);
+        const explaining = {
+          exec: (q: string) => tx.exec(q),
+          query: (q: string, p?: readonly unknown[]) => tx.query(`EXPLAIN ${q}`, p),
+        } as typeof tx;
+        const plan = (r: unknown[]) => r.map((x) => Object.values(x as object)[0]).join('\n');
+        const [vector] = await embedder.embed([request.query]);
+        plans.vector = plan(await search_.vector(request, false, vector!, 10, explaining));
+        await tx.exec(`DROP INDEX chunks_validity; DROP INDEX chunks_current_coach; DROP INDEX chunks_document;
+          ALTER TABLE chunks DROP CONSTRAINT chunks_space_chunker_document_id_version_chunk_index_key;
+          SET LOCAL enable_indexscan = off`);
+        plans.text = plan(await search_.text(request, false, 10, explaining));
+        throw rollback;
+      })
+      .catch((e) => {
+        if (e !== rollback) throw e;
+      });
+    const hnsw = vectorIndexName('hnsw', rows[0]!.space, rows[0]!.chunker);
+    expect(plans.vector).toContain(`Index Scan using ${hnsw}_past on chunks`);
+    expect(plans.vector).toContain(`Index Scan using ${hnsw} on chunks`);
+    expect(plans.text).toContain('chunks_tsv_past');
+    expect(plans.text).toMatch(/on chunks_tsv\b/);
+    // And the as-of search finds the past version.
+    const then = await search({ query: 'beetroot nitrate oxygen', mode: 'vector', asOf: before, k: 1 });
+    expect(then.body.results).toEqual([expect.objectContaining({ documentId: id, version: 1 })]);
   });
 
   it('drops a retired document from search and brings it back with a rollback', async () => {

@@ -72,7 +72,7 @@ export const configSchema = z
     HNSW_EF_SEARCH: positiveInt.max(1_000).default(100),
     IVFFLAT_LISTS: positiveInt.max(32_768).default(100),
     IVFFLAT_PROBES: positiveInt.max(32_768).default(10),
-    INDEX_BUILD_MEMORY_MB: positiveInt.min(16).max(65_536).default(256),
+    INDEX_BUILD_MEMORY_MB: positiveInt.min(16).max(65_536).default(1_024),
     SEARCH_HYBRID_TEXT_WEIGHT: z.coerce.number().min(0).max(100).optional(),
     QUERY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
     SEARCH_WAIT_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),

@@ -1,4 +1,5 @@
 import { decode, vocabularySize } from 'gpt-tokenizer/encoding/cl100k_base';
+import { timeSlice } from '../time-slice.js';
 import { EmbeddingError, type Embedder } from './embedder.js';
 
 /**
@@ -131,10 +132,13 @@ export class LocalEmbedder implements Embedder {
 
   async embed(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
+    // Thousands of texts take seconds of CPU: let the process's other work (HTTP requests) run in between.
+    const slice = timeSlice();
     for (const text of texts) {
       if (options?.signal?.aborted) throw new EmbeddingError('embedding aborted', true);
       if (typeof text !== 'string') throw new EmbeddingError('embedding input must be a string', false);
       out.push(this.embedOne(text));
+      await slice();
     }
     return out;
   }

@@ -1,5 +1,6 @@
 import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../app.module.js';
 import type { AppConfig } from '../config/config.js';
@@ -56,6 +57,21 @@ export async function createApp(config: AppConfig, sqlClient?: SqlClient): Promi
   // The API description is public (API.md, Auth): a browsable UI over the generated document.
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApiDocument(), { customSiteTitle: 'docsvc API' }));
   app.disable('x-powered-by');
+  keepIdleConnectionsOpen(app);
   app.enableShutdownHooks();
   return app;
+}
+
+/**
+ * Node closes an idle keep-alive connection after 5 s. A client (or a load balancer) that sends its next request
+ * on it just as it closes gets ECONNRESET, and a POST is not retried; seen with uploads while the event loop was
+ * busy. Idle connections stay open longer than the usual client and balancer idle timeouts (60 s), so the
+ * client always closes first; headers must still arrive in time.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+function keepIdleConnectionsOpen(app: INestApplication): void {
+  const server = app.getHttpServer() as Server;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
 }

@@ -4,11 +4,12 @@ import { DOCUMENT_EVENT_TYPES } from '../../infrastructure/documents/document-ev
 import { EmbeddingError, type Embedder } from '../../infrastructure/embeddings/embedder.js';
 import type { RecordedEvent } from '../../infrastructure/event-store/event-store.js';
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
+import { timeSlice } from '../../infrastructure/time-slice.js';
 import { openDocumentEvents } from '../documents/open-document-events.js';
 import type { Projection } from '../projection.js';
 import { chunkerVersion, chunkText, type Chunk, type ChunkerConfig } from './chunker.js';
 import { EmbeddingCache, textSha256, vectorSql, type Fresh } from './embedding-cache.js';
-import { vectorIndex, vectorIndexName, type VectorIndexConfig } from './vector-index.js';
+import { vectorIndexes, vectorIndexName, type VectorIndexConfig } from './vector-index.js';
 
 export interface ChunksConfig {
   embedder: Embedder;
@@ -84,8 +85,8 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
   const space = config.embedder.space;
   const chunker = chunkerVersion(config.chunker);
   const scope = [space, chunker];
-  const index = vectorIndex(config.index, space, chunker, config.embedder.dimensions);
-  /** Whether this configuration's vector index is known to be missing (undefined: not checked yet). */
+  const indexes = vectorIndexes(config.index, space, chunker, config.embedder.dimensions);
+  /** Whether this configuration's vector indexes are known to be missing (undefined: not checked yet). */
   let indexMissing: boolean | undefined;
   const recorded: ChunksVersionConfig = {
     space,
@@ -109,7 +110,9 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
 
     async prepare(sql, events): Promise<Batch> {
       const byEvent = new Map<string, Prepared>();
+      const slice = timeSlice(); // chunking a batch takes seconds: keep the process's HTTP requests going
       for (const { recorded, event } of await openDocumentEvents(sql, events)) {
+        await slice();
         if (!VERSION_EVENTS.has(event.type)) continue;
         const snapshot = (event.data as { snapshot: Snapshot }).snapshot;
         const chunks = chunkText(snapshot, config.chunker);
@@ -160,7 +163,7 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
     },
 
     async idle(sql) {
-      // Caught up: a vector index dropped for a bulk load (or by a rebuild) is built again, once, on all rows.
+      // Caught up: vector indexes dropped for a bulk load (or by a rebuild) are built again, once, on all rows.
       if (indexMissing !== false) await buildIndex(sql);
     },
 
@@ -178,13 +181,14 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
       if (!o?.space || !o.chunker || (o.space === space && o.chunker === chunker)) return;
       await sql.query('DELETE FROM chunks WHERE space = $1 AND chunker = $2', [o.space, o.chunker]);
       for (const kind of ['hnsw', 'ivfflat'] as const)
-        await sql.exec(`DROP INDEX IF EXISTS ${vectorIndexName(kind, o.space, o.chunker)}`);
+        for (const chunks of ['current', 'past'] as const)
+          await sql.exec(`DROP INDEX IF EXISTS ${vectorIndexName(kind, o.space, o.chunker, chunks)}`);
     },
 
     async truncate(tx) {
       await tx.query('DELETE FROM chunks WHERE space = $1 AND chunker = $2', scope);
-      // A rebuild loads every chunk again: the index is built once when it has caught up, not row by row.
-      await tx.exec(`DROP INDEX IF EXISTS ${index.name}`);
+      // A rebuild loads every chunk again: the indexes are built once when it has caught up, not row by row.
+      for (const { name } of indexes) await tx.exec(`DROP INDEX IF EXISTS ${name}`);
       indexMissing = true;
       await tx.query('DELETE FROM projection_dead_letters WHERE projection = $1 AND version = $2', [
         this.name,
@@ -207,8 +211,8 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
 
   async function buildIndex(sql: SqlExecutor): Promise<void> {
     // pgvector builds an HNSW graph in memory when it fits in maintenance_work_mem (much faster than on disk).
-    await sql.exec(`SET maintenance_work_mem = '${config.indexBuildMemoryMb ?? 256}MB'`);
-    await sql.exec(index.ddl);
+    await sql.exec(`SET maintenance_work_mem = '${config.indexBuildMemoryMb ?? 1024}MB'`);
+    for (const { ddl } of indexes) await sql.exec(ddl);
     await sql.exec('RESET maintenance_work_mem');
     indexMissing = false;
   }
@@ -231,7 +235,7 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
       scope,
     );
     if (incoming <= rows[0]!.n * BULK_SHARE) return;
-    await sql.exec(`DROP INDEX IF EXISTS ${index.name}`);
+    for (const { name } of indexes) await sql.exec(`DROP INDEX IF EXISTS ${name}`);
     indexMissing = true;
   }
 }
@@ -289,7 +293,7 @@ async function writeVersions(
       valid_from_at: r.recordedAt.toISOString(),
       is_current: !superseded.has(documentIdOf(r)),
     };
-    return p.chunks.map((c, i) => ({
+    return p.chunks.map((c, i) => () => ({
       ...documentRow,
       chunk_index: c.index,
       content: c.content,
@@ -301,7 +305,29 @@ async function writeVersions(
       embedding: vectorSql(p.vectors[i]!),
     }));
   });
-  if (rows.length === 0) return;
+  // At most WRITE_ROWS rows per statement, each made when its statement is: the BM25 triggers still add up each
+  // word once per few thousand chunks, and the parameter (~25 MB of JSON at most) is built without holding the
+  // event loop for more than a few hundred ms (a whole 500-event batch was ~120 MB).
+  for (let i = 0; i < rows.length; i += WRITE_ROWS) {
+    await insertChunks(
+      tx,
+      scope,
+      rows.slice(i, i + WRITE_ROWS).map((row) => row()),
+      fresh,
+    );
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Rows per INSERT of chunks. */
+const WRITE_ROWS = 4_000;
+
+async function insertChunks(
+  tx: SqlExecutor,
+  [space, chunker]: string[],
+  rows: Array<Record<string, unknown> & { embedded_sha256: string }>,
+  fresh: ReadonlySet<string>,
+): Promise<void> {
   // Newly embedded vectors go into the embedding cache from the inserted rows, so that they are sent and parsed
   // once. (A chunk already there from an earlier delivery was embedded then, and its vector cached then.)
   const freshHashes = [...new Set(rows.map((r) => r.embedded_sha256).filter((h) => fresh.has(h)))];

@@ -82,7 +82,11 @@ export class ChunkSearch {
     });
   }
 
-  /** Nearest chunks by cosine distance; `score` is the cosine similarity. */
+  /**
+   * Nearest chunks by cosine distance; `score` is the cosine similarity. An as-of search reads the current chunks
+   * that were already valid then and the past chunks that were still valid then, each through its own vector
+   * index, and keeps the nearest of both.
+   */
   async vector(
     request: SearchRequest,
     freeOnly: boolean,
@@ -93,10 +97,12 @@ export class ChunkSearch {
     const where = this.where(request, freeOnly);
     const dims = this.scope.dimensions;
     const distance = `c.embedding::vector(${dims}) <=> $${where.params.length + 1}::vector(${dims})`;
-    const sql = `WITH nearest AS MATERIALIZED (
+    const nearest = (part: string, i: number) => `part${i} AS MATERIALIZED (
         SELECT ${COLUMNS}, ${distance} AS distance FROM chunks c
-        WHERE ${where.sql} ORDER BY ${distance} LIMIT ${limit})
-      SELECT *, 1 - distance AS score FROM nearest ORDER BY distance, id`;
+        WHERE ${part} ORDER BY ${distance} LIMIT ${limit})`;
+    const sql = `WITH ${where.parts.map(nearest).join(',\n')}
+      SELECT *, 1 - distance AS score FROM (${where.parts.map((_, i) => `SELECT * FROM part${i}`).join(' UNION ALL ')}) n
+      ORDER BY distance, id LIMIT ${limit}`;
     const params = [...where.params, vectorSql(vector)];
     const run = async (tx: SqlExecutor) => {
       // SET LOCAL lasts until the end of the transaction: the hybrid's text query is not affected by it.
@@ -113,7 +119,8 @@ export class ChunkSearch {
    * its number of distinct lexemes. Only the query's lexemes are unnested from each candidate's tsvector
    * (`setweight` marks them, `ts_filter` keeps them), not the whole vector. Candidates are the chunks with one
    * of the query's rarest words (see CANDIDATE_BUDGET). The statistics are of the current corpus; an as-of search
-   * ranks with them too, a word no current chunk has counting as the rarest.
+   * ranks with them too, a word no current chunk has counting as the rarest. An as-of search finds its candidates
+   * in two GIN indexes, current and past chunks (like the vector side).
    */
   async text(
     request: SearchRequest,
@@ -141,10 +148,12 @@ export class ChunkSearch {
         LEFT JOIN (SELECT lexeme, sum(df) AS df FROM chunk_lexemes
                    WHERE ${scope} AND lexeme = ANY (tsvector_to_array(to_tsvector('english', ${q})))
                    GROUP BY lexeme) l USING (lexeme)),
-      matched AS (
-        SELECT ${COLUMNS}, c.tsv FROM chunks c
-        WHERE c.tsv @@ (SELECT string_agg(quote_literal(lexeme), ' | ') FILTER (WHERE selective)::tsquery FROM terms)
-          AND ${where.sql})
+      tsq AS (SELECT string_agg(quote_literal(lexeme), ' | ') FILTER (WHERE selective)::tsquery AS q FROM terms),
+      matched AS (${where.parts
+        .map(
+          (part) => `SELECT ${COLUMNS}, c.tsv FROM chunks c WHERE c.tsv @@ (SELECT q FROM tsq) AND ${part}`,
+        )
+        .join(' UNION ALL ')})
       SELECT m.id, m.document_id, m.title, m.version, m.chunk_index, m.content, m.start_char, m.end_char, m.section,
         m.page, m.metadata,
         (SELECT sum(t.idf * u.tf * 2.2 / (u.tf + 1.2 * (0.25 + 0.75 * length(m.tsv) / s.avgdl)))
@@ -156,18 +165,16 @@ export class ChunkSearch {
     return (await on.query<Row>(sql, [...where.params, request.query, request.coachId])).rows;
   }
 
-  private where(r: SearchRequest, freeOnly: boolean): { sql: string; params: unknown[] } {
-    // Space and chunker are inlined so that the planner can match the partial vector index's predicate.
+  /**
+   * The request's filters as SQL, in one part per index to read: the current chunks; or for an as-of search,
+   * the current chunks valid since before then and the past chunks valid then (see vector-index.ts).
+   */
+  private where(r: SearchRequest, freeOnly: boolean): { parts: string[]; params: unknown[] } {
+    // Space and chunker are inlined so that the planner can match the partial indexes' predicates.
     const clauses = [`c.space = ${literal(this.scope.space)}`, `c.chunker = ${literal(this.scope.chunker)}`];
     const params: unknown[] = [];
     const bind = (value: unknown) => `$${params.push(value)}`;
     clauses.push(`c.coach_id = ${bind(r.coachId)}`);
-    if (r.asOf) {
-      const at = bind(r.asOf);
-      clauses.push(
-        `c.valid_from_at <= ${at}::timestamptz AND (c.valid_to_at IS NULL OR c.valid_to_at > ${at}::timestamptz)`,
-      );
-    } else clauses.push('c.is_current');
     const f = r.filters ?? {};
     if (freeOnly) clauses.push(`c.access_tier = 'free'`);
     if (f.accessTier) clauses.push(`c.access_tier = ${bind(f.accessTier)}`);
@@ -176,7 +183,16 @@ export class ChunkSearch {
     if (f.documentTypes?.length) clauses.push(`c.document_type = ANY (${bind(f.documentTypes)}::text[])`);
     if (f.publishedAfter) clauses.push(`c.publication_date >= ${bind(f.publishedAfter)}`);
     if (f.publishedBefore) clauses.push(`c.publication_date <= ${bind(f.publishedBefore)}`);
-    return { sql: clauses.join(' AND '), params };
+    const common = clauses.join(' AND ');
+    if (!r.asOf) return { parts: [`${common} AND c.is_current`], params };
+    const at = `${bind(r.asOf)}::timestamptz`;
+    return {
+      parts: [
+        `${common} AND c.is_current AND c.valid_from_at <= ${at}`,
+        `${common} AND NOT c.is_current AND c.valid_from_at <= ${at} AND c.valid_to_at > ${at}`,
+      ],
+      params,
+    };
   }
 }
 

@@ -17,29 +17,41 @@ export function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
+/** Which chunks an index covers: the current corpus, or the closed versions that only as-of searches read. */
+export type IndexedChunks = 'current' | 'past';
+
 /**
- * The vector column is untyped (`vector`), so each configuration gets a partial expression index over
- * `embedding::vector(<dims>)` on its own current chunks. A query uses it when it orders by the same expression
- * and repeats the predicate with the same literals (see search.ts), which is why they are inlined, not bound.
+ * The vector column is untyped (`vector`), so each configuration gets partial expression indexes over
+ * `embedding::vector(<dims>)`: one on its current chunks (what search reads) and one on its past chunks (closed
+ * versions, read by as-of searches; see search.ts). A query uses one when it orders by the same expression and
+ * repeats the predicate with the same literals, which is why they are inlined, not bound.
  */
-export function vectorIndexName(kind: VectorIndexConfig['kind'], space: string, chunker: string): string {
-  return `chunks_vec_${kind}_${createHash('sha256').update(`${space}|${chunker}`).digest('hex').slice(0, 12)}`;
+export function vectorIndexName(
+  kind: VectorIndexConfig['kind'],
+  space: string,
+  chunker: string,
+  chunks: IndexedChunks = 'current',
+): string {
+  const hash = createHash('sha256').update(`${space}|${chunker}`).digest('hex').slice(0, 12);
+  return `chunks_vec_${kind}_${hash}${chunks === 'past' ? '_past' : ''}`;
 }
 
-export function vectorIndex(
+export function vectorIndexes(
   index: VectorIndexConfig,
   space: string,
   chunker: string,
   dims: number,
-): { name: string; ddl: string } {
-  const name = vectorIndexName(index.kind, space, chunker);
+): Array<{ name: string; ddl: string }> {
   const using =
     index.kind === 'hnsw'
       ? `hnsw ((embedding::vector(${dims})) vector_cosine_ops) WITH (m = ${index.m}, ef_construction = ${index.efConstruction})`
       : `ivfflat ((embedding::vector(${dims})) vector_cosine_ops) WITH (lists = ${index.lists})`;
-  const ddl = `CREATE INDEX IF NOT EXISTS ${name} ON chunks USING ${using}
-    WHERE is_current AND space = ${literal(space)} AND chunker = ${literal(chunker)}`;
-  return { name, ddl };
+  return (['current', 'past'] as const).map((chunks) => {
+    const name = vectorIndexName(index.kind, space, chunker, chunks);
+    const ddl = `CREATE INDEX IF NOT EXISTS ${name} ON chunks USING ${using}
+      WHERE ${chunks === 'past' ? 'NOT ' : ''}is_current AND space = ${literal(space)} AND chunker = ${literal(chunker)}`;
+    return { name, ddl };
+  });
 }
 
 /** Session settings for one search transaction: how hard to look, and keep looking when filters drop rows. */
