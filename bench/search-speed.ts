@@ -124,13 +124,14 @@ try {
   const caughtUpS = since(ingestStart);
   // A bulk load drops the vector index and the projector builds it again once caught up (until then vector
   // search is exact): the ingest is done when the index is there.
+  // Both of the configuration's vector indexes: current chunks, and past ones (built second).
   const indexed = async () =>
     (
       await sql.query(
         `SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
          WHERE c.relname LIKE 'chunks_vec_%' AND i.indisvalid AND i.indisready`,
       )
-    ).rows.length > 0;
+    ).rows.length === 2;
   while (!(await indexed())) await new Promise((r) => setTimeout(r, 100));
   const endToEndS = since(ingestStart);
   loopDelay.disable();

@@ -68,7 +68,7 @@ export async function createApp(config: AppConfig, sqlClient?: SqlClient): Promi
  * busy. Idle connections stay open longer than the usual client and balancer idle timeouts (60 s), so the
  * client always closes first; headers must still arrive in time.
  */
-export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 function keepIdleConnectionsOpen(app: INestApplication): void {
   const server = app.getHttpServer() as Server;
