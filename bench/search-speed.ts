@@ -20,7 +20,7 @@ import { ProjectionEngine } from '../src/infrastructure/projections/projection-e
 import { SQL_CLIENT, type SqlClient, type SqlExecutor } from '../src/infrastructure/sql/sql-client.js';
 import { chunkText } from '../src/projections/chunks/chunker.js';
 import { embeddingText } from '../src/projections/chunks/chunks.projection.js';
-import { vectorSql } from '../src/projections/chunks/embedding-cache.js';
+import { vectorText } from '../src/infrastructure/sql/vector-array.js';
 import type { ChunkSearch } from '../src/projections/chunks/search.js';
 import { CHUNK_SEARCHES, type ServedVersion } from '../src/projections/chunks/search.query.js';
 import type { SearchRequest } from '../src/projections/chunks/search.schema.js';
@@ -209,7 +209,7 @@ try {
     const scans = plan.match(/(Index Scan using \S+|Bitmap Index Scan on \S+|Seq Scan)/g) ?? [];
     return [[...new Set(scans)].join(', '), ms(Number(/Execution Time: ([\d.]+)/.exec(plan)?.[1]))];
   };
-  const bareParams = (i: number, tag?: string) => [vectorSql(vectors[i]!), 'main', ...(tag ? [[tag]] : [])];
+  const bareParams = (i: number, tag?: string) => [vectorText(vectors[i]!), 'main', ...(tag ? [[tag]] : [])];
   const [recalls, overheads]: [Row[], Row[]] = [[], []];
   for (const [label, tag] of FILTERS) {
     note(`recall and overhead, ${label}`);

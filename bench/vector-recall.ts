@@ -11,7 +11,7 @@
  */
 import pg from 'pg';
 import { LocalEmbedder } from '../src/infrastructure/embeddings/local-embedder.js';
-import { vectorSql } from '../src/projections/chunks/embedding-cache.js';
+import { vectorText } from '../src/infrastructure/sql/vector-array.js';
 import { phrase, pick, rand, TOPICS } from './corpus.js';
 import { arg } from './support.js';
 
@@ -39,7 +39,7 @@ const knn = (limit: number) =>
   `SELECT id, ${distance} AS d FROM chunks WHERE ${where} AND coach_id = $2 ORDER BY ${distance} LIMIT ${limit}`;
 const embedder = new LocalEmbedder({ dimensions: dims });
 const queries = Array.from({ length: queryCount }, () => phrase(pick(TOPICS), 3 + Math.floor(rand() * 8)));
-const vectors = (await embedder.embed(queries)).map(vectorSql);
+const vectors = (await embedder.embed(queries)).map(vectorText);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)]!;
 
 async function dropIndexes() {
@@ -57,6 +57,8 @@ const exact: Array<Array<{ id: string; d: number }>> = [];
 for (const v of vectors) exact.push((await client.query(knn(11), [v, coach])).rows);
 await client.query('RESET enable_indexscan');
 await client.query('RESET enable_bitmapscan');
+// This measures the index: where the planner would rather scan the table (a narrow table, a large m), it must not.
+await client.query('SET enable_seqscan = off');
 const ties = exact.filter((e) => e.length > 10 && e[10]!.d - e[9]!.d < 1e-4).length;
 console.log(
   `# vector recall — ${new Date().toISOString()}; ${space}, ${type}; ${queryCount} queries of 3–10 words\n`,

@@ -1,27 +1,59 @@
 import pg from 'pg';
 import type { QueryResult, SqlClient, SqlExecutor, SqlSession } from './sql-client.js';
+import { VectorArray } from './vector-array.js';
 
 type Queryable = pg.Pool | pg.PoolClient | pg.Client;
 
-async function run<R>(on: Queryable, text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-  const result = await on.query(text, params as unknown[] | undefined);
+/**
+ * The OID of pgvector's `vector` type in one database (an extension's types get theirs when it is created), for
+ * the binary `vector[]` parameters; looked up on first use.
+ */
+class VectorOid {
+  private oid: Promise<number> | undefined;
+
+  get(on: Queryable): Promise<number> {
+    this.oid ??= on
+      .query<{ oid: number }>(`SELECT 'vector'::regtype::oid::int AS oid`)
+      .then((r) => r.rows[0]!.oid)
+      .catch((error: unknown) => {
+        this.oid = undefined;
+        throw error;
+      });
+    return this.oid;
+  }
+}
+
+async function run<R>(
+  on: Queryable,
+  vectorOid: VectorOid,
+  text: string,
+  params?: readonly unknown[],
+): Promise<QueryResult<R>> {
+  let values = params as unknown[] | undefined;
+  if (values?.some((p) => p instanceof VectorArray)) {
+    const oid = await vectorOid.get(on);
+    // node-postgres sends a Buffer parameter in binary format; the server reads it with array_recv/vector_recv.
+    values = values.map((p) => (p instanceof VectorArray ? p.binary(oid) : p));
+  }
+  const result = await on.query(text, values);
   return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
 }
 
-function executor(on: Queryable): SqlExecutor {
+function executor(on: Queryable, vectorOid: VectorOid): SqlExecutor {
   return {
-    query: (text, params) => run(on, text, params),
+    query: (text, params) => run(on, vectorOid, text, params),
     exec: async (script) => void (await on.query(script)),
   };
 }
 
 async function inTransaction<T>(
   client: pg.PoolClient | pg.Client,
+  vectorOid: VectorOid,
   fn: (tx: SqlExecutor) => Promise<T>,
 ): Promise<T> {
   await client.query('BEGIN');
   try {
-    const result = await fn(executor(client));
+    const result = await fn(executor(client, vectorOid));
     await client.query('COMMIT');
     return result;
   } catch (error) {
@@ -36,18 +68,21 @@ const LOCK_KEY = 'hashtextextended($1, 0)';
 class PgSession implements SqlSession {
   private readonly listeners = new Map<string, Set<(payload: string) => void>>();
 
-  constructor(private readonly client: pg.Client) {
+  constructor(
+    private readonly client: pg.Client,
+    private readonly vectorOid: VectorOid,
+  ) {
     client.on('notification', (msg) =>
       this.listeners.get(msg.channel)?.forEach((cb) => cb(msg.payload ?? '')),
     );
   }
 
   query<R>(text: string, params?: readonly unknown[]) {
-    return run<R>(this.client, text, params);
+    return run<R>(this.client, this.vectorOid, text, params);
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>) {
-    return inTransaction(this.client, fn);
+    return inTransaction(this.client, this.vectorOid, fn);
   }
 
   async exec(script: string) {
@@ -90,6 +125,7 @@ class PgSession implements SqlSession {
 export class PgSqlClient implements SqlClient {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
+  private readonly vectorOid = new VectorOid();
 
   constructor(
     private readonly connectionString: string,
@@ -101,7 +137,7 @@ export class PgSqlClient implements SqlClient {
   }
 
   query<R>(text: string, params?: readonly unknown[]) {
-    return run<R>(this.pool, text, params);
+    return run<R>(this.pool, this.vectorOid, text, params);
   }
 
   async exec(script: string) {
@@ -111,7 +147,7 @@ export class PgSqlClient implements SqlClient {
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>) {
     const client = await this.pool.connect();
     try {
-      return await inTransaction(client, fn);
+      return await inTransaction(client, this.vectorOid, fn);
     } finally {
       client.release();
     }
@@ -124,7 +160,7 @@ export class PgSqlClient implements SqlClient {
       application_name: 'docsvc-session',
     });
     await client.connect();
-    return new PgSession(client);
+    return new PgSession(client, this.vectorOid);
   }
 
   async close() {

@@ -4,11 +4,13 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { DataDirLock } from './data-dir-lock.js';
 import type { QueryResult, SqlClient, SqlExecutor, SqlSession } from './sql-client.js';
+import { VectorArray } from './vector-array.js';
 
 type PgliteLike = Pick<PGlite, 'query'> | Transaction;
 
 async function run<R>(on: PgliteLike, text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-  const result = await on.query<R>(text, params as unknown[] | undefined);
+  const values = params?.map((p) => (p instanceof VectorArray ? p.text() : p));
+  const result = await on.query<R>(text, values);
   return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
 }
 

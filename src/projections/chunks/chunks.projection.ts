@@ -8,7 +8,8 @@ import { timeSlice } from '../../infrastructure/time-slice.js';
 import { openDocumentEvents } from '../documents/open-document-events.js';
 import type { Projection } from '../projection.js';
 import { chunkerVersion, chunkText, type Chunk, type ChunkerConfig } from './chunker.js';
-import { EmbeddingCache, textSha256, vectorSql, type Fresh } from './embedding-cache.js';
+import { VectorArray } from '../../infrastructure/sql/vector-array.js';
+import { EmbeddingCache, textSha256, type Fresh } from './embedding-cache.js';
 import { vectorIndexes, vectorIndexName, type VectorIndexConfig } from './vector-index.js';
 
 export interface ChunksConfig {
@@ -294,6 +295,7 @@ async function writeVersions(
       is_current: !superseded.has(documentIdOf(r)),
     };
     return p.chunks.map((c, i) => () => ({
+      vector: p.vectors[i]!,
       ...documentRow,
       chunk_index: c.index,
       content: c.content,
@@ -302,13 +304,12 @@ async function writeVersions(
       section: c.section ?? null,
       page: c.page ?? null,
       embedded_sha256: textSha256(p.texts[i]!),
-      embedding: vectorSql(p.vectors[i]!),
     }));
   });
   // At most WRITE_ROWS rows per statement, each made when its statement is: the BM25 triggers still add up each
   // word once per few thousand chunks, and the rows are made in time slices (a whole 500-event batch was ~120 MB
   // of JSON, made in one go: seconds without the event loop).
-  const slice = timeSlice(); // a row's vector as text alone is ~0.2 ms of CPU
+  const slice = timeSlice();
   for (let i = 0; i < rows.length; i += WRITE_ROWS) {
     const statement = [];
     for (const row of rows.slice(i, i + WRITE_ROWS)) {
@@ -325,12 +326,15 @@ const WRITE_ROWS = 4_000;
 async function insertChunks(
   tx: SqlExecutor,
   [space, chunker]: string[],
-  rows: Array<Record<string, unknown> & { embedded_sha256: string }>,
+  rows: Array<Record<string, unknown> & { embedded_sha256: string; vector: Float32Array }>,
   fresh: ReadonlySet<string>,
 ): Promise<void> {
   // Newly embedded vectors go into the embedding cache from the inserted rows, so that they are sent and parsed
   // once. (A chunk already there from an earlier delivery was embedded then, and its vector cached then.)
   const freshHashes = [...new Set(rows.map((r) => r.embedded_sha256).filter((h) => fresh.has(h)))];
+  // The vectors go as one vector[] parameter (binary on PostgreSQL), zipped with the JSON rows by ROWS FROM.
+  const vectors = new VectorArray(rows.map((r) => r.vector));
+  const json = JSON.stringify(rows.map(({ vector: _, ...row }) => row));
   await tx.query(
     `WITH inserted AS (INSERT INTO chunks (space, chunker, document_id, coach_id, version, chunk_index, title, content, start_char,
        end_char, section, page, access_tier, document_type, tags, publication_date, metadata, embedded_sha256,
@@ -338,17 +342,22 @@ async function insertChunks(
      SELECT $1, $2, r.document_id, r.coach_id, r.version, r.chunk_index, r.title, r.content, r.start_char,
        r.end_char, r.section, r.page, r.access_tier, r.document_type, ARRAY(SELECT jsonb_array_elements_text(r.tags)),
        r.publication_date, r.metadata, r.embedded_sha256, r.valid_from, r.valid_from_at,
-       r.is_current, r.embedding::vector
-     FROM jsonb_to_recordset($3::jsonb) AS r(document_id uuid, coach_id text, version int, chunk_index int,
-       title text, content text, start_char int, end_char int, section text, page int, access_tier text,
-       document_type text, tags jsonb, publication_date text, metadata jsonb, embedded_sha256 text,
-       valid_from text, valid_from_at timestamptz, is_current boolean, embedding text)
+       r.is_current, r.embedding
+     FROM ROWS FROM (
+       jsonb_to_recordset($3::jsonb) AS (document_id uuid, coach_id text, version int, chunk_index int,
+         title text, content text, start_char int, end_char int, section text, page int, access_tier text,
+         document_type text, tags jsonb, publication_date text, metadata jsonb, embedded_sha256 text,
+         valid_from text, valid_from_at timestamptz, is_current boolean),
+       unnest($5::vector[])
+     ) AS r(document_id, coach_id, version, chunk_index, title, content, start_char, end_char, section, page,
+       access_tier, document_type, tags, publication_date, metadata, embedded_sha256, valid_from, valid_from_at,
+       is_current, embedding)
      ON CONFLICT DO NOTHING RETURNING space, embedded_sha256, embedding)
      INSERT INTO embedding_cache (space, text_sha256, embedding)
      SELECT DISTINCT ON (embedded_sha256) space, embedded_sha256, embedding FROM inserted
      WHERE embedded_sha256 IN (SELECT jsonb_array_elements_text($4::jsonb))
      ON CONFLICT DO NOTHING`,
-    [space, chunker, JSON.stringify(rows), JSON.stringify(freshHashes)],
+    [space, chunker, json, JSON.stringify(freshHashes), vectors],
   );
 }
 

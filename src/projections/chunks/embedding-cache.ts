@@ -3,17 +3,6 @@ import pgvector from 'pgvector';
 import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 
-/**
- * A vector as pgvector's text form (`[1,2,3]`). Nine significant digits are exactly enough for a float32 to
- * come back bit for bit; pgvector-node's `toSql` prints the float64 expansion (17 digits), which nearly doubles
- * what PostgreSQL must parse.
- */
-export function vectorSql(v: Float32Array): string {
-  let out = '[';
-  for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + (v[i] === 0 ? '0' : v[i]!.toPrecision(9));
-  return out + ']';
-}
-
 export function textSha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }

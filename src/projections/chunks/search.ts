@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
 import type { SqlClient, SqlExecutor } from '../../infrastructure/sql/sql-client.js';
-import { vectorSql } from './embedding-cache.js';
+import { vectorText } from '../../infrastructure/sql/vector-array.js';
 import type { SearchRequest } from './search.schema.js';
 import { literal, vectorSearchSettings, type VectorIndexConfig } from './vector-index.js';
 
@@ -103,7 +103,7 @@ export class ChunkSearch {
     const sql = `WITH ${where.parts.map(nearest).join(',\n')}
       SELECT *, 1 - distance AS score FROM (${where.parts.map((_, i) => `SELECT * FROM part${i}`).join(' UNION ALL ')}) n
       ORDER BY distance, id LIMIT ${limit}`;
-    const params = [...where.params, vectorSql(vector)];
+    const params = [...where.params, vectorText(vector)];
     const run = async (tx: SqlExecutor) => {
       // SET LOCAL lasts until the end of the transaction: the hybrid's text query is not affected by it.
       for (const setting of vectorSearchSettings(this.scope.index)) await tx.exec(setting);
