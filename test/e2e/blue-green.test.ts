@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { createApp } from '../../src/infrastructure/http/bootstrap.js';
 import type { SqlClient } from '../../src/infrastructure/sql/sql-client.js';
-import { vectorIndexName } from '../../src/projections/chunks/vector-index.js';
+import { DEFAULT_VECTOR_INDEX, vectorIndexName } from '../../src/projections/chunks/vector-index.js';
 import { openTestDatabase, targets, type TestDatabase } from '../support/databases.js';
 
 const KEY = 'admin-key-0123456789abcdef';
@@ -118,7 +118,7 @@ describe.each(targets())('a blue/green switch of the embedding configuration on 
       `SELECT indexname AS name FROM pg_indexes WHERE tablename = 'chunks' AND indexname LIKE 'chunks_vec_%'
        ORDER BY indexname`,
     );
-    const green384 = vectorIndexName('hnsw', 'local:lexhash-v1:384', spaces.rows[0]!.chunker);
+    const green384 = vectorIndexName(DEFAULT_VECTOR_INDEX, 'local:lexhash-v1:384', spaces.rows[0]!.chunker);
     expect(indexes.rows.map((r) => r.name)).toEqual([green384, `${green384}_past`]);
     await green.app.close();
   }, 120_000);

@@ -210,7 +210,7 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
       .catch((e) => {
         if (e !== rollback) throw e;
       });
-    const hnsw = vectorIndexName('hnsw', rows[0]!.space, rows[0]!.chunker);
+    const hnsw = vectorIndexName(DEFAULT_VECTOR_INDEX, rows[0]!.space, rows[0]!.chunker);
     expect(plans.vector).toContain(`Index Scan using ${hnsw}_past on chunks`);
     expect(plans.vector).toContain(`Index Scan using ${hnsw} on chunks`);
     expect(plans.text).toContain('chunks_tsv_past');
@@ -218,6 +218,54 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
     // And the as-of search finds the past version.
     const then = await search({ query: 'beetroot nitrate oxygen', mode: 'vector', asOf: before, k: 1 });
     expect(then.body.results).toEqual([expect.objectContaining({ documentId: id, version: 1 })]);
+  });
+
+  it('compares the query with every chunk when the filters leave few, and walks the vector index otherwise', async () => {
+    const { rows } = await svc.db.client.query<{ space: string; chunker: string; few: number; all: number }>(
+      `SELECT space, chunker, count(*) FILTER (WHERE tags && '{keto}')::int AS few, count(*)::int AS all
+       FROM chunks WHERE coach_id = 'carnivore' AND is_current GROUP BY space, chunker`,
+    );
+    const { space, chunker, few, all } = rows[0]!;
+    const embedder = new LocalEmbedder();
+    const search_ = new ChunkSearch(svc.db.client, embedder, {
+      ...{ space, chunker, dimensions: embedder.dimensions, index: DEFAULT_VECTOR_INDEX },
+      exactSearchMax: few, // the keto filter leaves exactly this many; no filter leaves more
+    });
+    expect(all).toBeGreaterThan(few);
+    const [vector] = await embedder.embed(['ketone esters']);
+    const rollback = new Error('rollback');
+    const explain = async (filters: object) => {
+      let plan = '';
+      await svc.db.client
+        .transaction(async (tx) => {
+          await tx.exec('SET LOCAL enable_seqscan = off'); // the table is small; the index must be a choice
+          const explaining = {
+            exec: (q: string) => tx.exec(q),
+            query: (q: string, p?: readonly unknown[]) => tx.query(`EXPLAIN (ANALYZE, COSTS OFF) ${q}`, p),
+          } as typeof tx;
+          const request = searchRequestSchema.parse({
+            coachId: 'carnivore',
+            query: 'ketone esters',
+            filters,
+          });
+          const r = await search_.vector(request, false, vector!, 10, explaining);
+          plan = r.map((x) => Object.values(x as object)[0]).join('\n');
+          throw rollback;
+        })
+        .catch((e) => {
+          if (e !== rollback) throw e;
+        });
+      return plan;
+    };
+    const hnsw = vectorIndexName(DEFAULT_VECTOR_INDEX, space, chunker);
+    const indexScan = new RegExp(`Index Scan using ${hnsw} on chunks c(_\\d+)? \\((actual|never)[^\\n]*`);
+    expect((await explain({ tags: ['keto'] })).match(indexScan)?.[0]).toMatch(/never executed/);
+    expect((await explain({})).match(indexScan)?.[0]).toMatch(/actual/);
+    // And both ways find the same nearest chunks.
+    const request = searchRequestSchema.parse({ coachId: 'carnivore', query: 'ketone esters', filters: {} });
+    const exact = new ChunkSearch(svc.db.client, embedder, { ...search_.scope, exactSearchMax: all });
+    const ids = async (s: ChunkSearch) => (await s.vector(request, false, vector!, 3)).map((r) => r.id);
+    expect(await ids(search_)).toEqual(await ids(exact));
   });
 
   it('drops a retired document from search and brings it back with a rollback', async () => {

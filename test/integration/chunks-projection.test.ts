@@ -3,9 +3,13 @@ import { LocalEmbedder } from '../../src/infrastructure/embeddings/local-embedde
 import type { RecordedEvent } from '../../src/infrastructure/event-store/event-store.js';
 import { serviceEventRegistry } from '../../src/infrastructure/event-store/event-types.js';
 import { PostgresEventStore } from '../../src/infrastructure/event-store/postgres-event-store.js';
-import { DEFAULT_CHUNKER_CONFIG } from '../../src/projections/chunks/chunker.js';
+import { chunkerVersion, DEFAULT_CHUNKER_CONFIG } from '../../src/projections/chunks/chunker.js';
 import { chunksProjection } from '../../src/projections/chunks/chunks.projection.js';
-import { DEFAULT_VECTOR_INDEX } from '../../src/projections/chunks/vector-index.js';
+import {
+  DEFAULT_VECTOR_INDEX,
+  vectorIndexes,
+  type VectorIndexConfig,
+} from '../../src/projections/chunks/vector-index.js';
 import { targets } from '../support/databases.js';
 import { startService, type TestService } from '../support/service.js';
 
@@ -167,6 +171,37 @@ describe.each(targets())('the chunks projection on %s', (kind) => {
         error: '400 input refused',
       },
     ]);
+  });
+
+  it('builds a new vector index when the index parameters change, and drops the old one', async () => {
+    const embedder = new ProbeEmbedder();
+    const names = async () =>
+      (
+        await svc.db.client.query<{ name: string; def: string }>(
+          `SELECT indexname AS name, indexdef AS def FROM pg_indexes
+           WHERE tablename = 'chunks' AND indexname LIKE 'chunks_vec_%' ORDER BY indexname`,
+        )
+      ).rows;
+    const withIndex = (index: VectorIndexConfig) =>
+      chunksProjection({ embedder, chunker: DEFAULT_CHUNKER_CONFIG, index });
+    const configs: VectorIndexConfig[] = [
+      { kind: 'hnsw', m: 8, efConstruction: 32, efSearch: 40 },
+      { kind: 'hnsw', m: 12, efConstruction: 32, efSearch: 40 },
+      { kind: 'ivfflat', lists: 4, probes: 2 },
+    ];
+    for (const index of configs) {
+      await withIndex(index).setup!(svc.db.client);
+      const expected = vectorIndexes(
+        index,
+        embedder.space,
+        chunkerVersion(DEFAULT_CHUNKER_CONFIG),
+        embedder.dimensions,
+      );
+      const found = await names();
+      expect(found.map((i) => i.name)).toEqual(expected.map((i) => i.name).sort());
+      const built = index.kind === 'hnsw' ? `m='?${index.m}'?, ef_construction='?32'?` : `lists='?4'?`;
+      for (const { def } of found) expect(def).toMatch(new RegExp(built));
+    }
   });
 
   it('fails the whole batch while the provider is down, so that no event is skipped', async () => {

@@ -10,7 +10,7 @@ import type { Projection } from '../projection.js';
 import { chunkerVersion, chunkText, type Chunk, type ChunkerConfig } from './chunker.js';
 import { VectorArray } from '../../infrastructure/sql/vector-array.js';
 import { EmbeddingCache, textSha256, type Fresh } from './embedding-cache.js';
-import { vectorIndexes, vectorIndexName, type VectorIndexConfig } from './vector-index.js';
+import { staleVectorIndexes, vectorIndexes, type VectorIndexConfig } from './vector-index.js';
 
 export interface ChunksConfig {
   embedder: Embedder;
@@ -106,6 +106,10 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
     handles: DOCUMENT_EVENT_TYPES,
 
     async setup(sql) {
+      // Indexes of this configuration built with other parameters (or of the other kind) are dropped first.
+      const current = indexes.map((i) => i.name);
+      for (const name of await staleVectorIndexes(sql, space, chunker, current))
+        await sql.exec(`DROP INDEX IF EXISTS ${name}`);
       await buildIndex(sql);
     },
 
@@ -181,9 +185,8 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
       const o = old as Partial<ChunksVersionConfig> | null;
       if (!o?.space || !o.chunker || (o.space === space && o.chunker === chunker)) return;
       await sql.query('DELETE FROM chunks WHERE space = $1 AND chunker = $2', [o.space, o.chunker]);
-      for (const kind of ['hnsw', 'ivfflat'] as const)
-        for (const chunks of ['current', 'past'] as const)
-          await sql.exec(`DROP INDEX IF EXISTS ${vectorIndexName(kind, o.space, o.chunker, chunks)}`);
+      for (const name of await staleVectorIndexes(sql, o.space, o.chunker))
+        await sql.exec(`DROP INDEX IF EXISTS ${name}`);
     },
 
     async truncate(tx) {

@@ -27,6 +27,13 @@ export interface SearchResult {
  */
 export const CANDIDATE_BUDGET = 2_000;
 
+/**
+ * A vector search whose filters leave at most this many chunks compares the query with each of them (exact
+ * nearest neighbours) instead of walking the vector index: at this size that is as fast as the index's
+ * iterative scan, and it misses nothing (a coach with a small library, a rare tag). Above it, the index.
+ */
+export const EXACT_SEARCH_MAX = 3_000;
+
 /** Reciprocal rank fusion's constant (Cormack et al. 2009): a result at rank r contributes 1 / (60 + r). */
 export const RRF_K = 60;
 
@@ -55,6 +62,8 @@ export interface SearchScope {
   index: VectorIndexConfig;
   /** Weight of the text ranking in hybrid fusion (the vector ranking weighs 1). */
   hybridTextWeight?: number;
+  /** See EXACT_SEARCH_MAX (tests lower it). */
+  exactSearchMax?: number;
 }
 
 /**
@@ -85,7 +94,7 @@ export class ChunkSearch {
   /**
    * Nearest chunks by cosine distance; `score` is the cosine similarity. An as-of search reads the current chunks
    * that were already valid then and the past chunks that were still valid then, each through its own vector
-   * index, and keeps the nearest of both.
+   * index, and keeps the nearest of both. Where the filters leave few chunks, they are compared exactly instead.
    */
   async vector(
     request: SearchRequest,
@@ -97,9 +106,18 @@ export class ChunkSearch {
     const where = this.where(request, freeOnly);
     const dims = this.scope.dimensions;
     const distance = `c.embedding::vector(${dims}) <=> $${where.params.length + 1}::vector(${dims})`;
-    const nearest = (part: string, i: number) => `part${i} AS MATERIALIZED (
-        SELECT ${COLUMNS}, ${distance} AS distance FROM chunks c
-        WHERE ${part} ORDER BY ${distance} LIMIT ${limit})`;
+    // Per part: count the chunks the filters leave, up to EXACT_SEARCH_MAX + 1; then one of the two branches runs
+    // (the other's condition is a one-time filter, false before it reads a row). `+ 0` keeps the exact branch
+    // off the vector index: only an ORDER BY of the bare distance can use it.
+    const few = this.scope.exactSearchMax ?? EXACT_SEARCH_MAX;
+    const nearest = (part: string, i: number) => `few${i} AS MATERIALIZED (
+        SELECT count(*) <= ${few} AS exact FROM (SELECT 1 FROM chunks c WHERE ${part} LIMIT ${few + 1}) s),
+      part${i} AS MATERIALIZED (
+        (SELECT ${COLUMNS}, ${distance} AS distance FROM chunks c
+         WHERE ${part} AND (SELECT exact FROM few${i}) ORDER BY (${distance}) + 0 LIMIT ${limit})
+        UNION ALL
+        (SELECT ${COLUMNS}, ${distance} AS distance FROM chunks c
+         WHERE ${part} AND NOT (SELECT exact FROM few${i}) ORDER BY ${distance} LIMIT ${limit}))`;
     const sql = `WITH ${where.parts.map(nearest).join(',\n')}
       SELECT *, 1 - distance AS score FROM (${where.parts.map((_, i) => `SELECT * FROM part${i}`).join(' UNION ALL ')}) n
       ORDER BY distance, id LIMIT ${limit}`;
