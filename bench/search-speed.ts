@@ -21,7 +21,7 @@ import { SQL_CLIENT, type SqlClient, type SqlExecutor } from '../src/infrastruct
 import { chunkText } from '../src/projections/chunks/chunker.js';
 import { embeddingText } from '../src/projections/chunks/chunks.projection.js';
 import { vectorText } from '../src/infrastructure/sql/vector-array.js';
-import type { ChunkSearch } from '../src/projections/chunks/search.js';
+import { EXACT_SEARCH_MAX, type ChunkSearch } from '../src/projections/chunks/search.js';
 import { CHUNK_SEARCHES, type ServedVersion } from '../src/projections/chunks/search.query.js';
 import type { SearchRequest } from '../src/projections/chunks/search.schema.js';
 import { literal, vectorSearchSettings } from '../src/projections/chunks/vector-index.js';
@@ -205,7 +205,10 @@ try {
     query: (text, params) => tx.query(`EXPLAIN ANALYZE ${text}`, params),
   });
   const summary = (rows: unknown[]) => {
-    const plan = rows.map((r) => (r as { 'QUERY PLAN': string })['QUERY PLAN']).join('\n');
+    const plan = rows
+      .map((r) => (r as { 'QUERY PLAN': string })['QUERY PLAN'])
+      .filter((line) => !line.includes('(never executed)'))
+      .join('\n');
     const scans = plan.match(/(Index Scan using \S+|Bitmap Index Scan on \S+|Seq Scan)/g) ?? [];
     return [[...new Set(scans)].join(', '), ms(Number(/Execution Time: ([\d.]+)/.exec(plan)?.[1]))];
   };
@@ -213,9 +216,15 @@ try {
   const [recalls, overheads]: [Row[], Row[]] = [[], []];
   for (const [label, tag] of FILTERS) {
     note(`recall and overhead, ${label}`);
+    // The same plan as ChunkSearch's: exact when the filter leaves at most EXACT_SEARCH_MAX chunks, else the index.
+    const scoped = `c.coach_id = 'main' AND c.space = ${literal(space)} AND c.chunker = ${literal(chunker)}`;
+    const few =
+      (await count(`${scoped.replace(/c\./g, '')} ${tag ? `AND tags && '{${tag}}'` : ''}`)) <=
+      EXACT_SEARCH_MAX;
+    const distance = `c.embedding::vector(${dimensions}) <=> $1::vector(${dimensions})`;
     const bare = `SELECT c.id FROM chunks c WHERE c.space = ${literal(space)} AND c.chunker = ${literal(chunker)}
       AND c.coach_id = $2 AND c.is_current ${tag ? 'AND c.tags && $3::text[]' : ''}
-      ORDER BY c.embedding::vector(${dimensions}) <=> $1::vector(${dimensions}) LIMIT 10`;
+      ORDER BY ${few ? `(${distance}) + 0` : distance} LIMIT 10`;
     const [ours, plain, exactTimes]: [number[], number[], number[]] = [[], [], []];
     let recall = 0;
     for (const [i, q] of queries.entries()) {
