@@ -69,7 +69,7 @@ export const configSchema = z
     VECTOR_INDEX: z.enum(['hnsw', 'ivfflat']).default('hnsw'),
     HNSW_M: positiveInt.min(2).max(100).default(24),
     HNSW_EF_CONSTRUCTION: positiveInt.min(4).max(1_000).default(160),
-    HNSW_EF_SEARCH: positiveInt.max(1_000).default(400),
+    HNSW_EF_SEARCH: positiveInt.max(1_000).default(500),
     IVFFLAT_LISTS: positiveInt.max(32_768).default(100),
     IVFFLAT_PROBES: positiveInt.max(32_768).default(10),
     INDEX_BUILD_MEMORY_MB: positiveInt.min(16).max(65_536).default(1_024),
