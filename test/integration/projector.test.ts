@@ -136,46 +136,6 @@ describe.each(targets())('projection engine on %s', (kind) => {
     }
   });
 
-  it('prepares the next batch while it applies one, and uses it only where the checkpoint then is', async () => {
-    const total = await appendMany(store, 6, 5); // 30 counted events, 36 in all: five full batches of 7, then 1
-    // (the last event, a NoteAdded, is not the counter's)
-    const log: string[] = [];
-    const base = counterProjection();
-    let failOnce = true;
-    const projection: Projection = {
-      ...base,
-      async prepare(_sql, events) {
-        log.push(`prepare ${events[0]!.position}`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        return events.map((e) => e.eventId);
-      },
-      async apply(tx, events, prepared) {
-        // What was prepared is this very batch's, whichever step prepared it.
-        expect(prepared).toEqual(events.map((e) => e.eventId));
-        log.push(`apply ${events[0]!.position}`);
-        await new Promise((resolve) => setTimeout(resolve, 30));
-        if (failOnce && log.filter((l) => l.startsWith('apply')).length === 3) {
-          failOnce = false; // the third batch fails once: the batch prepared ahead of it is thrown away
-          throw new Error('transient');
-        }
-        await base.apply(tx, events);
-      },
-    };
-    const e = engine([projection]);
-    e.start();
-    expect(await e.waitUntilCaughtUp({ timeoutMs: 30_000 })).toBe(true);
-    const summary = await summarize(db.client);
-    expect(summary.rows).toBe(total);
-    expect(summary.maxDeliveries).toBe(1);
-    // Each batch is prepared by the step before it (ahead); the batch prepared ahead of the failed third one was
-    // thrown away with it, and both were prepared again. (The last batch has no counted event: no prepare.)
-    const applied = log.filter((l) => l.startsWith('apply')).map((l) => l.slice(6));
-    const batches = [...new Set(applied)];
-    expect(batches).toHaveLength(5);
-    const [b1, b2, b3, b4, b5] = batches.map((b) => `prepare ${b}`);
-    expect(log.filter((l) => l.startsWith('prepare'))).toEqual([b1, b2, b3, b4, b3, b4, b5]);
-  });
-
   it('keeps one active projector per projection; a standby takes over when it stops', async () => {
     await ensureCounterTable(db.client);
     const first = engine([counterProjection()]);

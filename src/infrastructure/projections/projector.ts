@@ -1,17 +1,10 @@
 import { handledBy, type Projection } from '../../projections/projection.js';
-import type { EventStore, RecordedEvent } from '../event-store/event-store.js';
+import type { EventStore } from '../event-store/event-store.js';
 import { EVENTS_CHANNEL } from '../event-store/postgres-event-store.js';
-import type { SqlClient, SqlExecutor, SqlSession } from '../sql/sql-client.js';
+import type { SqlClient, SqlSession } from '../sql/sql-client.js';
 import { checkpoints } from './checkpoints.js';
 
 export const PROJECTIONS_CHANNEL = 'docsvc_projections';
-
-interface Batch {
-  events: RecordedEvent[];
-  last: string | undefined;
-  mine: RecordedEvent[];
-  prepared: unknown;
-}
 
 export type ProjectorState = 'stopped' | 'standby' | 'active';
 
@@ -48,8 +41,6 @@ export class Projector {
   private setUp = false;
   /** This process has projected this version while it was building or live (see the retired case in `step`). */
   private wasActiveBefore = false;
-  /** The next batch, read and prepared while the current one was being applied (see `step`). */
-  private ahead: { after: string; batch: Promise<Batch> } | undefined;
   lastError: Error | undefined;
 
   constructor(
@@ -116,32 +107,6 @@ export class Projector {
     this.setState('stopped');
   }
 
-  /** Reads the events after `after` and prepares this projection's share of them (outside any transaction). */
-  private async fetch(after: string | undefined, on: SqlExecutor): Promise<Batch> {
-    const p = this.projection;
-    const { events, last } = await this.store.readAll({
-      ...(after !== undefined && { after }),
-      limit: this.options.batchSize,
-    });
-    const mine = handledBy(p, events);
-    const prepared = mine.length > 0 && p.prepare ? await p.prepare(on, mine) : undefined;
-    return { events, last, mine, prepared };
-  }
-
-  /** The batch prepared ahead, if it starts where the checkpoint now is; any other is dropped. */
-  private takeAhead(after: string | undefined): Promise<Batch> | undefined {
-    const ahead = this.ahead;
-    this.ahead = undefined;
-    return ahead && ahead.after === after ? ahead.batch : undefined;
-  }
-
-  /** Lets a batch prepared ahead finish (its error, if any, is nobody's: the batch is read again). */
-  private async dropAhead(): Promise<void> {
-    const ahead = this.ahead;
-    this.ahead = undefined;
-    await ahead?.batch.catch(() => undefined);
-  }
-
   /** One batch; returns how many events it moved past (0 = caught up). */
   private async step(session: SqlSession): Promise<number> {
     const p = this.projection;
@@ -169,8 +134,10 @@ export class Projector {
       await p.setup?.(session);
       this.setUp = true;
     }
-    const { events, last, mine, prepared } = await (this.takeAhead(checkpoint.position) ??
-      this.fetch(checkpoint.position, session));
+    const { events, last } = await this.store.readAll({
+      after: checkpoint.position,
+      limit: this.options.batchSize,
+    });
     if (events.length === 0 || !last) {
       await p.idle?.(session);
       if (checkpoint.status === 'building') {
@@ -180,14 +147,8 @@ export class Projector {
       this.options.onEvent?.({ kind: 'idle', position: checkpoint.position ?? null });
       return 0;
     }
-    // A full batch means more are waiting: the next one is read and prepared (chunked, embedded: Node's CPU)
-    // while this one is written (the database's), on the pool, not on this session and its transaction.
-    // It is used only if the checkpoint is then where this batch ends.
-    if (events.length === this.options.batchSize && p.prepare) {
-      const batch = this.fetch(last, this.sql);
-      batch.catch(() => undefined); // awaited (and its error thrown) by the step that takes it, if any
-      this.ahead = { after: last, batch };
-    }
+    const mine = handledBy(p, events);
+    const prepared = mine.length > 0 && p.prepare ? await p.prepare(session, mine) : undefined;
     await session.transaction(async (tx) => {
       if (mine.length > 0) await p.apply(tx, mine, prepared);
       await checkpoints.advance(tx, p, last, mine.length);
@@ -208,7 +169,6 @@ export class Projector {
   }
 
   private async dropSession(): Promise<void> {
-    await this.dropAhead();
     const session = this.session;
     this.session = undefined;
     if (this.currentState === 'active') this.setState('standby');

@@ -112,9 +112,15 @@ export class ChunkSearch {
     // statistics of coach_id, tags, document_type…; one planning round trip, no execution). `+ 0` keeps the
     // exact form off the vector index: only an ORDER BY of the bare distance can use it.
     const few = this.scope.exactSearchMax ?? EXACT_SEARCH_MAX;
-    const nearest = (part: string, i: number, exact: boolean) => `part${i} AS MATERIALIZED (
-        SELECT ${COLUMNS}, ${distance} AS distance FROM chunks c
-        WHERE ${part} ORDER BY ${exact ? `(${distance}) + 0` : distance} LIMIT ${limit})`;
+    // The exact form sorts ids and distances only, then reads the columns of the nearest (not of every chunk).
+    const nearest = (part: string, i: number, exact: boolean) =>
+      exact
+        ? `part${i} AS MATERIALIZED (
+        SELECT ${COLUMNS}, n.distance FROM (
+          SELECT c.id, ${distance} AS distance FROM chunks c WHERE ${part} ORDER BY (${distance}) + 0 LIMIT ${limit}
+        ) n JOIN chunks c ON c.id = n.id)`
+        : `part${i} AS MATERIALIZED (
+        SELECT ${COLUMNS}, ${distance} AS distance FROM chunks c WHERE ${part} ORDER BY ${distance} LIMIT ${limit})`;
     const params = [...where.params, vectorText(vector)];
     const run = async (tx: SqlExecutor) => {
       const exact: boolean[] = [];
