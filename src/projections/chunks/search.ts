@@ -109,15 +109,16 @@ export class ChunkSearch {
     const dims = this.scope.dimensions;
     const distance = `c.embedding::vector(${dims}) <=> $${where.params.length + 1}::vector(${dims})`;
     // Per part, exact or by the index, from the planner's estimate of the chunks the filters leave (the
-    // statistics of coach_id, tags, document_type…; one planning round trip, no execution). `+ 0` keeps the
-    // exact form off the vector index: only an ORDER BY of the bare distance can use it.
+    // statistics of coach_id, tags, document_type…; one planning round trip, no execution).
     const few = this.scope.exactSearchMax ?? EXACT_SEARCH_MAX;
-    // The exact form sorts ids and distances only, then reads the columns of the nearest (not of every chunk).
+    // The exact form computes each distance once (OFFSET 0 keeps the subquery whole, so the sort above it cannot
+    // be an index scan), sorts ids and distances only, then reads the columns of the nearest.
     const nearest = (part: string, i: number, exact: boolean) =>
       exact
         ? `part${i} AS MATERIALIZED (
         SELECT ${COLUMNS}, n.distance FROM (
-          SELECT c.id, ${distance} AS distance FROM chunks c WHERE ${part} ORDER BY (${distance}) + 0 LIMIT ${limit}
+          SELECT id, distance FROM (SELECT c.id, ${distance} AS distance FROM chunks c WHERE ${part} OFFSET 0) d
+          ORDER BY distance LIMIT ${limit}
         ) n JOIN chunks c ON c.id = n.id)`
         : `part${i} AS MATERIALIZED (
         SELECT ${COLUMNS}, ${distance} AS distance FROM chunks c WHERE ${part} ORDER BY ${distance} LIMIT ${limit})`;
