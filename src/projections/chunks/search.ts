@@ -125,9 +125,9 @@ export class ChunkSearch {
     const params = [...where.params, vectorText(vector)];
     const run = async (tx: SqlExecutor) => {
       const exact: boolean[] = [];
-      for (const part of where.parts) {
+      for (const bound of where.bounds) {
         const { rows } = await tx.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
-          `EXPLAIN (FORMAT JSON) SELECT 1 FROM chunks c WHERE ${part}`,
+          `EXPLAIN (FORMAT JSON) SELECT 1 FROM chunks c WHERE ${bound}`,
           where.params,
         );
         exact.push(rows[0]!['QUERY PLAN'][0]!.Plan['Plan Rows'] <= few);
@@ -197,9 +197,13 @@ export class ChunkSearch {
 
   /**
    * The request's filters as SQL, in one part per index to read: the current chunks; or for an as-of search,
-   * the current chunks valid since before then and the past chunks valid then (see vector-index.ts).
+   * the current chunks valid since before then and the past chunks valid then (see vector-index.ts); `bounds`:
+   * the same without the validity window, whose estimated rows decide exact or indexed search (see vector).
    */
-  private where(r: SearchRequest, freeOnly: boolean): { parts: string[]; params: unknown[] } {
+  private where(
+    r: SearchRequest,
+    freeOnly: boolean,
+  ): { parts: string[]; bounds: string[]; params: unknown[] } {
     // Space and chunker are inlined so that the planner can match the partial indexes' predicates.
     const clauses = [`c.space = ${literal(this.scope.space)}`, `c.chunker = ${literal(this.scope.chunker)}`];
     const params: unknown[] = [];
@@ -214,12 +218,20 @@ export class ChunkSearch {
     if (f.publishedAfter) clauses.push(`c.publication_date >= ${bind(f.publishedAfter)}`);
     if (f.publishedBefore) clauses.push(`c.publication_date <= ${bind(f.publishedBefore)}`);
     const common = clauses.join(' AND ');
-    if (!r.asOf) return { parts: [`${common} AND c.is_current`], params };
+    if (!r.asOf)
+      return { parts: [`${common} AND c.is_current`], bounds: [`${common} AND c.is_current`], params };
     const at = `${bind(r.asOf)}::timestamptz`;
     return {
       parts: [
         `${common} AND c.is_current AND c.valid_from_at <= ${at}`,
         `${common} AND NOT c.is_current AND c.valid_from_at <= ${at} AND c.valid_to_at > ${at}`,
+      ],
+      // Without the validity window: the planner multiplies the window's two bounds as if independent and
+      // underestimates the past chunks valid at T (seen: exact scans of ~10,000 past chunks, as-of vector
+      // searches at 149 ms against 49 ms current). (The moment stays referenced: every parameter must be.)
+      bounds: [
+        `${common} AND c.is_current AND ${at} IS NOT NULL`,
+        `${common} AND NOT c.is_current AND ${at} IS NOT NULL`,
       ],
       params,
     };
