@@ -281,6 +281,40 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
     expect(await ids(search_)).toEqual(await ids(exact));
   });
 
+  it('asks the planner for the estimate of a filter set once, and again for other filters', async () => {
+    const { rows } = await svc.db.client.query<{ space: string; chunker: string }>(
+      `SELECT space, chunker FROM chunks WHERE coach_id = 'carnivore' LIMIT 1`,
+    );
+    const embedder = new LocalEmbedder();
+    const search_ = new ChunkSearch(svc.db.client, embedder, {
+      ...rows[0]!,
+      dimensions: embedder.dimensions,
+      index: DEFAULT_VECTOR_INDEX,
+    });
+    const [vector] = await embedder.embed(['ketone esters']);
+    const explained: unknown[][] = [];
+    const run = (filters: object, coachId = 'carnivore') =>
+      svc.db.client.transaction(async (tx) => {
+        const counting = {
+          exec: (q: string) => tx.exec(q),
+          query: (q: string, p?: readonly unknown[]) => {
+            if (q.startsWith('EXPLAIN')) explained.push([...(p ?? [])]);
+            return tx.query(q, p);
+          },
+        } as typeof tx;
+        const request = searchRequestSchema.parse({ coachId, query: 'ketone esters', filters });
+        return (await search_.vector(request, false, vector!, 5, counting)).map((r) => r.id);
+      });
+    const first = await run({ tags: ['keto'] });
+    expect(first.length).toBeGreaterThan(0);
+    expect(await run({ tags: ['keto'] })).toEqual(first);
+    expect(explained).toEqual([['carnivore', ['keto']]]);
+    await run({});
+    await run({ tags: ['keto'] });
+    await run({ tags: ['keto'] }, 'someone-else');
+    expect(explained).toEqual([['carnivore', ['keto']], ['carnivore'], ['someone-else', ['keto']]]);
+  });
+
   it('drops a retired document from search and brings it back with a rollback', async () => {
     const id = await upload(doc('Magnesium', 'Magnesium glycinate before bed for sleep quality.'));
     lastPosition = (await svc.request('DELETE', `/documents/${id}`)).body.position;

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -80,5 +80,41 @@ describe.each(targets())('migrations on %s', (kind) => {
   it('refuses badly named files', async () => {
     writeFileSync(join(dir, '12-oops.sql'), 'SELECT 1;');
     await expect(migrate(db.client, { dir })).rejects.toThrow(/must be named NNNN_lower_snake.sql/);
+  });
+
+  it('keeps chunk vectors in their rows from 0011 on, and VACUUM FULL moves older ones back in', async () => {
+    // A 1,024-dimension vector (4 KB) with short text: above the 2 KB TOAST target, below a page.
+    const insert = (id: number) =>
+      db.client.query(
+        `INSERT INTO chunks (space, chunker, document_id, coach_id, version, chunk_index, title, content,
+           start_char, end_char, access_tier, document_type, tags, metadata, embedded_sha256, valid_from,
+           valid_from_at, is_current, embedding)
+         VALUES ('s', 'c', gen_random_uuid(), 'coach', 1, $1, 'T', 'short text', 0, 10, 'free', 'guide',
+           '{a-tag-longer-than-a-toast-pointer}', '{}', repeat('0', 64), '1', now(), true,
+           (SELECT array_agg(sin(i))::vector FROM generate_series(1, 1024) i))`,
+        [id],
+      );
+    const toast = async () =>
+      (
+        await db.client.query<{ bytes: number }>(
+          `SELECT pg_relation_size(reltoastrelid)::int AS bytes FROM pg_class WHERE relname = 'chunks'`,
+        )
+      ).rows[0]!.bytes;
+    const name = '0011_inline_vectors.sql';
+    const file = join(dir, name);
+    const text = readFileSync(file);
+    rmSync(file);
+    await migrate(db.client, { dir });
+    await insert(0);
+    expect(await toast()).toBeGreaterThan(0); // before 0011: the vector went out of line
+    writeFileSync(file, text);
+    expect((await migrate(db.client, { dir })).applied).toEqual([name]);
+    await db.client.exec('VACUUM FULL chunks');
+    await insert(1);
+    expect(await toast()).toBe(0);
+    const { rows } = await db.client.query<{ dims: number }>(
+      'SELECT vector_dims(embedding) AS dims FROM chunks ORDER BY chunk_index',
+    );
+    expect(rows).toEqual([{ dims: 1024 }, { dims: 1024 }]);
   });
 });
