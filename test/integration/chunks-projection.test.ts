@@ -4,7 +4,7 @@ import type { RecordedEvent } from '../../src/infrastructure/event-store/event-s
 import { serviceEventRegistry } from '../../src/infrastructure/event-store/event-types.js';
 import { PostgresEventStore } from '../../src/infrastructure/event-store/postgres-event-store.js';
 import { chunkerVersion, DEFAULT_CHUNKER_CONFIG } from '../../src/projections/chunks/chunker.js';
-import { chunksProjection } from '../../src/projections/chunks/chunks.projection.js';
+import { BULK_MIN_CHUNKS, chunksProjection } from '../../src/projections/chunks/chunks.projection.js';
 import {
   DEFAULT_VECTOR_INDEX,
   vectorIndexes,
@@ -171,6 +171,44 @@ describe.each(targets())('the chunks projection on %s', (kind) => {
         error: '400 input refused',
       },
     ]);
+  });
+
+  it('loads a bulk batch without the vector index, then builds it and analyzes the chunks', async () => {
+    for (const part of [0, 1, 2, 3]) {
+      const text = Array.from({ length: 3_000 }, (_, i) => `Bulk ${part} sentence ${i} about protein.`).join(
+        ' ',
+      );
+      expect(await upload(`Bulk ${part}`, `# Bulk\n\n${text}`)).toEqual(expect.any(String));
+    }
+    const events = await allEvents(svc);
+    const projection = chunksProjection({
+      embedder: new ProbeEmbedder(),
+      chunker: DEFAULT_CHUNKER_CONFIG,
+      index: DEFAULT_VECTOR_INDEX,
+    });
+    await projection.setup!(svc.db.client);
+    const vectorIndexCount = async () =>
+      (
+        await svc.db.client.query(
+          `SELECT 1 FROM pg_indexes WHERE tablename = 'chunks' AND indexname LIKE 'chunks_vec_%'`,
+        )
+      ).rows.length;
+    const built = await vectorIndexCount();
+    expect(built).toBeGreaterThan(0);
+    const prepared = await projection.prepare!(svc.db.client, events);
+    await svc.db.client.transaction((tx) => projection.apply(tx, events, prepared));
+    const { rows } = await svc.db.client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM chunks WHERE coach_id = 'c' AND is_current`,
+    );
+    expect(rows[0]!.n).toBeGreaterThanOrEqual(BULK_MIN_CHUNKS);
+    expect(await vectorIndexCount()).toBe(0); // loaded without the index
+    await projection.idle!(svc.db.client);
+    expect(await vectorIndexCount()).toBe(built);
+    // The planner counts the coach's chunks from the statistics ANALYZE took (every row, on a table this small).
+    const plan = await svc.db.client.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
+      `EXPLAIN (FORMAT JSON) SELECT 1 FROM chunks WHERE coach_id = 'c' AND is_current`,
+    );
+    expect(plan.rows[0]!['QUERY PLAN'][0]!.Plan['Plan Rows']).toBe(rows[0]!.n);
   });
 
   it('builds a new vector index when the index parameters change, and drops the old one', async () => {

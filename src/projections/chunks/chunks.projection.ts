@@ -169,7 +169,13 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
 
     async idle(sql) {
       // Caught up: vector indexes dropped for a bulk load (or by a rebuild) are built again, once, on all rows.
-      if (indexMissing !== false) await buildIndex(sql);
+      // Then the table is analyzed: autovacuum does it only once a tenth of the table has changed, and until then
+      // the planner would estimate a newly loaded coach's chunks from statistics that have never seen them (a
+      // vector search decides between an exact scan and the index from that estimate, search.ts).
+      if (indexMissing !== false) {
+        await buildIndex(sql);
+        await sql.exec('ANALYZE chunks');
+      }
     },
 
     async afterCommit(sql, events) {

@@ -44,7 +44,8 @@ export const EXACT_SEARCH_MAX = 12_000;
  * How long the planner's estimate of the chunks a filter set leaves is reused (per ChunkSearch, at most
  * ESTIMATES_MAX filter sets). The estimate comes from the table's statistics, which only ANALYZE (autovacuum)
  * changes; asking again on every search cost a planning round trip, ~0.6 ms, a fifth of a 1 %-filter search at
- * 100,000 chunks. A stale estimate only chooses the slower of two exact-enough paths for at most this long.
+ * 100,000 chunks. A stale estimate can only choose the slower path, or the index where an exact scan was due,
+ * for at most this long; the results stay those of a vector search either way.
  */
 export const ESTIMATE_TTL_MS = 60_000;
 export const ESTIMATES_MAX = 1_000;
