@@ -218,6 +218,11 @@ try {
   const bareParams = (i: number, tag?: string) => [vectorText(vectors[i]!), 'main', ...(tag ? [[tag]] : [])];
   // The index's own path whatever the filter leaves (no exact search below EXACT_SEARCH_MAX).
   const indexOnly = new ChunkSearch(sql, embedder, { ...search.scope, exactSearchMax: -1 });
+  // The share of the exact nearest that a search found.
+  const share = (exact: Array<{ id: string }>, got: Array<{ id: string }>) => {
+    const found = new Set(got.map((r) => r.id));
+    return exact.length ? exact.filter((r) => found.has(r.id)).length / exact.length : 1;
+  };
   const [recalls, overheads]: [Row[], Row[]] = [[], []];
   for (const [label, tag] of FILTERS) {
     note(`recall and overhead, ${label}`);
@@ -242,10 +247,6 @@ try {
           ORDER BY ${distance} LIMIT 10`;
     const [ours, plain, ids, exactTimes]: [number[], number[], number[], number[]] = [[], [], [], []];
     let [recall, indexRecall] = [0, 0];
-    const share = (exact: Array<{ id: string }>, got: Array<{ id: string }>) => {
-      const found = new Set(got.map((r) => r.id));
-      return exact.length ? exact.filter((r) => found.has(r.id)).length / exact.length : 1;
-    };
     for (const [i, q] of queries.entries()) {
       const [req, params] = [request(q, 'vector', tag), bareParams(i, tag)];
       // Rotate which goes first, so that none always finds the pages another just read.

@@ -1,5 +1,5 @@
 import { LocalEmbedder } from '../../src/infrastructure/embeddings/local-embedder.js';
-import { ChunkSearch } from '../../src/projections/chunks/search.js';
+import { ChunkSearch, plannedRows } from '../../src/projections/chunks/search.js';
 import { searchRequestSchema } from '../../src/projections/chunks/search.schema.js';
 import { DEFAULT_VECTOR_INDEX, vectorIndexName } from '../../src/projections/chunks/vector-index.js';
 import { targets } from '../support/databases.js';
@@ -231,14 +231,13 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
     const { space, chunker, few, all } = rows[0]!;
     expect(all).toBeGreaterThan(few);
     // The planner's estimates of the chunks each filter leaves; the search is exact at or below exactSearchMax.
-    const estimate = async (tags: string) => {
-      const r = await svc.db.client.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
-        `EXPLAIN (FORMAT JSON) SELECT 1 FROM chunks WHERE coach_id = 'carnivore' AND is_current
+    const estimate = (tags: string) =>
+      plannedRows(
+        svc.db.client,
+        `SELECT 1 FROM chunks WHERE coach_id = 'carnivore' AND is_current
            AND space = $1 AND chunker = $2 ${tags}`,
         [space, chunker],
       );
-      return r.rows[0]!['QUERY PLAN'][0]!.Plan['Plan Rows'];
-    };
     const [keto, coach] = [await estimate(`AND tags && '{keto}'`), await estimate('')];
     expect(keto).toBeLessThan(coach);
     const embedder = new LocalEmbedder();

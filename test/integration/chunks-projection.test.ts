@@ -5,6 +5,7 @@ import { serviceEventRegistry } from '../../src/infrastructure/event-store/event
 import { PostgresEventStore } from '../../src/infrastructure/event-store/postgres-event-store.js';
 import { chunkerVersion, DEFAULT_CHUNKER_CONFIG } from '../../src/projections/chunks/chunker.js';
 import { BULK_MIN_CHUNKS, chunksProjection } from '../../src/projections/chunks/chunks.projection.js';
+import { plannedRows } from '../../src/projections/chunks/search.js';
 import {
   DEFAULT_VECTOR_INDEX,
   vectorIndexes,
@@ -205,10 +206,9 @@ describe.each(targets())('the chunks projection on %s', (kind) => {
     await projection.idle!(svc.db.client);
     expect(await vectorIndexCount()).toBe(built);
     // The planner counts the coach's chunks from the statistics ANALYZE took (every row, on a table this small).
-    const plan = await svc.db.client.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
-      `EXPLAIN (FORMAT JSON) SELECT 1 FROM chunks WHERE coach_id = 'c' AND is_current`,
+    expect(await plannedRows(svc.db.client, `SELECT 1 FROM chunks WHERE coach_id = 'c' AND is_current`)).toBe(
+      rows[0]!.n,
     );
-    expect(plan.rows[0]!['QUERY PLAN'][0]!.Plan['Plan Rows']).toBe(rows[0]!.n);
   });
 
   it('builds a new vector index when the index parameters change, and drops the old one', async () => {

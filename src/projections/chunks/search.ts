@@ -158,11 +158,7 @@ export class ChunkSearch {
     const key = `${bound}\u0000${JSON.stringify(params)}`;
     const cached = this.estimates.get(key);
     if (cached !== undefined) return cached;
-    const { rows } = await tx.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
-      `EXPLAIN (FORMAT JSON) SELECT 1 FROM chunks c WHERE ${bound}`,
-      params,
-    );
-    const estimate = rows[0]!['QUERY PLAN'][0]!.Plan['Plan Rows'];
+    const estimate = await plannedRows(tx, `SELECT 1 FROM chunks c WHERE ${bound}`, params);
     this.estimates.set(key, estimate);
     return estimate;
   }
@@ -261,6 +257,19 @@ export class ChunkSearch {
       params,
     };
   }
+}
+
+/** The planner's estimate of the rows a statement returns: its EXPLAIN, nothing executed. */
+export async function plannedRows(
+  on: SqlExecutor,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<number> {
+  const { rows } = await on.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
+    `EXPLAIN (FORMAT JSON) ${sql}`,
+    params,
+  );
+  return rows[0]!['QUERY PLAN'][0]!.Plan['Plan Rows'];
 }
 
 /** Weighted reciprocal rank fusion of rankings of the same rows (by id); ties broken by id for determinism. */
