@@ -2,16 +2,29 @@
  * Search quality on a BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/test.tsv), through the command path:
  * the service is started in-process, every corpus document is uploaded with POST /documents, the chunks
  * projection indexes them, and each test query is asked with POST /search (k = 100) in every mode. A document's
- * rank is that of its best chunk. Prints nDCG@10 and recall@100 per mode, ingest and query timings.
+ * rank is that of its best chunk. Prints nDCG@10 and recall@100 per mode (with a bootstrap 95 % interval over
+ * the queries), ingest and query timings.
+ *
+ * --weights 1,2,3… also fuses the `vector` and `text` rankings already fetched offline with the service's own
+ * `fuse()` (the same depth, 100, as the service's hybrid) for each text weight, to see how the hybrid depends on it.
+ *
+ * --proxy N is a development set that does not touch the test judgments (inverse cloze task): for N documents of
+ * at least four sentences (chosen by a hash of their ids), the last sentence (in an abstract usually its finding,
+ * the kind of statement SciFact's claims are) is taken out of the text that is indexed and asked as a query whose
+ * only relevant document is the one it came from. The hybrid's default text weight is chosen on this set.
+ *
  * Run: npx tsx bench/scifact.ts <beirDir> [--database-url postgres://…] [--concurrency 8] [--limit N]
+ *      [--weights 1,2,3] [--proxy 1000]
  * (without --database-url: PGlite in a temporary DATA_DIR)
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/infrastructure/config/config.js';
 import { createApp } from '../src/infrastructure/http/bootstrap.js';
 import { SQL_CLIENT, type SqlClient } from '../src/infrastructure/sql/sql-client.js';
+import { fuse } from '../src/projections/chunks/search.js';
 import { arg, benchDatabase, fmt } from './support.js';
 
 const dir = process.argv[2];
@@ -20,6 +33,8 @@ if (!dir || dir.startsWith('--'))
 const databaseUrl = process.argv.includes('--database-url') ? arg('database-url', '') : undefined;
 const concurrency = Number(arg('concurrency', '8'));
 const limit = Number(arg('limit', '0'));
+const proxy = Number(arg('proxy', '0'));
+const weights = arg('weights', '').split(',').filter(Boolean).map(Number);
 const KEY = 'bench-admin-key-0123456789abcdef';
 
 const readJsonl = (file: string) =>
@@ -29,15 +44,18 @@ const readJsonl = (file: string) =>
     .map((l) => JSON.parse(l) as { _id: string; title?: string; text: string });
 let corpus = readJsonl('corpus.jsonl');
 if (limit > 0) corpus = corpus.slice(0, limit);
-const queries = new Map(readJsonl('queries.jsonl').map((q) => [q._id, q.text]));
-const qrels = new Map<string, Map<string, number>>();
-for (const line of readFileSync(join(dir, 'qrels/test.tsv'), 'utf8').split('\n').slice(1)) {
-  const [q, d, s] = line.split('\t');
-  if (!q || !d) continue;
-  if (!qrels.has(q)) qrels.set(q, new Map());
-  qrels.get(q)!.set(d, Number(s));
-}
+let queries = new Map(readJsonl('queries.jsonl').map((q) => [q._id, q.text]));
+let qrels = new Map<string, Map<string, number>>();
+if (proxy > 0) ({ queries, qrels } = heldOutSentences(proxy));
+else
+  for (const line of readFileSync(join(dir, 'qrels/test.tsv'), 'utf8').split('\n').slice(1)) {
+    const [q, d, s] = line.split('\t');
+    if (!q || !d) continue;
+    if (!qrels.has(q)) qrels.set(q, new Map());
+    qrels.get(q)!.set(d, Number(s));
+  }
 
+const corpusIdsOf = new Map<string, string[]>();
 const dataDir = mkdtempSync(join(tmpdir(), 'docsvc-scifact-'));
 const db = databaseUrl ? await benchDatabase('postgres', databaseUrl) : undefined;
 const app = await createApp(
@@ -74,7 +92,6 @@ const post = async (path: string, body: unknown) => {
 };
 
 try {
-  const corpusIdsOf = new Map<string, string[]>();
   const ingestStarted = performance.now();
   let next = 0;
   await Promise.all(
@@ -110,30 +127,66 @@ try {
     `ingest: ${corpus.length} documents, ${chunks} chunks; uploads done in ${fmt(uploadedMs / 1000)} s, ` +
       `indexed (chunked + embedded + written) in ${fmt(indexedMs / 1000)} s = ${fmt(chunks / (indexedMs / 1000))} chunks/s end to end\n`,
   );
-  console.log('| mode | nDCG@10 | recall@100 | query p50 | query p95 |');
+  console.log('| mode | nDCG@10 (95 % interval) | recall@100 | query p50 | query p95 |');
   console.log('|---|---:|---:|---:|---:|');
+  // Chunk rankings of `vector` and `text` per query, for the offline fusion.
+  const chunkRankings = { vector: new Map<string, string[]>(), text: new Map<string, string[]>() };
   for (const mode of ['hybrid', 'vector', 'text'] as const) {
-    let ndcg = 0;
-    let recall = 0;
+    const ndcgs: number[] = [];
+    const recalls: number[] = [];
     const times: number[] = [];
     for (const [qid, rels] of qrels) {
       const started = performance.now();
       const r = await post('/search', { coachId: 'scifact', query: queries.get(qid), k: 100, mode });
       times.push(performance.now() - started);
-      const ranked: string[] = [];
-      for (const hit of r.body.results as Array<{ documentId: string }>) {
-        for (const cid of corpusIdsOf.get(hit.documentId) ?? []) if (!ranked.includes(cid)) ranked.push(cid);
-      }
-      ndcg += ndcgAt(ranked, rels, 10);
-      recall += [...rels.keys()].filter((d) => ranked.slice(0, 100).includes(d)).length / rels.size;
+      const hits = r.body.results as Array<{ documentId: string; version: number; chunkIndex: number }>;
+      if (mode !== 'hybrid')
+        chunkRankings[mode].set(
+          qid,
+          hits.map((h) => `${h.documentId}/${h.version}/${h.chunkIndex}`),
+        );
+      const [ndcg, recall] = judge(
+        hits.map((h) => h.documentId),
+        rels,
+      );
+      ndcgs.push(ndcg);
+      recalls.push(recall);
     }
     times.sort((a, b) => a - b);
     const n = qrels.size;
     console.log(
-      `| ${mode} | ${(ndcg / n).toFixed(4)} | ${(recall / n).toFixed(4)} | ${fmt(times[Math.floor(n / 2)]!)} ms | ${fmt(times[Math.floor(n * 0.95)]!)} ms |`,
+      `| ${mode} | ${mean(ndcgs).toFixed(4)} (${interval(ndcgs)}) | ${mean(recalls).toFixed(4)} | ${fmt(times[Math.floor(n / 2)]!)} ms | ${fmt(times[Math.floor(n * 0.95)]!)} ms |`,
     );
   }
-  console.log(`\n${qrels.size} test queries; published nDCG@10 on SciFact: BM25 0.679, BGE-base 0.741.`);
+  if (weights.length) {
+    console.log('\nhybrid fused offline from the vector and text rankings above, by text weight:\n');
+    console.log('| text weight | nDCG@10 (95 % interval) | recall@100 |');
+    console.log('|---:|---:|---:|');
+    for (const w of weights) {
+      const ndcgs: number[] = [];
+      const recalls: number[] = [];
+      for (const [qid, rels] of qrels) {
+        const rows = (ids: string[]) =>
+          ids.map((id) => ({ id }) as unknown as Parameters<typeof fuse>[0][0][0]);
+        const fused = fuse([rows(chunkRankings.vector.get(qid)!), rows(chunkRankings.text.get(qid)!)], 100, [
+          1,
+          w,
+        ]);
+        const [ndcg, recall] = judge(
+          fused.map((row) => row.id.split('/')[0]!),
+          rels,
+        );
+        ndcgs.push(ndcg);
+        recalls.push(recall);
+      }
+      console.log(`| ${w} | ${mean(ndcgs).toFixed(4)} (${interval(ndcgs)}) | ${mean(recalls).toFixed(4)} |`);
+    }
+  }
+  console.log(
+    proxy > 0
+      ? `\n${qrels.size} held-out last sentences as queries (inverse cloze development set, not the test judgments).`
+      : `\n${qrels.size} test queries; published nDCG@10 on SciFact: BM25 0.679, BGE-base 0.741.`,
+  );
 } finally {
   await app.close();
   if (process.argv.includes('--keep') && db) console.log(`kept the database: ${db.url}`);
@@ -158,6 +211,60 @@ async function countChunks(): Promise<number> {
 
 function sqlOf(): SqlClient {
   return app.get<SqlClient>(SQL_CLIENT);
+}
+
+/** nDCG@10 and recall@100 of a ranking of documents (service ids, mapped to corpus ids; a document once). */
+function judge(documentIds: string[], rels: Map<string, number>): [number, number] {
+  const ranked: string[] = [];
+  for (const id of documentIds)
+    for (const cid of corpusIdsOf.get(id) ?? []) if (!ranked.includes(cid)) ranked.push(cid);
+  const recall = [...rels.keys()].filter((d) => ranked.slice(0, 100).includes(d)).length / rels.size;
+  return [ndcgAt(ranked, rels, 10), recall];
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Percentile bootstrap 95 % interval of the mean over queries (2,000 resamples, fixed seed). */
+function interval(xs: number[]): string {
+  let seed = 0x9e3779b9;
+  const random = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const means: number[] = [];
+  for (let b = 0; b < 2000; b++) {
+    let sum = 0;
+    for (let i = 0; i < xs.length; i++) sum += xs[Math.floor(random() * xs.length)]!;
+    means.push(sum / xs.length);
+  }
+  means.sort((a, b) => a - b);
+  return `${means[49]!.toFixed(3)}–${means[1949]!.toFixed(3)}`;
+}
+
+/**
+ * The inverse cloze development set: the last sentence of `n` documents (of at least four sentences, the last of
+ * at least eight words), taken out of their indexed text.
+ */
+function heldOutSentences(n: number) {
+  const picked = new Map<string, string>();
+  const qrelsOf = new Map<string, Map<string, number>>();
+  const byHash = [...corpus].sort((a, b) => hash(a._id).localeCompare(hash(b._id)));
+  for (const d of byHash) {
+    if (picked.size >= n) break;
+    const sentences = d.text.trim().split(/(?<=[.!?])\s+(?=[A-Z])/);
+    const last = sentences.at(-1)!;
+    if (sentences.length < 4 || last.split(/\s+/).length < 8) continue;
+    d.text = sentences.slice(0, -1).join(' ');
+    picked.set(`held-out-${d._id}`, last);
+    qrelsOf.set(`held-out-${d._id}`, new Map([[d._id, 1]]));
+  }
+  return { queries: picked, qrels: qrelsOf };
+}
+
+function hash(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
 }
 
 function ndcgAt(ranked: string[], rels: Map<string, number>, k: number): number {

@@ -18,6 +18,9 @@ export interface LiveVersion {
   config: Record<string, unknown> | null;
 }
 
+/** The hybrid's default text weight with the local embedder (the vector ranking weighs 1). */
+export const LOCAL_HYBRID_TEXT_WEIGHT = 20;
+
 /**
  * The chunks projection, its embedder and its vector index, as the environment configures them; and, when the
  * live version of the chunks was built with another configuration, a companion that keeps serving (and
@@ -31,10 +34,12 @@ export function chunksFromConfig(config: AppConfig, live?: LiveVersion) {
     overlapTokens: config.CHUNK_OVERLAP_TOKENS,
     maxTokens: config.CHUNK_MAX_TOKENS,
   });
-  // The local embedder is lexical, so BM25 is the stronger ranking; an OpenAI-like model is semantic and the
-  // two rankings weigh the same. (Measured on SciFact: BENCHMARKS.md.)
+  // The local embedder is lexical, so BM25 is the stronger ranking and the vector ranking mostly re-orders its
+  // near ties: 20 is the best text weight on a development set that does not touch SciFact's test judgments
+  // (`bench/scifact.ts --proxy`; BENCHMARKS.md). An OpenAI-like model is semantic: the two rankings weigh the same.
   const hybridTextWeight =
-    config.SEARCH_HYBRID_TEXT_WEIGHT ?? (config.EMBEDDINGS_PROVIDER === 'local' ? 3 : 1);
+    config.SEARCH_HYBRID_TEXT_WEIGHT ??
+    (config.EMBEDDINGS_PROVIDER === 'local' ? LOCAL_HYBRID_TEXT_WEIGHT : 1);
   const projection = chunksProjection({
     ...{ embedder, chunker, index },
     indexBuildMemoryMb: config.INDEX_BUILD_MEMORY_MB,

@@ -1,0 +1,47 @@
+import { loadConfig } from '../../src/infrastructure/config/config.js';
+import { chunksFromConfig, LOCAL_HYBRID_TEXT_WEIGHT } from '../../src/projections/chunks/chunks.config.js';
+import { fuse, RRF_K } from '../../src/projections/chunks/search.js';
+
+type Row = Parameters<typeof fuse>[0][0][0];
+const rows = (...ids: string[]) => ids.map((id) => ({ id }) as unknown as Row);
+const ids = (fused: Row[]) => fused.map((r) => r.id);
+
+describe('hybrid fusion (weighted reciprocal rank fusion)', () => {
+  it('scores each row by the sum of weight / (60 + rank) over the rankings it is in', () => {
+    const fused = fuse([rows('a', 'b', 'c'), rows('c', 'a')], 10, [1, 2]);
+    const expected = {
+      a: 1 / (RRF_K + 1) + 2 / (RRF_K + 2),
+      b: 1 / (RRF_K + 2),
+      c: 1 / (RRF_K + 3) + 2 / (RRF_K + 1),
+    };
+    expect(ids(fused)).toEqual(['c', 'a', 'b']);
+    for (const row of fused) expect(row.score).toBeCloseTo(expected[row.id as 'a' | 'b' | 'c'], 12);
+  });
+
+  it('keeps k rows and breaks ties by id', () => {
+    expect(ids(fuse([rows('y', 'x'), rows('x', 'y')], 10))).toEqual(['x', 'y']);
+    expect(ids(fuse([rows('a', 'b', 'c', 'd')], 2))).toEqual(['a', 'b']);
+  });
+
+  it('with the local default, the vector ranking re-orders near ties of the text ranking but never outranks it', () => {
+    const text = rows(...Array.from({ length: 100 }, (_, i) => `t${i}`));
+    // The vector ranking's first is the text ranking's second; its second is in no text result.
+    const fused = fuse([rows('t1', 'v-only'), text], 101, [1, LOCAL_HYBRID_TEXT_WEIGHT]);
+    expect(ids(fused).slice(0, 3)).toEqual(['t1', 't0', 't2']);
+    // Even the text ranking's 100th comes before a chunk that only the vector ranking found.
+    expect(ids(fused).at(-1)).toBe('v-only');
+  });
+});
+
+describe('the default text weight of the hybrid', () => {
+  it('is LOCAL_HYBRID_TEXT_WEIGHT with the local embedder, 1 with OpenAI, and SEARCH_HYBRID_TEXT_WEIGHT when set', () => {
+    expect(LOCAL_HYBRID_TEXT_WEIGHT).toBe(20);
+    expect(chunksFromConfig(loadConfig({})).hybridTextWeight).toBe(20);
+    const openai = { EMBEDDINGS_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-test' };
+    expect(chunksFromConfig(loadConfig(openai)).hybridTextWeight).toBe(1);
+    expect(chunksFromConfig(loadConfig({ SEARCH_HYBRID_TEXT_WEIGHT: '2' })).hybridTextWeight).toBe(2);
+    expect(
+      chunksFromConfig(loadConfig({ ...openai, SEARCH_HYBRID_TEXT_WEIGHT: '0.5' })).hybridTextWeight,
+    ).toBe(0.5);
+  });
+});
