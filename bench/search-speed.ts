@@ -12,6 +12,8 @@
  *    path, each distance computed once), and over a bare query that returns only the ids.
  * Run: npx tsx bench/search-speed.ts --database-url postgres://… [--chunks 100000] [--queries 200] [--concurrency 6]
  */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { markdownSections } from '../src/commands/documents/snapshot.js';
 import { loadConfig } from '../src/infrastructure/config/config.js';
@@ -57,6 +59,50 @@ const { space, chunker, dimensions } = search.scope;
 const embedder = new LocalEmbedder({ dimensions });
 const started = performance.now();
 const since = (from: number) => (performance.now() - from) / 1000;
+
+/** CPU seconds so far: of the whole machine (every process, /proc/stat), and of this Node process. */
+function cpuNow() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait (in USER_HZ, 100 a second).
+  const busy = fields.slice(0, 8).reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + v), 0) / 100;
+  const own = process.cpuUsage();
+  return { at: performance.now(), machine: busy, node: (own.user + own.system) / 1e6 };
+}
+
+/**
+ * The CPU each phase of the ingest used, and the fastest the ingest could be with that much work on this
+ * machine's cores (every core busy all the time).
+ */
+function cpuTable(points: Array<ReturnType<typeof cpuNow>>, chunks: number) {
+  const cores = availableParallelism();
+  const phases = ['uploads (server, client, projector)', 'projection catching up', 'vector index builds'];
+  const row = (label: string, a: (typeof points)[0], b: (typeof points)[0]) => {
+    const wall = (b.at - a.at) / 1000;
+    const busy = b.machine - a.machine;
+    return [
+      label,
+      `${wall.toFixed(1)} s`,
+      `${busy.toFixed(1)} s`,
+      `${Math.round((100 * busy) / (wall * cores))} %`,
+      `${(b.node - a.node).toFixed(1)} s`,
+    ];
+  };
+  console.log(
+    `\nCPU of the ingest (the whole machine from /proc/stat, ${cores} cores; and of this Node process):\n`,
+  );
+  table(
+    ['phase', 'wall', 'CPU, machine', 'of all cores', 'CPU, Node'],
+    [
+      ...phases.map((p, i) => row(p, points[i]!, points[i + 1]!)),
+      row('**ingest**', points[0]!, points.at(-1)!),
+    ],
+  );
+  const total = points.at(-1)!.machine - points[0]!.machine;
+  console.log(
+    `\nWith ${total.toFixed(0)} CPU seconds of work on ${cores} cores the ingest takes at least ${(total / cores).toFixed(0)} s: ` +
+      `at most ${fmt(chunks / (total / cores))} chunks/s end to end, however well its phases overlapped.`,
+  );
+}
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)]!;
 const clock = async <R>(into: number[], f: () => Promise<R>): Promise<R> => {
   const t = performance.now();
@@ -100,6 +146,7 @@ try {
   const embedS = since(embedStart);
   note(`uploading ${docs.length} documents (${texts.length} chunks), ${concurrency} at a time`);
   const ingestStart = performance.now();
+  const cpu = [cpuNow()];
   // How long the event loop (HTTP server, client and projector share it here) was blocked at a time.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -119,11 +166,13 @@ try {
     }),
   );
   const uploadS = since(ingestStart);
+  cpu.push(cpuNow());
   note('uploaded; waiting for the chunks projection');
   // The last upload's position, not the store's head: the head trails any open transaction's xmin.
   if (!(await app.get(ProjectionEngine).waitUntilCaughtUp({ position: last, timeoutMs: 7_200_000 })))
     throw new Error('the chunks projection did not catch up');
   const caughtUpS = since(ingestStart);
+  cpu.push(cpuNow());
   // A bulk load drops the vector index and the projector builds it again once caught up (until then vector
   // search is exact): the ingest is done when the index is there.
   // Both of the configuration's vector indexes: current chunks, and past ones (built second).
@@ -136,6 +185,7 @@ try {
     ).rows.length === 2;
   while (!(await indexed())) await new Promise((r) => setTimeout(r, 100));
   const endToEndS = since(ingestStart);
+  cpu.push(cpuNow());
   loopDelay.disable();
   const [written, mb] = [await count('true'), docs.reduce((s, d) => s + d.content.length, 0) / 1e6];
   await sql.exec('VACUUM ANALYZE');
@@ -158,6 +208,7 @@ try {
   ];
   const rows = stages.map(([stage, chunks, s, c]) => [stage, chunks, `${s.toFixed(1)} s`, fmt(c / s)]);
   table(['stage', 'chunks', 'time', 'chunks/s'], rows);
+  cpuTable(cpu, written);
   const [p99, max] = [loopDelay.percentile(99), loopDelay.max].map((ns) => ms(ns / 1e6));
   console.log(
     `\nEvent loop delay during the ingest (server, client and projector in one process): p99 ${p99}, max ${max}`,
