@@ -13,12 +13,16 @@
  * and over ≈1,200-character chunks cut from them; the embedder's memory, measured in a child process as the
  * peak RSS over the RSS before it was imported (gpt-tokenizer's cl100k_base tables included, ≈40 MB, which
  * the service loads anyway), and the whole process's peak RSS.
+ * --proxy N evaluates on a development set built from the corpus alone (an inverse cloze task, bench/beir.ts)
+ * instead of the test queries.
  * Run: npx tsx bench/local-embedder.ts <scifactDir> [--dims N] [--tune '{"ngramWeight":0.5}'] [--no-speed]
+ *      [--proxy 1000]
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalEmbedderTuning } from '../src/infrastructure/embeddings/local-embedder.js';
+import { readBeir } from './beir.js';
 
 // Imported lazily so that the memory child can measure the RSS before the embedder (and gpt-tokenizer's
 // cl100k_base ranks, which the service loads anyway for chunk sizes) is loaded.
@@ -44,6 +48,7 @@ function args(): {
   tuning: Partial<LocalEmbedderTuning>;
   speed: boolean;
   memoryOnly: boolean;
+  proxy: number;
 } {
   const argv = process.argv.slice(2);
   let dir: string | undefined;
@@ -51,21 +56,23 @@ function args(): {
   let tuning: Partial<LocalEmbedderTuning> = {};
   let speed = true;
   let memoryOnly = false;
+  let proxy = 0;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--dims') dims = Number(argv[++i]);
     else if (a === '--tune') tuning = JSON.parse(argv[++i]!) as Partial<LocalEmbedderTuning>;
     else if (a === '--no-speed') speed = false;
     else if (a === '--memory-child') memoryOnly = true;
+    else if (a === '--proxy') proxy = Number(argv[++i]);
     else dir = a;
   }
   if (!dir) {
     console.error(
-      'usage: npx tsx bench/local-embedder.ts <scifactDir> [--dims N] [--tune JSON] [--no-speed]',
+      'usage: npx tsx bench/local-embedder.ts <scifactDir> [--dims N] [--tune JSON] [--no-speed] [--proxy N]',
     );
     process.exit(2);
   }
-  return { dir, dims, tuning, speed, memoryOnly };
+  return { dir, dims, tuning, speed, memoryOnly, proxy };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -235,22 +242,11 @@ function measureMemory(dir: string, dims: number | undefined, tuning: object): s
 }
 
 async function main(): Promise<void> {
-  const { dir, dims, tuning, speed, memoryOnly } = args();
+  const { dir, dims, tuning, speed, memoryOnly, proxy } = args();
   if (memoryOnly) return memoryChild(dir, dims, tuning);
-  const docs: Doc[] = readJsonl(join(dir, 'corpus.jsonl')).map((d) => ({
-    id: String(d._id),
-    text: `${String(d.title ?? '')} ${String(d.text ?? '')}`,
-  }));
-  const queries = new Map(readJsonl(join(dir, 'queries.jsonl')).map((q) => [String(q._id), String(q.text)]));
-  const qrels: Qrels = new Map();
-  for (const line of readFileSync(join(dir, 'qrels', 'test.tsv'), 'utf8')
-    .split('\n')
-    .slice(1)) {
-    const [qid, did, score] = line.trim().split('\t');
-    if (!qid || !did) continue;
-    if (!qrels.has(qid)) qrels.set(qid, new Map());
-    qrels.get(qid)!.set(did, Number(score));
-  }
+  const beir = readBeir(dir, { proxy });
+  const docs: Doc[] = beir.corpus.map((d) => ({ id: d._id, text: `${d.title ?? ''} ${d.text ?? ''}` }));
+  const { queries, qrels } = beir;
 
   const embedder = new LocalEmbedder({ dimensions: dims, tuning });
   const D = embedder.dimensions;
@@ -285,7 +281,8 @@ async function main(): Promise<void> {
   const pgm = evaluate(pgRuns, qrels);
   const hyb = evaluate(hybridRuns, qrels);
   const f = (x: number) => x.toFixed(4);
-  console.log(`space ${embedder.space}  (${qrels.size} test queries, ${docs.length} documents)`);
+  const set = proxy ? 'held-out sentences (development set)' : 'test queries';
+  console.log(`space ${embedder.space}  (${qrels.size} ${set}, ${docs.length} documents)`);
   console.log(`vector         nDCG@10 ${f(vec.ndcg10)}  recall@100 ${f(vec.recall100)}`);
   console.log(`pg~  (approx.) nDCG@10 ${f(pgm.ndcg10)}  recall@100 ${f(pgm.recall100)}`);
   console.log(`hybrid~ RRF60  nDCG@10 ${f(hyb.ndcg10)}  recall@100 ${f(hyb.recall100)}`);

@@ -8,23 +8,21 @@
  * --weights 1,2,3… also fuses the `vector` and `text` rankings already fetched offline with the service's own
  * `fuse()` (the same depth, 100, as the service's hybrid) for each text weight, to see how the hybrid depends on it.
  *
- * --proxy N is a development set that does not touch the test judgments (inverse cloze task): for N documents of
- * at least four sentences (chosen by a hash of their ids), the last sentence (in an abstract usually its finding,
- * the kind of statement SciFact's claims are) is taken out of the text that is indexed and asked as a query whose
- * only relevant document is the one it came from. The hybrid's default text weight is chosen on this set.
+ * --proxy N asks N queries of a development set built from the corpus alone instead of the test queries (an
+ * inverse cloze task: see bench/beir.ts). The hybrid's default text weight is chosen on this set.
  *
  * Run: npx tsx bench/scifact.ts <beirDir> [--database-url postgres://…] [--concurrency 8] [--limit N]
  *      [--weights 1,2,3] [--proxy 1000]
  * (without --database-url: PGlite in a temporary DATA_DIR)
  */
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/infrastructure/config/config.js';
 import { createApp } from '../src/infrastructure/http/bootstrap.js';
 import { SQL_CLIENT, type SqlClient } from '../src/infrastructure/sql/sql-client.js';
 import { fuse } from '../src/projections/chunks/search.js';
+import { readBeir } from './beir.js';
 import { arg, benchDatabase, fmt } from './support.js';
 
 const dir = process.argv[2];
@@ -37,23 +35,7 @@ const proxy = Number(arg('proxy', '0'));
 const weights = arg('weights', '').split(',').filter(Boolean).map(Number);
 const KEY = 'bench-admin-key-0123456789abcdef';
 
-const readJsonl = (file: string) =>
-  readFileSync(join(dir, file), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { _id: string; title?: string; text: string });
-let corpus = readJsonl('corpus.jsonl');
-if (limit > 0) corpus = corpus.slice(0, limit);
-let queries = new Map(readJsonl('queries.jsonl').map((q) => [q._id, q.text]));
-let qrels = new Map<string, Map<string, number>>();
-if (proxy > 0) ({ queries, qrels } = heldOutSentences(proxy));
-else
-  for (const line of readFileSync(join(dir, 'qrels/test.tsv'), 'utf8').split('\n').slice(1)) {
-    const [q, d, s] = line.split('\t');
-    if (!q || !d) continue;
-    if (!qrels.has(q)) qrels.set(q, new Map());
-    qrels.get(q)!.set(d, Number(s));
-  }
+const { corpus, queries, qrels } = readBeir(dir, { proxy, limit });
 
 const corpusIdsOf = new Map<string, string[]>();
 const dataDir = mkdtempSync(join(tmpdir(), 'docsvc-scifact-'));
@@ -241,30 +223,6 @@ function interval(xs: number[]): string {
   }
   means.sort((a, b) => a - b);
   return `${means[49]!.toFixed(3)}–${means[1949]!.toFixed(3)}`;
-}
-
-/**
- * The inverse cloze development set: the last sentence of `n` documents (of at least four sentences, the last of
- * at least eight words), taken out of their indexed text.
- */
-function heldOutSentences(n: number) {
-  const picked = new Map<string, string>();
-  const qrelsOf = new Map<string, Map<string, number>>();
-  const byHash = [...corpus].sort((a, b) => hash(a._id).localeCompare(hash(b._id)));
-  for (const d of byHash) {
-    if (picked.size >= n) break;
-    const sentences = d.text.trim().split(/(?<=[.!?])\s+(?=[A-Z])/);
-    const last = sentences.at(-1)!;
-    if (sentences.length < 4 || last.split(/\s+/).length < 8) continue;
-    d.text = sentences.slice(0, -1).join(' ');
-    picked.set(`held-out-${d._id}`, last);
-    qrelsOf.set(`held-out-${d._id}`, new Map([[d._id, 1]]));
-  }
-  return { queries: picked, qrels: qrelsOf };
-}
-
-function hash(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
 }
 
 function ndcgAt(ranked: string[], rels: Map<string, number>, k: number): number {
