@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiKeys } from '../../src/infrastructure/auth/api-keys.js';
 import { ConfigError, loadConfig } from '../../src/infrastructure/config/config.js';
 
 describe('configuration from the environment', () => {
@@ -35,9 +39,35 @@ describe('configuration from the environment', () => {
       /API_KEYS: an API key must be at least 16/,
     ],
     [{ ADMIN_API_KEY: 'short' }, /ADMIN_API_KEY: must be at least 16/],
+    [
+      { API_KEYS: '[{"key":"0123456789abcdef0","role":"reader","coaches":["a"]}]' },
+      /API_KEYS: a reader key needs a tier, "free" or "premium"/,
+    ],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it("gives editors and admins without a tier both tiers, and keeps a reader's tier", () => {
+    const keys = (entries: object[]) => loadConfig({ API_KEYS: JSON.stringify(entries) }).API_KEYS;
+    const key = '0123456789abcdef0';
+    expect(keys([{ key, role: 'editor', coaches: ['a'] }])).toEqual([
+      { key, role: 'editor', coaches: ['a'], tier: 'premium' },
+    ]);
+    expect(keys([{ key, role: 'reader', coaches: ['a'], tier: 'free' }])![0]!.tier).toBe('free');
+  });
+
+  it('refuses a reader key without a tier in API_KEYS_FILE too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'docsvc-keys-'));
+    const file = join(dir, 'keys.json');
+    writeFileSync(file, JSON.stringify([{ key: '0123456789abcdef0', role: 'reader', coaches: ['a'] }]));
+    try {
+      expect(() => ApiKeys.load(loadConfig({ API_KEYS_FILE: file }))).toThrow(
+        /API_KEYS_FILE .*tier: a reader key needs a tier/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('never echoes secret values', () => {

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, type AppConfig } from '../config/config.js';
+import { apiKeySchema, ConfigError, type AppConfig } from '../config/config.js';
 import type { Principal } from './principal.js';
 
 /** Keys are kept only as SHA-256 digests and compared in constant time. */
@@ -11,12 +11,7 @@ interface KeyEntry {
   principal: Principal;
 }
 
-const entrySchema = z.object({
-  key: z.string().min(16),
-  role: z.enum(['admin', 'editor', 'reader']),
-  coaches: z.array(z.string().min(1)).min(1),
-  tier: z.enum(['free', 'premium']).default('premium'),
-});
+const entrySchema = apiKeySchema;
 
 const digest = (key: string) => createHash('sha256').update(key, 'utf8').digest();
 

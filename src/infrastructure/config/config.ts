@@ -7,12 +7,27 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 
-const apiKeySchema = z.object({
-  key: z.string().min(16, 'an API key must be at least 16 characters'),
-  role: z.enum(['admin', 'editor', 'reader']),
-  coaches: z.array(z.string().min(1)).min(1),
-  tier: z.enum(['free', 'premium']).default('premium'),
-});
+/**
+ * One key of API_KEYS or API_KEYS_FILE. A reader must say its tier: a forgotten tier would otherwise have to mean
+ * one of the two, and meaning premium would open premium documents to it. Editors and admins see both tiers of
+ * their coaches whatever their tier says (it defaults to premium for them).
+ */
+export const apiKeySchema = z
+  .object({
+    key: z.string().min(16, 'an API key must be at least 16 characters'),
+    role: z.enum(['admin', 'editor', 'reader']),
+    coaches: z.array(z.string().min(1)).min(1),
+    tier: z.enum(['free', 'premium']).optional(),
+  })
+  .superRefine((entry, ctx) => {
+    if (entry.role === 'reader' && !entry.tier)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tier'],
+        message: 'a reader key needs a tier, "free" or "premium"',
+      });
+  })
+  .transform((entry) => ({ ...entry, tier: entry.tier ?? ('premium' as const) }));
 
 const jsonArrayOfKeys = z
   .string()
