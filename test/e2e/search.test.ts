@@ -323,18 +323,31 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
     expect(docsOf(await search({ query: 'magnesium glycinate', mode: 'text' }))).toContain(id);
   });
 
-  it('removes every chunk, cached vector and cached result of an erased document', async () => {
+  it('removes every chunk and cached vector of an erased document (cached results: the query cache tests)', async () => {
     const id = await upload(doc('Erasable', 'Zinc picolinate ZQXMARKER absorption.'));
-    await search({ query: 'zinc picolinate', mode: 'text' });
+    expect(docsOf(await search({ query: 'zinc picolinate', mode: 'text' }))).toContain(id);
+    const hashes = (
+      await svc.db.client.query<{ h: string }>(
+        'SELECT embedded_sha256 AS h FROM chunks WHERE document_id = $1',
+        [id],
+      )
+    ).rows.map((r) => r.h);
+    const vectors = () =>
+      svc.db.client
+        .query<{ n: number }>('SELECT count(*)::int AS n FROM embedding_cache WHERE text_sha256 = ANY($1)', [
+          hashes,
+        ])
+        .then((r) => r.rows[0]!.n);
+    expect(await vectors()).toBe(hashes.length);
     lastPosition = (await svc.request('POST', `/documents/${id}/erase`, { json: { reason: 'request' } })).body
       .position;
     expect(docsOf(await search({ query: 'zinc picolinate', mode: 'text' }))).not.toContain(id);
     const left = await svc.db.client.query<{ n: number }>(
-      `SELECT (SELECT count(*) FROM chunks WHERE document_id = $1 OR content LIKE '%ZQXMARKER%')
-            + (SELECT count(*) FROM rag_query_cache WHERE results::text LIKE '%ZQXMARKER%') AS n`,
+      `SELECT count(*)::int AS n FROM chunks WHERE document_id = $1 OR content LIKE '%ZQXMARKER%'`,
       [id],
     );
-    expect(Number(left.rows[0]!.n)).toBe(0);
+    expect(left.rows[0]!.n).toBe(0);
+    expect(await vectors()).toBe(0);
   });
 
   it('refuses bad requests with VALIDATION_FAILED and a key-less request with 401', async () => {
@@ -381,5 +394,32 @@ describe.each(targets())('the query cache on %s', (kind) => {
     const fresh = await ask(next.body.position);
     expect(fresh.body.results.length).toBeGreaterThan(first.body.results.length - 1);
     expect(await count()).toBe(2);
+  });
+
+  it("an erasure removes every cached result of the document's coach", async () => {
+    const up = await svc.request('POST', '/documents', {
+      json: doc('Erasable', 'Selenium from brazil nuts QCXMARKER in small doses.'),
+    });
+    const ask = (minPosition: string) =>
+      svc.request('POST', '/search', {
+        json: { coachId: 'carnivore', query: 'selenium brazil nuts', minPosition },
+      });
+    expect(
+      (await ask(up.body.position)).body.results.map((r: { documentId: string }) => r.documentId),
+    ).toContain(up.body.documentId);
+    const cachedWithMarker = async () =>
+      (
+        await svc.db.client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM rag_query_cache WHERE results::text LIKE '%QCXMARKER%'`,
+        )
+      ).rows[0]!.n;
+    expect(await cachedWithMarker()).toBe(1);
+    const erased = await svc.request('POST', `/documents/${up.body.documentId}/erase`, {
+      json: { reason: 'request' },
+    });
+    expect((await ask(erased.body.position)).body.results).toEqual(
+      expect.not.arrayContaining([expect.objectContaining({ documentId: up.body.documentId })]),
+    );
+    expect(await cachedWithMarker()).toBe(0);
   });
 });

@@ -10,6 +10,7 @@ import type { Projection } from '../projection.js';
 import { chunkerVersion, chunkText, type Chunk, type ChunkerConfig } from './chunker.js';
 import { VectorArray } from '../../infrastructure/sql/vector-array.js';
 import { EmbeddingCache, textSha256, type Fresh } from './embedding-cache.js';
+import { lockQueryCache } from './query-cache.js';
 import { staleVectorIndexes, vectorIndexes, type VectorIndexConfig } from './vector-index.js';
 
 export interface ChunksConfig {
@@ -431,8 +432,12 @@ async function erase(tx: SqlExecutor, documentId: string): Promise<void> {
                        AND o.document_id <> $1)`,
     [documentId],
   );
-  for (const { coach_id } of rows)
+  // Under the coach's query-cache lock until the batch commits: a search that read the erased text cannot store
+  // its results after this delete (query-cache.ts).
+  for (const { coach_id } of rows) {
+    await lockQueryCache(tx, coach_id, 'exclusive');
     await tx.query('DELETE FROM rag_query_cache WHERE coach_id = $1', [coach_id]);
+  }
 }
 
 async function deadLetter(

@@ -9,8 +9,9 @@ import { checkpoints } from '../../infrastructure/projections/checkpoints.js';
 import { ProjectionEngine } from '../../infrastructure/projections/projection-engine.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 import type { Projection } from '../projection.js';
+import { cachedResults, storeResults } from './query-cache.js';
 import { ChunkSearch, queryCacheKey, type SearchResult } from './search.js';
-import { searchRequestSchema, type SearchRequest } from './search.schema.js';
+import { searchRequestSchema } from './search.schema.js';
 
 /** The chunks versions this process can search: its own first, then the live one it replaces (if any). */
 export const CHUNK_SEARCHES = Symbol('CHUNK_SEARCHES');
@@ -72,13 +73,13 @@ export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
     const ttl = this.config.QUERY_CACHE_TTL_SECONDS;
     if (ttl === 0) return { results: await search.search(request, freeOnly), position };
     const key = queryCacheKey(request, freeOnly, search.scope, position);
-    const cached = await this.sql.query<{ results: SearchResult[] }>(
-      'SELECT results FROM rag_query_cache WHERE cache_key = $1 AND expires_at > now()',
-      [key],
-    );
-    if (cached.rows[0]) return { results: cached.rows[0].results, position };
+    const cached = await cachedResults(this.sql, key);
+    if (cached) return { results: cached, position };
     const results = await search.search(request, freeOnly);
-    await this.remember(key, request, position, results, ttl);
+    await storeResults(this.sql, projection, {
+      ...{ key, coachId: request.coachId, position, results },
+      ttlSeconds: ttl,
+    });
     return { results, position };
   }
 
@@ -89,20 +90,5 @@ export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
         `the search index has not reached position ${minPosition} within ${timeoutMs} ms; retry shortly`,
       );
     }
-  }
-
-  private async remember(
-    key: string,
-    r: SearchRequest,
-    position: string | null,
-    results: SearchResult[],
-    ttl: number,
-  ) {
-    await this.sql.query(
-      `INSERT INTO rag_query_cache (cache_key, coach_id, position, results, expires_at)
-       VALUES ($1, $2, $3, $4::jsonb, now() + make_interval(secs => $5))
-       ON CONFLICT (cache_key) DO UPDATE SET results = EXCLUDED.results, expires_at = EXCLUDED.expires_at`,
-      [key, r.coachId, position, JSON.stringify(results), ttl],
-    );
   }
 }
