@@ -40,6 +40,26 @@ describe('configuration from the environment', () => {
     ],
     [{ ADMIN_API_KEY: 'short' }, /ADMIN_API_KEY: must be at least 16/],
     [
+      { EMBEDDINGS_PROVIDER: 'openai', OPENAI_API_KEY: 'k', EMBEDDINGS_MODEL: 'text-embedding-3-large' },
+      /EMBEDDINGS_DIMENSIONS: pgvector indexes vectors of at most 2000 dimensions \(got 3072, the size of text-embedding-3-large\)/,
+    ],
+    [
+      {
+        EMBEDDINGS_PROVIDER: 'openai',
+        OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+        EMBEDDINGS_MODEL: 'nomic-embed-text',
+      },
+      /EMBEDDINGS_DIMENSIONS: is required for the model "nomic-embed-text"/,
+    ],
+    [
+      { EMBEDDINGS_DIMENSIONS: '3000' },
+      /EMBEDDINGS_DIMENSIONS \(got "3000"\): pgvector indexes vectors of at most 2000/,
+    ],
+    [
+      { EMBEDDINGS_DIMENSIONS: '16' },
+      /EMBEDDINGS_DIMENSIONS \(got "16"\): the local embedder takes 32 to 2000/,
+    ],
+    [
       { API_KEYS: '[{"key":"0123456789abcdef0","role":"reader","coaches":["a"]}]' },
       /API_KEYS: a reader key needs a tier, "free" or "premium"/,
     ],
@@ -68,6 +88,18 @@ describe('configuration from the environment', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('takes a model of more than 2000 dimensions shortened, and an unknown model with its size', () => {
+    const large = {
+      EMBEDDINGS_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'k',
+      EMBEDDINGS_MODEL: 'text-embedding-3-large',
+    };
+    expect(loadConfig({ ...large, EMBEDDINGS_DIMENSIONS: '1024' }).EMBEDDINGS_DIMENSIONS).toBe(1024);
+    expect(
+      loadConfig({ ...large, EMBEDDINGS_MODEL: 'nomic-embed-text', EMBEDDINGS_DIMENSIONS: '768' }),
+    ).toMatchObject({ EMBEDDINGS_MODEL: 'nomic-embed-text', EMBEDDINGS_DIMENSIONS: 768 });
   });
 
   it('never echoes secret values', () => {

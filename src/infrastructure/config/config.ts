@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_OPENAI_MODEL, NATIVE_DIMENSIONS } from '../embeddings/openai-embedder.js';
+
+/** pgvector's HNSW and IVFFlat indexes take vectors of at most this many dimensions. */
+export const MAX_INDEXED_DIMENSIONS = 2_000;
 
 /**
  * The service's configuration, parsed once at start from the environment (API.md "Configuration").
@@ -113,6 +117,31 @@ export const configSchema = z
         path: ['OPENAI_API_KEY'],
         message:
           'is required when EMBEDDINGS_PROVIDER=openai (or set OPENAI_BASE_URL for a server without keys)',
+      });
+    }
+    const model = c.EMBEDDINGS_MODEL ?? DEFAULT_OPENAI_MODEL;
+    const dimensions =
+      c.EMBEDDINGS_DIMENSIONS ?? (c.EMBEDDINGS_PROVIDER === 'local' ? 512 : NATIVE_DIMENSIONS[model]);
+    if (dimensions === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EMBEDDINGS_DIMENSIONS'],
+        message: `is required for the model "${model}" (its vector size is not known here)`,
+      });
+    } else if (dimensions > MAX_INDEXED_DIMENSIONS) {
+      const from = c.EMBEDDINGS_DIMENSIONS === undefined ? `, the size of ${model}` : '';
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EMBEDDINGS_DIMENSIONS'],
+        message:
+          `pgvector indexes vectors of at most ${MAX_INDEXED_DIMENSIONS} dimensions (got ${dimensions}${from}); ` +
+          'set 2000 or less (the text-embedding-3 models return shortened vectors on request)',
+      });
+    } else if (c.EMBEDDINGS_PROVIDER === 'local' && dimensions < 32) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EMBEDDINGS_DIMENSIONS'],
+        message: `the local embedder takes 32 to ${MAX_INDEXED_DIMENSIONS} dimensions`,
       });
     }
     if (c.IVFFLAT_PROBES > c.IVFFLAT_LISTS) {

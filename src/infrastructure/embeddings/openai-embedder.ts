@@ -29,11 +29,14 @@ export interface OpenAiEmbedderOptions {
   random?: () => number;
 }
 
-const NATIVE_DIMENSIONS: Record<string, number> = {
+/** The vector sizes of OpenAI's embedding models, when EMBEDDINGS_DIMENSIONS does not ask for another. */
+export const NATIVE_DIMENSIONS: Record<string, number> = {
   'text-embedding-3-small': 1536,
   'text-embedding-3-large': 3072,
   'text-embedding-ada-002': 1536,
 };
+
+export const DEFAULT_OPENAI_MODEL = 'text-embedding-3-small';
 
 /**
  * Embeddings from OpenAI's API (or a compatible server). Inputs are truncated to the model's token limit and
@@ -55,7 +58,7 @@ export class OpenAiEmbedder implements Embedder {
   private readonly o: Required<Omit<OpenAiEmbedderOptions, 'apiKey' | 'baseURL' | 'dimensions' | 'model'>>;
 
   constructor(options: OpenAiEmbedderOptions) {
-    const { apiKey, baseURL, model = 'text-embedding-3-small', dimensions } = options;
+    const { apiKey, baseURL, model = DEFAULT_OPENAI_MODEL, dimensions } = options;
     const native = NATIVE_DIMENSIONS[model];
     if (!apiKey) throw new Error('the OpenAI embedder needs an API key');
     if (dimensions === undefined && native === undefined) {
