@@ -4,7 +4,10 @@ import { migrated } from '../infrastructure/database.module.js';
 import { createSqlClient } from '../infrastructure/sql/create-sql-client.js';
 import type { SqlClient } from '../infrastructure/sql/sql-client.js';
 import { chunksFromConfig } from '../projections/chunks/chunks.config.js';
-import { ChunkSearch, type SearchResult } from '../projections/chunks/search.js';
+import { checkpoints } from '../infrastructure/projections/checkpoints.js';
+import { servedVersions } from '../projections/chunks/search.module.js';
+import { servedVersion } from '../projections/chunks/search.query.js';
+import type { SearchResult } from '../projections/chunks/search.js';
 import { searchRequestSchema } from '../projections/chunks/search.schema.js';
 import type { SearchOptions } from './cli.js';
 
@@ -28,14 +31,9 @@ export async function runSearch(config: AppConfig, query: string, o: SearchOptio
   );
   const sql = db ?? (await migrated(await createSqlClient(config)));
   try {
-    const chunks = chunksFromConfig(config);
-    const search = new ChunkSearch(sql, chunks.embedder, {
-      space: chunks.projection.space,
-      chunker: chunks.projection.chunker,
-      dimensions: chunks.embedder.dimensions,
-      index: chunks.index,
-      hybridTextWeight: chunks.hybridTextWeight,
-    });
+    // The same version as POST /search: while a new configuration builds, the live one it replaces.
+    const chunks = chunksFromConfig(config, await checkpoints.live(sql, 'chunks'));
+    const { search } = await servedVersion(sql, servedVersions(chunks, sql));
     const results = await search.search(request, Boolean(o.freeOnly));
     return { data: { results }, human: results.length ? results.map(line).join('\n') : 'no results' };
   } finally {

@@ -27,9 +27,16 @@ describe.each(targets())('docsvc search on %s', (kind) => {
 
   const options = { coach: 'carnivore', k: '5', mode: 'hybrid' };
 
-  it('prints the passages with score, title, version and section, or JSON with --json', async () => {
+  it('prints the passages with score, title, version and section, and gives them as data (what --json prints)', async () => {
     const out = await runSearch(loadConfig({}), 'sodium potassium', options, svc.db.client);
     expect(out.human).toMatch(/^1\. \d\.\d{4} {2}Electrolytes \(v1, § Salt\) /);
+    expect(out.data.results[0]).toMatchObject({ documentId, section: 'Salt' });
+  });
+
+  it('searches the live chunks while another chunk configuration is still to be built, as POST /search does', async () => {
+    // Another chunker configuration is another chunks version: nothing is built for it here.
+    const next = loadConfig({ CHUNK_TARGET_TOKENS: '128', CHUNK_OVERLAP_TOKENS: '16' });
+    const out = await runSearch(next, 'sodium potassium', options, svc.db.client);
     expect(out.data.results[0]).toMatchObject({ documentId, section: 'Salt' });
   });
 

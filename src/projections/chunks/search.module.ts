@@ -11,24 +11,34 @@ type Chunks = ReturnType<typeof chunksFromConfig>;
  * POST /search over the chunks read model: this process's configuration, and while a new configuration builds,
  * the live version it replaces (its companion), whichever is live.
  */
+/** The chunks versions a process can search, from its configuration: its own first, then the companion. */
+export function servedVersions(chunks: Chunks, sql: SqlClient): ServedVersion[] {
+  return [{ ...chunks }, ...(chunks.companion ? [chunks.companion] : [])].map(({ projection, embedder }) => ({
+    projection,
+    search: new ChunkSearch(sql, embedder, {
+      space: projection.space,
+      chunker: projection.chunker,
+      dimensions: embedder.dimensions,
+      index: chunks.index,
+      hybridTextWeight: chunks.hybridTextWeight,
+    }),
+  }));
+}
+
 @Module({})
 export class SearchModule {
   static forRoot(chunks: Chunks): DynamicModule {
-    const served = (sql: SqlClient): ServedVersion[] =>
-      [{ ...chunks }, ...(chunks.companion ? [chunks.companion] : [])].map(({ projection, embedder }) => ({
-        projection,
-        search: new ChunkSearch(sql, embedder, {
-          space: projection.space,
-          chunker: projection.chunker,
-          dimensions: embedder.dimensions,
-          index: chunks.index,
-          hybridTextWeight: chunks.hybridTextWeight,
-        }),
-      }));
     return {
       module: SearchModule,
       controllers: [SearchController],
-      providers: [{ provide: CHUNK_SEARCHES, inject: [SQL_CLIENT], useFactory: served }, SearchHandler],
+      providers: [
+        {
+          provide: CHUNK_SEARCHES,
+          inject: [SQL_CLIENT],
+          useFactory: (sql: SqlClient) => servedVersions(chunks, sql),
+        },
+        SearchHandler,
+      ],
     };
   }
 }

@@ -21,6 +21,16 @@ export interface ServedVersion {
   search: ChunkSearch;
 }
 
+/**
+ * The version that answers: the live one if this process can search it (its own, or the companion it is
+ * replacing), else its own (a first build, before anything is live).
+ */
+export async function servedVersion(sql: SqlClient, versions: ServedVersion[]): Promise<ServedVersion> {
+  if (versions.length === 1) return versions[0]!; // no companion: nothing to choose
+  const live = await checkpoints.live(sql, 'chunks');
+  return versions.find((v) => v.projection.version === live?.version) ?? versions[0]!;
+}
+
 export interface SearchAnswer {
   results: SearchResult[];
   position: string | null;
@@ -53,21 +63,11 @@ export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
     @Inject(CHUNK_SEARCHES) private readonly versions: ServedVersion[],
   ) {}
 
-  /**
-   * The version that answers: the live one if this process can search it (its own, or the companion it is
-   * replacing), else its own (a first build, before anything is live).
-   */
-  private async served(): Promise<ServedVersion> {
-    if (this.versions.length === 1) return this.versions[0]!; // no companion: nothing to choose
-    const live = await checkpoints.live(this.sql, 'chunks');
-    return this.versions.find((v) => v.projection.version === live?.version) ?? this.versions[0]!;
-  }
-
   async execute({ principal, body }: SearchQuery): Promise<SearchAnswer> {
     const request = parseWith(searchRequestSchema, body, 'body');
     assertCoach(principal, request.coachId);
     const freeOnly = principal.role === 'reader' && principal.tier === 'free';
-    const { projection, search } = await this.served();
+    const { projection, search } = await servedVersion(this.sql, this.versions);
     if (request.minPosition) await this.waitFor(request.minPosition, projection);
     const position = (await checkpoints.read(this.sql, projection))?.position ?? null;
     const ttl = this.config.QUERY_CACHE_TTL_SECONDS;
