@@ -75,6 +75,7 @@ describe.each(targets())('search with an OpenAI-compatible embedder on %s', (kin
       EMBEDDINGS_MODEL: 'fake-embed',
       EMBEDDINGS_DIMENSIONS: '64',
       SEARCH_WAIT_TIMEOUT_MS: '30000',
+      SEARCH_EMBEDDING_TIMEOUT_MS: '2000',
       QUERY_CACHE_TTL_SECONDS: '0',
     });
   });
@@ -156,5 +157,30 @@ describe.each(targets())('search with an OpenAI-compatible embedder on %s', (kin
         errorCode: 'EMBEDDING_REFUSED',
       }),
     ]);
+  });
+
+  it('answers 503 EMBEDDINGS_UNAVAILABLE when the provider cannot embed the query in time or refuses it; text mode still answers', async () => {
+    const ask = (query: string, mode: string) =>
+      svc.request('POST', '/search', { json: { coachId: 'carnivore', query, mode } });
+    // More failures than the embedder retries within SEARCH_EMBEDDING_TIMEOUT_MS (without that budget: a 500
+    // INTERNAL_ERROR once its retries were spent, after minutes).
+    fake.failures.push(...Array.from({ length: 100 }, () => ({ status: 500 })));
+    try {
+      for (const mode of ['vector', 'hybrid']) {
+        const r = await ask('collagen glycine', mode);
+        expect(r.status).toBe(503);
+        expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
+        expect(r.body).toMatchObject({ status: 503, code: 'EMBEDDINGS_UNAVAILABLE' });
+        expect(r.body.detail).toMatch(/did not answer within 2000 ms/);
+      }
+      const text = await ask('collagen glycine', 'text');
+      expect(text.status).toBe(200);
+      expect(text.body.results.length).toBeGreaterThan(0);
+    } finally {
+      fake.failures = [];
+    }
+    const refused = await ask('REFUSE-ME collagen', 'vector');
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe('EMBEDDINGS_UNAVAILABLE');
   });
 });

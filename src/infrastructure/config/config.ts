@@ -95,6 +95,7 @@ export const configSchema = z
     SEARCH_HYBRID_TEXT_WEIGHT: z.coerce.number().min(0).max(100).optional(),
     QUERY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
     SEARCH_WAIT_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),
+    SEARCH_EMBEDDING_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
   })
   .superRefine((c, ctx) => {
     if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTORE_CONNECTION_STRING) {

@@ -47,7 +47,8 @@ export function chunksFromConfig(config: AppConfig, live?: LiveVersion) {
   });
   const companion =
     live && live.version !== projection.version ? companionOf(config, live, index) : undefined;
-  return { embedder, index, hybridTextWeight, projection, companion };
+  const queryEmbeddingTimeoutMs = config.SEARCH_EMBEDDING_TIMEOUT_MS;
+  return { embedder, index, hybridTextWeight, queryEmbeddingTimeoutMs, projection, companion };
 }
 
 function indexFromConfig(config: AppConfig): VectorIndexConfig {

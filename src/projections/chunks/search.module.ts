@@ -21,6 +21,7 @@ export function servedVersions(chunks: Chunks, sql: SqlClient): ServedVersion[] 
       dimensions: embedder.dimensions,
       index: chunks.index,
       hybridTextWeight: chunks.hybridTextWeight,
+      queryEmbeddingTimeoutMs: chunks.queryEmbeddingTimeoutMs,
     }),
   }));
 }

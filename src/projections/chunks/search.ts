@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
+import { AppError } from '../../domain/errors.js';
+import { EmbeddingError, type Embedder } from '../../infrastructure/embeddings/embedder.js';
 import type { SqlClient, SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 import { vectorText } from '../../infrastructure/sql/vector-array.js';
 import type { SearchRequest } from './search.schema.js';
@@ -80,7 +81,17 @@ export interface SearchScope {
   hybridTextWeight?: number;
   /** See EXACT_SEARCH_MAX (tests lower it). */
   exactSearchMax?: number;
+  /** How long embedding the query may take, retries included (SEARCH_EMBEDDING_TIMEOUT_MS). */
+  queryEmbeddingTimeoutMs?: number;
 }
+
+/** The embedding provider did not embed the query in time, or refused it: vector and hybrid search cannot run. */
+export class EmbeddingsUnavailableError extends AppError {
+  readonly code = 'EMBEDDINGS_UNAVAILABLE';
+  readonly status = 503;
+}
+
+export const QUERY_EMBEDDING_TIMEOUT_MS = 10_000;
 
 /**
  * The three search modes over the `chunks` read model. Filters go into the SQL (so that the vector index's
@@ -99,7 +110,7 @@ export class ChunkSearch {
   async search(request: SearchRequest, freeOnly: boolean): Promise<SearchResult[]> {
     const { mode, k } = request;
     if (mode === 'text') return (await this.text(request, freeOnly, k)).map(toResult);
-    const [vector] = await this.embedder.embed([request.query]);
+    const vector = await this.embedQuery(request.query);
     if (mode === 'vector') return (await this.vector(request, freeOnly, vector!, k)).map(toResult);
     // Hybrid: each side ranks at least 100 candidates, then the ranks are fused.
     const depth = Math.max(100, k);
@@ -108,6 +119,22 @@ export class ChunkSearch {
       const byText = await this.text(request, freeOnly, depth, tx);
       return fuse([byVector, byText], k, [1, this.scope.hybridTextWeight ?? 1]).map(toResult);
     });
+  }
+
+  /** The query's vector, within the scope's time budget (the provider's retries included). */
+  private async embedQuery(query: string): Promise<Float32Array> {
+    const ms = this.scope.queryEmbeddingTimeoutMs ?? QUERY_EMBEDDING_TIMEOUT_MS;
+    const signal = AbortSignal.timeout(ms);
+    try {
+      const [vector] = await this.embedder.embed([query], { signal });
+      return vector!;
+    } catch (error) {
+      if (!signal.aborted && !(error instanceof EmbeddingError)) throw error;
+      const why = signal.aborted ? `did not answer within ${ms} ms` : (error as Error).message;
+      throw new EmbeddingsUnavailableError(
+        `the embedding provider cannot embed the query (${why}); mode "text" does not need it`,
+      );
+    }
   }
 
   /**
