@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from '../../src/cli/cli.js';
 import { runSearch } from '../../src/cli/search-command.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
@@ -57,6 +60,11 @@ describe('docsvc search arguments', () => {
       errors.push(String(chunk)),
       true
     )) as typeof process.stderr.write;
+    // The embedded database would be created under DATA_DIR on first use.
+    const dataDir = join(tmpdir(), `docsvc-cli-untouched-${process.pid}`);
+    const before = { DATA_DIR: process.env.DATA_DIR, DATABASE_URL: process.env.DATABASE_URL };
+    process.env.DATA_DIR = dataDir;
+    delete process.env.DATABASE_URL;
     try {
       const code = await runCli(['node', 'docsvc', 'search', 'x', '--coach', 'c', '--mode', 'semantic']);
       const codeK = await runCli(['node', 'docsvc', 'search', 'x', '--coach', 'c', '--k', '500']);
@@ -64,7 +72,11 @@ describe('docsvc search arguments', () => {
       expect([code, codeK, missing]).toEqual([2, 2, 2]);
     } finally {
       process.stderr.write = write;
+      for (const [name, value] of Object.entries(before))
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
     }
+    expect(existsSync(dataDir)).toBe(false);
     expect(errors.join('')).toMatch(/arguments\.mode/);
     expect(errors.join('')).toMatch(/arguments\.k/);
   });
