@@ -11,11 +11,9 @@ interface KeyEntry {
   principal: Principal;
 }
 
-const entrySchema = apiKeySchema;
-
 const digest = (key: string) => createHash('sha256').update(key, 'utf8').digest();
 
-function toEntry(e: z.infer<typeof entrySchema>, index: number): KeyEntry {
+function toEntry(e: z.infer<typeof apiKeySchema>, index: number): KeyEntry {
   const d = digest(e.key);
   return {
     digest: d,
@@ -55,8 +53,8 @@ export class ApiKeys {
     return new ApiKeys([toEntry({ key, role: 'admin', coaches: ['*'], tier: 'premium' }, 0)], file);
   }
 
-  static of(entries: Array<z.input<typeof entrySchema>>): ApiKeys {
-    return new ApiKeys(entries.map((e, i) => toEntry(entrySchema.parse(e), i)));
+  static of(entries: Array<z.input<typeof apiKeySchema>>): ApiKeys {
+    return new ApiKeys(entries.map((e, i) => toEntry(apiKeySchema.parse(e), i)));
   }
 
   /** Compares against every key so that the time taken says nothing about which key came close. */
@@ -68,9 +66,9 @@ export class ApiKeys {
   }
 }
 
-function readKeyFile(path: string): Array<z.infer<typeof entrySchema>> {
+function readKeyFile(path: string): Array<z.infer<typeof apiKeySchema>> {
   try {
-    return z.array(entrySchema).parse(JSON.parse(readFileSync(path, 'utf8')));
+    return z.array(apiKeySchema).parse(JSON.parse(readFileSync(path, 'utf8')));
   } catch (error) {
     throw new ConfigError([
       `API_KEYS_FILE (${path}): ${error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (error as Error).message}`,

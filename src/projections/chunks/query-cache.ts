@@ -12,7 +12,7 @@ import type { SearchResult } from './search.js';
  *   for the erasure to commit and then finds the read model moved on.
  * - Results are stored only while the read model is still at the position they were computed at: results read
  *   before an erasure are not written after it.
- * Expired rows are deleted whenever results are stored, through the index on `expires_at`.
+ * Expired rows are deleted whenever results are stored (up to 1,000 at a time), through the index on `expires_at`.
  */
 
 /** The first key of the two-key advisory locks of the query cache (the second is the coach's hash). */
@@ -51,9 +51,14 @@ export async function storeResults(
     ttlSeconds: number;
   },
 ): Promise<boolean> {
+  // Expired rows go first, in a statement of their own that passes over rows another transaction holds (an
+  // erasure's delete): waiting for them inside the transaction below could deadlock with it.
+  await sql.query(
+    `DELETE FROM rag_query_cache WHERE cache_key IN (
+       SELECT cache_key FROM rag_query_cache WHERE expires_at <= now() LIMIT 1000 FOR UPDATE SKIP LOCKED)`,
+  );
   return sql.transaction(async (tx) => {
     await lockQueryCache(tx, entry.coachId, 'shared');
-    await tx.query('DELETE FROM rag_query_cache WHERE expires_at <= now()');
     const now = (await checkpoints.read(tx, projection))?.position ?? null;
     if (now !== entry.position) return false;
     await tx.query(

@@ -7,10 +7,6 @@ import { CHUNK_SEARCHES, SearchHandler, type ServedVersion } from './search.quer
 
 type Chunks = ReturnType<typeof chunksFromConfig>;
 
-/**
- * POST /search over the chunks read model: this process's configuration, and while a new configuration builds,
- * the live version it replaces (its companion), whichever is live.
- */
 /** The chunks versions a process can search, from its configuration: its own first, then the companion. */
 export function servedVersions(chunks: Chunks, sql: SqlClient): ServedVersion[] {
   return [{ ...chunks }, ...(chunks.companion ? [chunks.companion] : [])].map(({ projection, embedder }) => ({
@@ -26,6 +22,10 @@ export function servedVersions(chunks: Chunks, sql: SqlClient): ServedVersion[] 
   }));
 }
 
+/**
+ * POST /search over the chunks read model: this process's configuration, and while a new configuration builds,
+ * the live version it replaces (its companion), whichever is live.
+ */
 @Module({})
 export class SearchModule {
   static forRoot(chunks: Chunks): DynamicModule {
