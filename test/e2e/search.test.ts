@@ -422,4 +422,30 @@ describe.each(targets())('the query cache on %s', (kind) => {
     );
     expect(await cachedWithMarker()).toBe(0);
   });
+
+  it('clears the cached results of a coach even when another configuration already deleted the chunks', async () => {
+    const up = await svc.request('POST', '/documents', {
+      json: doc('Erasable twice', 'Iodine from kelp QCYMARKER for the thyroid.'),
+    });
+    const ask = (minPosition: string) =>
+      svc.request('POST', '/search', {
+        json: { coachId: 'carnivore', query: 'iodine kelp thyroid', minPosition },
+      });
+    await ask(up.body.position);
+    const cached = async () =>
+      (
+        await svc.db.client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM rag_query_cache WHERE results::text LIKE '%QCYMARKER%'`,
+        )
+      ).rows[0]!.n;
+    expect(await cached()).toBe(1);
+    // What the projector of another chunk configuration does first when both project an erasure: it deletes the
+    // document's chunks of every configuration. This projector's erasure then finds no chunk to learn the coach from.
+    await svc.db.client.query('DELETE FROM chunks WHERE document_id = $1', [up.body.documentId]);
+    const erased = await svc.request('POST', `/documents/${up.body.documentId}/erase`, {
+      json: { reason: 'request' },
+    });
+    await ask(erased.body.position);
+    expect(await cached()).toBe(0);
+  });
 });

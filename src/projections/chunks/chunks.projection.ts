@@ -10,7 +10,7 @@ import type { Projection } from '../projection.js';
 import { chunkerVersion, chunkText, type Chunk, type ChunkerConfig } from './chunker.js';
 import { VectorArray } from '../../infrastructure/sql/vector-array.js';
 import { EmbeddingCache, textSha256, type Fresh } from './embedding-cache.js';
-import { lockQueryCache } from './query-cache.js';
+import { lockQueryCaches } from './query-cache.js';
 import { staleVectorIndexes, vectorIndexes, type VectorIndexConfig } from './vector-index.js';
 
 export interface ChunksConfig {
@@ -156,6 +156,9 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
         if (run.length > 0) await writeVersions(tx, scope, run, fresh);
         run = [];
       };
+      // The query-cache locks of every coach this batch erases from, before anything else is written (query-cache.ts).
+      const erased = events.filter((e) => e.type === 'DocumentErased').map(documentIdOf);
+      if (erased.length > 0) await lockQueryCaches(tx, await erasedCoaches(tx, erased));
       for (const recorded of events) {
         const p = batch.byEvent.get(recorded.eventId);
         const documentId = documentIdOf(recorded);
@@ -418,12 +421,25 @@ async function close(tx: SqlExecutor, [space, chunker]: string[], r: RecordedEve
   );
 }
 
-/** Every chunk of every configuration, the vectors only it used, and the cached results of its coach. */
-async function erase(tx: SqlExecutor, documentId: string): Promise<void> {
+/**
+ * The coaches of these documents: from the documents read model (written with the events, and kept for an erased
+ * document), and from their chunks. Another configuration's projector may already have deleted the chunks.
+ */
+async function erasedCoaches(tx: SqlExecutor, documentIds: string[]): Promise<string[]> {
   const { rows } = await tx.query<{ coach_id: string }>(
-    'SELECT DISTINCT coach_id FROM chunks WHERE document_id = $1',
-    [documentId],
+    `SELECT coach_id FROM documents WHERE document_id = ANY($1::uuid[])
+     UNION SELECT coach_id FROM chunks WHERE document_id = ANY($1::uuid[])`,
+    [documentIds],
   );
+  return rows.map((r) => r.coach_id);
+}
+
+/**
+ * Every chunk of every configuration, the vectors only it used, and the cached results of its coach (whose
+ * query-cache lock `apply` holds).
+ */
+async function erase(tx: SqlExecutor, documentId: string): Promise<void> {
+  const coaches = await erasedCoaches(tx, [documentId]);
   await tx.query(
     `WITH gone AS (DELETE FROM chunks WHERE document_id = $1 RETURNING space, embedded_sha256)
      DELETE FROM embedding_cache c USING gone g
@@ -432,12 +448,7 @@ async function erase(tx: SqlExecutor, documentId: string): Promise<void> {
                        AND o.document_id <> $1)`,
     [documentId],
   );
-  // Under the coach's query-cache lock until the batch commits: a search that read the erased text cannot store
-  // its results after this delete (query-cache.ts).
-  for (const { coach_id } of rows) {
-    await lockQueryCache(tx, coach_id, 'exclusive');
-    await tx.query('DELETE FROM rag_query_cache WHERE coach_id = $1', [coach_id]);
-  }
+  await tx.query('DELETE FROM rag_query_cache WHERE coach_id = ANY($1::text[])', [coaches]);
 }
 
 async function deadLetter(

@@ -8,8 +8,8 @@ import type { SearchResult } from './search.js';
  *
  * An erasure must leave no copy of the erased text here (API.md), so two rules hold:
  * - The erasure deletes its coach's cached results holding this coach's lock exclusively, until its batch commits;
- *   storing results takes the same lock shared. Either the erasure's delete sees the stored row, or the store waits
- *   for the erasure to commit and then finds the read model moved on.
+ *   storing results takes the same lock shared, or stores nothing if it cannot have it at once. Either the
+ *   erasure's delete sees the stored row, or the results are not stored.
  * - Results are stored only while the read model is still at the position they were computed at: results read
  *   before an erasure are not written after it.
  * Expired rows are deleted whenever results are stored (up to 1,000 at a time), through the index on `expires_at`.
@@ -18,14 +18,14 @@ import type { SearchResult } from './search.js';
 /** The first key of the two-key advisory locks of the query cache (the second is the coach's hash). */
 const QUERY_CACHE_LOCK = 0x71636368; // "qcch"
 
-/** Holds the coach's query-cache lock until the end of the transaction. */
-export async function lockQueryCache(
-  tx: SqlExecutor,
-  coachId: string,
-  mode: 'shared' | 'exclusive',
-): Promise<void> {
-  const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-  await tx.query(`SELECT ${fn}($1::int, hashtext($2))`, [QUERY_CACHE_LOCK, coachId]);
+/**
+ * Holds the query-cache locks of these coaches exclusively until the end of the transaction, taken in one order
+ * (sorted) so that two projectors (a configuration and its companion) erasing in different batches cannot
+ * deadlock on them.
+ */
+export async function lockQueryCaches(tx: SqlExecutor, coachIds: readonly string[]): Promise<void> {
+  for (const coachId of [...new Set(coachIds)].sort())
+    await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [QUERY_CACHE_LOCK, coachId]);
 }
 
 export async function cachedResults(sql: SqlClient, key: string): Promise<SearchResult[] | undefined> {
@@ -58,7 +58,13 @@ export async function storeResults(
        SELECT cache_key FROM rag_query_cache WHERE expires_at <= now() LIMIT 1000 FOR UPDATE SKIP LOCKED)`,
   );
   return sql.transaction(async (tx) => {
-    await lockQueryCache(tx, entry.coachId, 'shared');
+    // Storing is optional: while an erasure holds the coach's lock (until its projector batch commits), the
+    // results are not stored rather than the search waiting for the batch.
+    const { rows } = await tx.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_xact_lock_shared($1::int, hashtext($2)) AS locked',
+      [QUERY_CACHE_LOCK, entry.coachId],
+    );
+    if (!rows[0]!.locked) return false;
     const now = (await checkpoints.read(tx, projection))?.position ?? null;
     if (now !== entry.position) return false;
     await tx.query(
