@@ -144,12 +144,11 @@ try {
     console.log('\nhybrid fused offline from the vector and text rankings above, by text weight:\n');
     console.log('| text weight | nDCG@10 (95 % interval) | recall@100 |');
     console.log('|---:|---:|---:|');
+    const rows = (ids: string[]) => ids.map((id) => ({ id }) as unknown as Parameters<typeof fuse>[0][0][0]);
     for (const w of weights) {
       const ndcgs: number[] = [];
       const recalls: number[] = [];
       for (const [qid, rels] of qrels) {
-        const rows = (ids: string[]) =>
-          ids.map((id) => ({ id }) as unknown as Parameters<typeof fuse>[0][0][0]);
         const fused = fuse([rows(chunkRankings.vector.get(qid)!), rows(chunkRankings.text.get(qid)!)], 100, [
           1,
           w,

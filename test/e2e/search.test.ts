@@ -372,14 +372,23 @@ describe.each(targets())('the query cache on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => (svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '60' })));
   afterAll(() => svc?.close());
+  const ask = (query: string, minPosition: string) =>
+    svc.request('POST', '/search', { json: { coachId: 'carnivore', query, minPosition } });
+  /** Cached results that hold this text. */
+  const cachedWith = async (marker: string) =>
+    (
+      await svc.db.client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM rag_query_cache WHERE strpos(results::text, $1) > 0',
+        [marker],
+      )
+    ).rows[0]!.n;
+  const erase = (documentId: string) =>
+    svc.request('POST', `/documents/${documentId}/erase`, { json: { reason: 'request' } });
 
   it('answers a repeated query from rag_query_cache, and a write changes the key', async () => {
     const up = await svc.request('POST', '/documents', { json: doc('Eggs', 'Eggs are a complete protein.') });
-    const ask = (minPosition: string) =>
-      svc.request('POST', '/search', {
-        json: { coachId: 'carnivore', query: 'Complete  PROTEIN eggs', minPosition },
-      });
-    const first = await ask(up.body.position);
+    const eggs = (minPosition: string) => ask('Complete  PROTEIN eggs', minPosition);
+    const first = await eggs(up.body.position);
     const count = async () =>
       Number(
         (await svc.db.client.query<{ n: number }>('SELECT count(*) AS n FROM rag_query_cache')).rows[0]!.n,
@@ -387,11 +396,11 @@ describe.each(targets())('the query cache on %s', (kind) => {
     expect(await count()).toBe(1);
     // Poison the cached entry: a second answer that shows the poison can only have come from the cache.
     await svc.db.client.query(`UPDATE rag_query_cache SET results = '[]'::jsonb`);
-    expect((await ask(up.body.position)).body.results).toEqual([]);
+    expect((await eggs(up.body.position)).body.results).toEqual([]);
     const next = await svc.request('POST', '/documents', {
       json: doc('Fish', 'Fish is a complete protein too.'),
     });
-    const fresh = await ask(next.body.position);
+    const fresh = await eggs(next.body.position);
     expect(fresh.body.results.length).toBeGreaterThan(first.body.results.length - 1);
     expect(await count()).toBe(2);
   });
@@ -400,52 +409,29 @@ describe.each(targets())('the query cache on %s', (kind) => {
     const up = await svc.request('POST', '/documents', {
       json: doc('Erasable', 'Selenium from brazil nuts QCXMARKER in small doses.'),
     });
-    const ask = (minPosition: string) =>
-      svc.request('POST', '/search', {
-        json: { coachId: 'carnivore', query: 'selenium brazil nuts', minPosition },
-      });
     expect(
-      (await ask(up.body.position)).body.results.map((r: { documentId: string }) => r.documentId),
+      (await ask('selenium brazil nuts', up.body.position)).body.results.map(
+        (r: { documentId: string }) => r.documentId,
+      ),
     ).toContain(up.body.documentId);
-    const cachedWithMarker = async () =>
-      (
-        await svc.db.client.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM rag_query_cache WHERE results::text LIKE '%QCXMARKER%'`,
-        )
-      ).rows[0]!.n;
-    expect(await cachedWithMarker()).toBe(1);
-    const erased = await svc.request('POST', `/documents/${up.body.documentId}/erase`, {
-      json: { reason: 'request' },
-    });
-    expect((await ask(erased.body.position)).body.results).toEqual(
+    expect(await cachedWith('QCXMARKER')).toBe(1);
+    const erased = await erase(up.body.documentId);
+    expect((await ask('selenium brazil nuts', erased.body.position)).body.results).toEqual(
       expect.not.arrayContaining([expect.objectContaining({ documentId: up.body.documentId })]),
     );
-    expect(await cachedWithMarker()).toBe(0);
+    expect(await cachedWith('QCXMARKER')).toBe(0);
   });
 
   it('clears the cached results of a coach even when another configuration already deleted the chunks', async () => {
     const up = await svc.request('POST', '/documents', {
       json: doc('Erasable twice', 'Iodine from kelp QCYMARKER for the thyroid.'),
     });
-    const ask = (minPosition: string) =>
-      svc.request('POST', '/search', {
-        json: { coachId: 'carnivore', query: 'iodine kelp thyroid', minPosition },
-      });
-    await ask(up.body.position);
-    const cached = async () =>
-      (
-        await svc.db.client.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM rag_query_cache WHERE results::text LIKE '%QCYMARKER%'`,
-        )
-      ).rows[0]!.n;
-    expect(await cached()).toBe(1);
+    await ask('iodine kelp thyroid', up.body.position);
+    expect(await cachedWith('QCYMARKER')).toBe(1);
     // What the projector of another chunk configuration does first when both project an erasure: it deletes the
     // document's chunks of every configuration. This projector's erasure then finds no chunk to learn the coach from.
     await svc.db.client.query('DELETE FROM chunks WHERE document_id = $1', [up.body.documentId]);
-    const erased = await svc.request('POST', `/documents/${up.body.documentId}/erase`, {
-      json: { reason: 'request' },
-    });
-    await ask(erased.body.position);
-    expect(await cached()).toBe(0);
+    await ask('iodine kelp thyroid', (await erase(up.body.documentId)).body.position);
+    expect(await cachedWith('QCYMARKER')).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_LOCAL_DIMENSIONS } from '../embeddings/local-embedder.js';
 import { DEFAULT_OPENAI_MODEL, NATIVE_DIMENSIONS } from '../embeddings/openai-embedder.js';
 
 /** pgvector's HNSW and IVFFlat indexes take vectors of at most this many dimensions. */
@@ -122,7 +123,8 @@ export const configSchema = z
     }
     const model = c.EMBEDDINGS_MODEL ?? DEFAULT_OPENAI_MODEL;
     const dimensions =
-      c.EMBEDDINGS_DIMENSIONS ?? (c.EMBEDDINGS_PROVIDER === 'local' ? 512 : NATIVE_DIMENSIONS[model]);
+      c.EMBEDDINGS_DIMENSIONS ??
+      (c.EMBEDDINGS_PROVIDER === 'local' ? DEFAULT_LOCAL_DIMENSIONS : NATIVE_DIMENSIONS[model]);
     if (dimensions === undefined) {
       ctx.addIssue({
         code: 'custom',

@@ -157,8 +157,9 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
         run = [];
       };
       // The query-cache locks of every coach this batch erases from, before anything else is written (query-cache.ts).
-      const erased = events.filter((e) => e.type === 'DocumentErased').map(documentIdOf);
-      if (erased.length > 0) await lockQueryCaches(tx, await erasedCoaches(tx, erased));
+      const erasures = events.filter((e) => e.type === 'DocumentErased');
+      const erasedFrom = erasures.length > 0 ? await coachesOf(tx, erasures) : new Map<string, string>();
+      await lockQueryCaches(tx, [...erasedFrom.values()]);
       for (const recorded of events) {
         const p = batch.byEvent.get(recorded.eventId);
         const documentId = documentIdOf(recorded);
@@ -166,7 +167,7 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
         if (p?.kind === 'dead') await deadLetter(tx, this, recorded, p);
         else if (p) run.push({ recorded, p });
         else if (recorded.type === 'DocumentRetired') await close(tx, scope, recorded);
-        else if (recorded.type === 'DocumentErased') await erase(tx, documentId);
+        else if (recorded.type === 'DocumentErased') await erase(tx, documentId, erasedFrom.get(documentId)!);
       }
       await flush();
     },
@@ -422,24 +423,11 @@ async function close(tx: SqlExecutor, [space, chunker]: string[], r: RecordedEve
 }
 
 /**
- * The coaches of these documents: from the documents read model (written with the events, and kept for an erased
- * document), and from their chunks. Another configuration's projector may already have deleted the chunks.
- */
-async function erasedCoaches(tx: SqlExecutor, documentIds: string[]): Promise<string[]> {
-  const { rows } = await tx.query<{ coach_id: string }>(
-    `SELECT coach_id FROM documents WHERE document_id = ANY($1::uuid[])
-     UNION SELECT coach_id FROM chunks WHERE document_id = ANY($1::uuid[])`,
-    [documentIds],
-  );
-  return rows.map((r) => r.coach_id);
-}
-
-/**
  * Every chunk of every configuration, the vectors only it used, and the cached results of its coach (whose
- * query-cache lock `apply` holds).
+ * query-cache lock `apply` holds; the coach from `coachesOf`, which another configuration's projector deleting
+ * the chunks first does not change).
  */
-async function erase(tx: SqlExecutor, documentId: string): Promise<void> {
-  const coaches = await erasedCoaches(tx, [documentId]);
+async function erase(tx: SqlExecutor, documentId: string, coachId: string): Promise<void> {
   await tx.query(
     `WITH gone AS (DELETE FROM chunks WHERE document_id = $1 RETURNING space, embedded_sha256)
      DELETE FROM embedding_cache c USING gone g
@@ -448,7 +436,7 @@ async function erase(tx: SqlExecutor, documentId: string): Promise<void> {
                        AND o.document_id <> $1)`,
     [documentId],
   );
-  await tx.query('DELETE FROM rag_query_cache WHERE coach_id = ANY($1::text[])', [coaches]);
+  await tx.query('DELETE FROM rag_query_cache WHERE coach_id = $1', [coachId]);
 }
 
 async function deadLetter(

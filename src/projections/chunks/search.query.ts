@@ -76,10 +76,8 @@ export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
     const cached = await cachedResults(this.sql, key);
     if (cached) return { results: cached, position };
     const results = await search.search(request, freeOnly);
-    await storeResults(this.sql, projection, {
-      ...{ key, coachId: request.coachId, position, results },
-      ttlSeconds: ttl,
-    });
+    const coachId = request.coachId;
+    await storeResults(this.sql, projection, { key, coachId, position, results, ttlSeconds: ttl });
     return { results, position };
   }
 
