@@ -29,7 +29,7 @@ import { ChunkSearch, EXACT_SEARCH_MAX } from '../src/projections/chunks/search.
 import { CHUNK_SEARCHES, type ServedVersion } from '../src/projections/chunks/search.query.js';
 import type { SearchRequest } from '../src/projections/chunks/search.schema.js';
 import { literal, vectorSearchSettings } from '../src/projections/chunks/vector-index.js';
-import type { Projection } from '../src/projections/projection.js';
+import type { AsyncProjection } from '../src/infrastructure/projections/projection.js';
 import { makeDoc, phrase, pick, rand, TOPICS, type Doc } from './corpus.js';
 import { arg, benchDatabase, fmt } from './support.js';
 
@@ -54,7 +54,7 @@ const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: numbe
 const sql = app.get<SqlClient>(SQL_CLIENT);
 const [own] = app.get<ServedVersion[]>(CHUNK_SEARCHES);
 const search: ChunkSearch = own!.search;
-const projection: Projection = own!.projection;
+const projection: AsyncProjection = own!.projection;
 const { space, chunker, dimensions } = search.scope;
 const embedder = new LocalEmbedder({ dimensions });
 const started = performance.now();

@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Projection } from '../projections/projection.js';
+import type { AsyncProjection, Projection } from './projections/projection.js';
 import { CLOCK, systemClock, type Clock } from './clock/clock.js';
 import { APP_CONFIG, ConfigError, type AppConfig } from './config/config.js';
 import type { EventRegistry } from './event-store/event-registry.js';
@@ -58,7 +58,7 @@ export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShut
   static forRoot(
     config: AppConfig,
     sql: SqlClient,
-    projections: { inline: Projection[]; async: Projection[] } = { inline: [], async: [] },
+    projections: { inline: Projection[]; async: AsyncProjection[] } = { inline: [], async: [] },
   ): DynamicModule {
     return {
       module: DatabaseModule,
@@ -79,7 +79,7 @@ export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShut
         {
           provide: ProjectionEngine,
           inject: [SQL_CLIENT, EVENT_STORE, INLINE_PROJECTIONS, ASYNC_PROJECTIONS],
-          useFactory: (sql: SqlClient, store: EventStore, inline: Projection[], async: Projection[]) =>
+          useFactory: (sql: SqlClient, store: EventStore, inline: Projection[], async: AsyncProjection[]) =>
             new ProjectionEngine(sql, store, inline, async, {
               batchSize: config.PROJECTOR_BATCH_SIZE,
               pollMs: config.PROJECTOR_POLL_MS,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { VersionConflictError } from '../../src/infrastructure/event-store/errors.js';
 import { PostgresEventStore } from '../../src/infrastructure/event-store/postgres-event-store.js';
-import type { Projection } from '../../src/projections/projection.js';
+import type { Projection } from '../../src/infrastructure/projections/projection.js';
 import { ensureCounterTable, summarize } from '../support/counter-projection.js';
 import { openTestDatabase, targets, type TestDatabase } from '../support/databases.js';
 import { testRegistry } from '../support/test-events.js';

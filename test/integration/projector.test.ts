@@ -3,7 +3,7 @@ import { PostgresEventStore } from '../../src/infrastructure/event-store/postgre
 import { checkpoints } from '../../src/infrastructure/projections/checkpoints.js';
 import { ProjectionEngine } from '../../src/infrastructure/projections/projection-engine.js';
 import { Projector, type ProjectorEvent } from '../../src/infrastructure/projections/projector.js';
-import type { Projection } from '../../src/projections/projection.js';
+import type { Projection } from '../../src/infrastructure/projections/projection.js';
 import { counterProjection, ensureCounterTable, summarize } from '../support/counter-projection.js';
 import { openTestDatabase, targets, type TestDatabase } from '../support/databases.js';
 import { testRegistry } from '../support/test-events.js';

@@ -1,4 +1,4 @@
-import type { Projection } from '../../src/projections/projection.js';
+import type { Projection } from '../../src/infrastructure/projections/projection.js';
 import type { SqlExecutor } from '../../src/infrastructure/sql/sql-client.js';
 
 /**

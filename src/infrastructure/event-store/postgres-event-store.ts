@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { handledBy, type Projection } from '../../projections/projection.js';
+import { settledTransactions } from './horizon.js';
+import { handledBy, type Projection } from '../projections/projection.js';
 import { constraintName, sqlState, type SqlClient, type SqlExecutor } from '../sql/sql-client.js';
 import { IdempotencyKeyReusedError, VersionConflictError, type ExpectedVersion } from './errors.js';
 import type { EventRegistry } from './event-registry.js';
@@ -46,8 +47,7 @@ const eventRow = z.object({
 const EVENT_COLUMNS = `event_id::text, stream_id, stream_position::text, transaction_id::text AS tx,
   global_position::text AS seq, type, schema_version, data, metadata, created_at`;
 
-/** Only transactions older than every running one are safe to read in global order (emmett's rule). */
-const VISIBLE = 'transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
+const VISIBLE = settledTransactions('transaction_id');
 
 export class PostgresEventStore implements EventStore {
   constructor(

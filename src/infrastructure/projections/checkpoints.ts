@@ -1,4 +1,4 @@
-import type { Projection } from '../../projections/projection.js';
+import type { AsyncProjection } from './projection.js';
 import { formatPosition } from '../event-store/position.js';
 import type { SqlExecutor } from '../sql/sql-client.js';
 
@@ -22,7 +22,7 @@ interface Row {
 
 /** The checkpoint table, one row per projection name and version; every write goes through the caller's tx. */
 export const checkpoints = {
-  async read(on: SqlExecutor, p: Projection): Promise<Checkpoint | undefined> {
+  async read(on: SqlExecutor, p: AsyncProjection): Promise<Checkpoint | undefined> {
     const { rows } = await on.query<Row>(
       `SELECT position_tx::text AS tx, position_seq::text AS seq, status, events_applied::text,
               rebuild_requested_at IS NOT NULL AS rebuild_requested, rebuilds
@@ -42,7 +42,7 @@ export const checkpoints = {
   },
 
   /** First start of this version: an empty read model and a checkpoint at the start, committed together. */
-  async create(tx: SqlExecutor, p: Projection): Promise<void> {
+  async create(tx: SqlExecutor, p: AsyncProjection): Promise<void> {
     await p.truncate(tx);
     await tx.query(
       `INSERT INTO projection_checkpoints (name, version, config) VALUES ($1, $2, $3::jsonb) ON CONFLICT DO NOTHING`,
@@ -50,7 +50,7 @@ export const checkpoints = {
     );
   },
 
-  async advance(tx: SqlExecutor, p: Projection, position: string, applied: number): Promise<void> {
+  async advance(tx: SqlExecutor, p: AsyncProjection, position: string, applied: number): Promise<void> {
     const [txid, seq] = position.split('.');
     await tx.query(
       `UPDATE projection_checkpoints SET position_tx = $3::text::xid8, position_seq = $4::bigint,
@@ -60,7 +60,7 @@ export const checkpoints = {
     );
   },
 
-  async reset(tx: SqlExecutor, p: Projection): Promise<void> {
+  async reset(tx: SqlExecutor, p: AsyncProjection): Promise<void> {
     await p.truncate(tx);
     await tx.query(
       `UPDATE projection_checkpoints SET position_tx = '0', position_seq = 0, events_applied = 0, status = 'building',
@@ -74,7 +74,7 @@ export const checkpoints = {
    * Caught up: this version goes live and every other version of the same projection retires, in one statement
    * (versions are configuration hashes, not ordered). Returns the configurations of the versions it retired.
    */
-  async goLive(tx: SqlExecutor, p: Projection): Promise<Array<Record<string, unknown> | null>> {
+  async goLive(tx: SqlExecutor, p: AsyncProjection): Promise<Array<Record<string, unknown> | null>> {
     const { rows } = await tx.query<{ version: number; config: Record<string, unknown> | null; was: string }>(
       `UPDATE projection_checkpoints c SET status = CASE WHEN c.version = $2 THEN 'live' ELSE 'retired' END,
          updated_at = now()
@@ -88,7 +88,7 @@ export const checkpoints = {
   },
 
   /** Checkpoints made before configurations were recorded get this version's now (once, by its projector). */
-  async recordConfig(on: SqlExecutor, p: Projection): Promise<void> {
+  async recordConfig(on: SqlExecutor, p: AsyncProjection): Promise<void> {
     if (!p.config) return;
     await on.query(
       `UPDATE projection_checkpoints SET config = $3::jsonb WHERE name = $1 AND version = $2 AND config IS NULL`,
@@ -109,7 +109,7 @@ export const checkpoints = {
     return rows[0];
   },
 
-  async requestRebuild(on: SqlExecutor, p: Projection): Promise<boolean> {
+  async requestRebuild(on: SqlExecutor, p: AsyncProjection): Promise<boolean> {
     const { rowCount } = await on.query(
       `UPDATE projection_checkpoints SET rebuild_requested_at = now() WHERE name = $1 AND version = $2`,
       [p.name, p.version],

@@ -1,6 +1,7 @@
 import { AppError } from '../../domain/errors.js';
-import type { Projection } from '../../projections/projection.js';
+import type { AsyncProjection, Projection } from './projection.js';
 import type { EventStore } from '../event-store/event-store.js';
+import { settledTransactions } from '../event-store/horizon.js';
 import { comparePositions, parsePosition } from '../event-store/position.js';
 import type { SqlClient } from '../sql/sql-client.js';
 import { checkpoints } from './checkpoints.js';
@@ -38,7 +39,7 @@ export class ProjectionEngine {
     private readonly sql: SqlClient,
     private readonly store: EventStore,
     private readonly inline: readonly Projection[],
-    asyncProjections: readonly Projection[],
+    asyncProjections: readonly AsyncProjection[],
     options: ProjectorOptions,
   ) {
     this.projectors = asyncProjections.map((p) => new Projector(sql, store, p, options));
@@ -105,7 +106,7 @@ export class ProjectionEngine {
   async waitUntilCaughtUp(options: {
     position?: string;
     timeoutMs: number;
-    only?: Projection;
+    only?: AsyncProjection;
   }): Promise<boolean> {
     const target = options.position ?? (await this.store.head());
     if (!target) return true;
@@ -127,7 +128,7 @@ export class ProjectionEngine {
     const { rows } = await this.sql.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM events
        WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
+         AND ${settledTransactions('transaction_id')}`,
       [from.tx.toString(), from.seq.toString()],
     );
     return rows[0]?.n ?? 0;

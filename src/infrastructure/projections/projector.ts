@@ -1,4 +1,4 @@
-import { handledBy, type Projection } from '../../projections/projection.js';
+import { handledBy, type AsyncProjection } from './projection.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { EVENTS_CHANNEL } from '../event-store/postgres-event-store.js';
 import type { SqlClient, SqlSession } from '../sql/sql-client.js';
@@ -46,7 +46,7 @@ export class Projector {
   constructor(
     private readonly sql: SqlClient,
     private readonly store: EventStore,
-    readonly projection: Projection,
+    readonly projection: AsyncProjection,
     private readonly options: ProjectorOptions,
   ) {}
 

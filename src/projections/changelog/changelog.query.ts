@@ -7,6 +7,7 @@ import {
   ForbiddenError,
   type Principal,
 } from '../../infrastructure/auth/principal.js';
+import { settledTransactions } from '../../infrastructure/event-store/horizon.js';
 import { parsePosition } from '../../infrastructure/event-store/position.js';
 import { parseWith } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
@@ -107,7 +108,7 @@ export async function readChangelog(
             v.rolled_back_to
      FROM document_versions v JOIN documents d USING (document_id)
      WHERE (v.position_tx, v.position_seq) > ($1::bigint, $2::bigint)
-       AND v.position_tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+       AND ${settledTransactions('v.position_tx', 'bigint')}
        AND ($3::text[] IS NULL OR d.coach_id = ANY ($3::text[]))
        AND ($4::uuid IS NULL OR v.document_id = $4::uuid)
        AND ($5::text[] IS NULL OR v.change = ANY ($5::text[]))

@@ -6,7 +6,7 @@ import type { RecordedEvent } from '../../infrastructure/event-store/event-store
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 import { timeSlice } from '../../infrastructure/time-slice.js';
 import { openDocumentEvents } from '../documents/open-document-events.js';
-import type { Projection } from '../projection.js';
+import type { AsyncProjection } from '../../infrastructure/projections/projection.js';
 import { chunkerVersion, chunkText, type Chunk, type ChunkerConfig } from './chunker.js';
 import { VectorArray } from '../../infrastructure/sql/vector-array.js';
 import { EmbeddingCache, textSha256, type Fresh } from './embedding-cache.js';
@@ -21,7 +21,7 @@ export interface ChunksConfig {
   indexBuildMemoryMb?: number;
   /** How to make this embedder again (recorded with the checkpoint, for blue/green switches). */
   embedderOptions?: Record<string, unknown>;
-  /** Kept only to serve searches until a new configuration is live (see Projection.companion). */
+  /** Kept only to serve searches until a new configuration is live (see AsyncProjection.companion). */
   companion?: boolean;
 }
 
@@ -76,7 +76,7 @@ export function chunksVersion(space: string, chunker: string): number {
  * validity of the previous one's chunks, a retirement closes them too, an erasure deletes them with their
  * cached vectors and cached search results. Applying an event twice changes nothing.
  */
-export type ChunksProjection = Projection & {
+export type ChunksProjection = AsyncProjection & {
   space: string;
   chunker: string;
   config: Record<string, unknown>;
@@ -441,7 +441,7 @@ async function erase(tx: SqlExecutor, documentId: string, coachId: string): Prom
 
 async function deadLetter(
   tx: SqlExecutor,
-  p: Projection,
+  p: AsyncProjection,
   r: RecordedEvent,
   d: Extract<Prepared, { kind: 'dead' }>,
 ): Promise<void> {

@@ -1,6 +1,6 @@
 import { checkpoints } from '../../infrastructure/projections/checkpoints.js';
 import type { SqlClient, SqlExecutor } from '../../infrastructure/sql/sql-client.js';
-import type { Projection } from '../projection.js';
+import type { AsyncProjection } from '../../infrastructure/projections/projection.js';
 import type { SearchResult } from './search.js';
 
 /**
@@ -42,7 +42,7 @@ export async function cachedResults(sql: SqlClient, key: string): Promise<Search
  */
 export async function storeResults(
   sql: SqlClient,
-  projection: Projection,
+  projection: AsyncProjection,
   entry: {
     key: string;
     coachId: string;

@@ -8,7 +8,7 @@ import { parseWith } from '../../infrastructure/http/validation.js';
 import { checkpoints } from '../../infrastructure/projections/checkpoints.js';
 import { ProjectionEngine } from '../../infrastructure/projections/projection-engine.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
-import type { Projection } from '../projection.js';
+import type { AsyncProjection } from '../../infrastructure/projections/projection.js';
 import { cachedResults, storeResults } from './query-cache.js';
 import { ChunkSearch, queryCacheKey, type SearchResult } from './search.js';
 import { searchRequestSchema } from './search.schema.js';
@@ -17,7 +17,7 @@ import { searchRequestSchema } from './search.schema.js';
 export const CHUNK_SEARCHES = Symbol('CHUNK_SEARCHES');
 
 export interface ServedVersion {
-  projection: Projection & { space: string; chunker: string };
+  projection: AsyncProjection & { space: string; chunker: string };
   search: ChunkSearch;
 }
 
@@ -81,7 +81,7 @@ export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
     return { results, position };
   }
 
-  private async waitFor(minPosition: string, projection: Projection): Promise<void> {
+  private async waitFor(minPosition: string, projection: AsyncProjection): Promise<void> {
     const timeoutMs = this.config.SEARCH_WAIT_TIMEOUT_MS;
     if (!(await this.engine.waitUntilCaughtUp({ position: minPosition, timeoutMs, only: projection }))) {
       throw new ReadModelBehindError(

@@ -5,7 +5,7 @@ import type { RecordedEvent } from '../../infrastructure/event-store/event-store
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 import { snapshotColumns } from '../documents/documents.projection.js';
 import { openDocumentEvents } from '../documents/open-document-events.js';
-import type { Projection } from '../projection.js';
+import type { Projection } from '../../infrastructure/projections/projection.js';
 
 const CHANGE: Record<DocumentEvent['type'], string> = {
   DocumentUploaded: 'uploaded',

@@ -4,7 +4,7 @@ import { DOCUMENT_EVENT_TYPES } from '../../infrastructure/documents/document-ev
 import { sha256 } from '../../infrastructure/documents/file-store.js';
 import type { RecordedEvent } from '../../infrastructure/event-store/event-store.js';
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
-import type { Projection } from '../projection.js';
+import type { Projection } from '../../infrastructure/projections/projection.js';
 import { openDocumentEvents } from './open-document-events.js';
 
 /** The current state of every document (inline: reads show a write at once). Each event applies once by version. */
