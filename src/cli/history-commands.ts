@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { AppModule } from '../app.module.js';
 import { RollBackDocumentCommand } from '../commands/rollback-document/rollback-document.js';
-import type { Principal } from '../infrastructure/auth/principal.js';
+import type { Principal } from '../domain/access.js';
 import type { AppConfig } from '../infrastructure/config/config.js';
 import { migrated, openDatabase } from '../infrastructure/database.module.js';
 import { createLogger } from '../infrastructure/http/bootstrap.js';

@@ -1,10 +1,5 @@
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
-import {
-  ForbiddenError,
-  canSeeCoach,
-  canSeeTier,
-  type Principal,
-} from '../../infrastructure/auth/principal.js';
+import { canSeeCoach, canSeeTier, type Principal } from '../../domain/access.js';
 import { DocumentNotFoundError } from '../../domain/document/errors.js';
 
 export interface DocumentHead {
@@ -45,9 +40,4 @@ export async function visibleDocument(
     version: row.version,
     position: row.position,
   };
-}
-
-export function assertCoach(principal: Principal, coachId: string): void {
-  if (!canSeeCoach(principal, coachId))
-    throw new ForbiddenError(`this key has no access to coach ${coachId}`);
 }

@@ -18,7 +18,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
 import { CurrentPrincipal, RequireRole } from '../../infrastructure/auth/auth.guard.js';
-import type { Principal } from '../../infrastructure/auth/principal.js';
+import type { Principal } from '../../domain/access.js';
 import { EditDocumentCommand } from '../edit-document/edit-document.js';
 import { EraseDocumentCommand } from '../erase-document/erase-document.js';
 import { ReplaceFileCommand } from '../replace-file/replace-file.js';
@@ -29,7 +29,7 @@ import {
   type UploadedFile as File,
   type UploadResult,
 } from '../upload-document/upload-document.js';
-import { DocumentIdError } from './document-id.error.js';
+import { DocumentIdError } from '../../domain/document/errors.js';
 import type { WriteResult } from './document-writer.js';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new DocumentIdError() });

@@ -1,4 +1,4 @@
-import type { Principal } from '../../infrastructure/auth/principal.js';
+import type { Principal } from '../../domain/access.js';
 import { ValidationFailedError } from '../../infrastructure/http/validation.js';
 
 /** What a write to an existing document brings from HTTP. */

@@ -3,10 +3,10 @@ import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nest
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
 import { CurrentPrincipal, RequireRole } from '../../infrastructure/auth/auth.guard.js';
-import { canSeeCoach, ForbiddenError, type Principal } from '../../infrastructure/auth/principal.js';
+import { assertCoach, type Principal } from '../../domain/access.js';
 import { parseWith } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
-import { coachIdSchema, momentSchema } from '../documents/schemas.js';
+import { coachIdSchema, momentSchema } from '../../domain/schemas.js';
 import { RetireDocumentCommand } from '../retire-document/retire-document.js';
 import { RollBackDocumentCommand } from '../rollback-document/rollback-document.js';
 
@@ -70,8 +70,7 @@ export class RestoreCoachHandler implements ICommandHandler<RestoreCoachCommand,
   async execute({ principal, coachId, body }: RestoreCoachCommand): Promise<RestoreReport> {
     parseWith(coachIdSchema, coachId, 'path.coachId');
     const { asOf, dryRun } = parseWith(restoreSchema, body, 'body');
-    if (!canSeeCoach(principal, coachId))
-      throw new ForbiddenError(`this key has no access to coach ${coachId}`);
+    assertCoach(principal, coachId);
     const rows = await this.plan(coachId, asOf);
     const report: RestoreReport = {
       coachId,

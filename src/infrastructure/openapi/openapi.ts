@@ -1,17 +1,15 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
-  documentIdSchema,
   editSchema,
   eraseSchema,
   jsonUploadSchema,
-  metadataSchema,
   replaceFileSchema,
   retireSchema,
   rollbackSchema,
   writeResultSchema,
-  coachIdSchema,
 } from '../../commands/documents/schemas.js';
+import { coachIdSchema, documentIdSchema, metadataSchema } from '../../domain/schemas.js';
 import { listFiltersSchema } from '../../projections/documents/document-queries.js';
 import { searchRequestSchema, searchResponseSchema } from '../../projections/chunks/search.schema.js';
 import { historyRoutes } from './history-routes.js';

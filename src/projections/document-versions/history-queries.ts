@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
 import { DocumentErasedError } from '../../domain/document/errors.js';
 import { sameValue } from '../../domain/document/document.js';
-import { canSeeTier, type Principal } from '../../infrastructure/auth/principal.js';
+import { canSeeTier, type Principal } from '../../domain/access.js';
 import { visibleDocument, type DocumentHead } from '../../commands/documents/authorize.js';
 import { parseWith } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';

@@ -1,15 +1,10 @@
-import { momentSchema } from '../../commands/documents/schemas.js';
+import { momentSchema } from '../../domain/schemas.js';
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
 import { DocumentErasedError, DocumentNotFoundError } from '../../domain/document/errors.js';
-import {
-  canSeeCoach,
-  canSeeTier,
-  ForbiddenError,
-  type Principal,
-} from '../../infrastructure/auth/principal.js';
+import { canSeeCoach, canSeeTier, assertCoach, type Principal } from '../../domain/access.js';
 import { fileStore, type StoredFile } from '../../infrastructure/documents/file-store.js';
 import { parseWith, ValidationFailedError } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
@@ -180,8 +175,7 @@ export class ListDocumentsHandler implements IQueryHandler<ListDocumentsQuery, D
 
   async execute({ principal, params }: ListDocumentsQuery): Promise<DocumentPage> {
     const f = parseWith(listFiltersSchema, params, 'query');
-    if (!canSeeCoach(principal, f.coachId))
-      throw new ForbiddenError(`this key has no access to coach ${f.coachId}`);
+    assertCoach(principal, f.coachId);
     const freeOnly = !canSeeTier(principal, 'premium');
     const { rows } = await this.sql.query<Record<string, unknown>>(
       `SELECT document_id::text, coach_id, title, metadata, version, status, created_at, updated_at FROM documents

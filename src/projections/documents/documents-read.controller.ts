@@ -1,9 +1,9 @@
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query as Q, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
-import { DocumentIdError } from '../../commands/documents/document-id.error.js';
+import { DocumentIdError } from '../../domain/document/errors.js';
 import { CurrentPrincipal } from '../../infrastructure/auth/auth.guard.js';
-import type { Principal } from '../../infrastructure/auth/principal.js';
+import type { Principal } from '../../domain/access.js';
 import {
   GetDocumentFileQuery,
   GetDocumentQuery,
