@@ -31,7 +31,10 @@ const MAX_TX = 2n ** 63n;
 export const positionSchema = z
   .string()
   .regex(/^\d{1,19}\.\d{1,19}$/, 'must be a position returned by this service')
-  .refine((p) => BigInt(p.split('.')[0]!) < MAX_TX, 'must be a position returned by this service');
+  .refine(
+    (p) => !/^\d{1,19}\./.test(p) || BigInt(p.split('.')[0]!) < MAX_TX,
+    'must be a position returned by this service',
+  );
 
 const customValue = z.union([
   z.string().max(2000),
