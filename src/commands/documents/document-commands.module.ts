@@ -32,8 +32,10 @@ export class DocumentCommandsModule {
           inject: [APP_CONFIG],
           // One file, checked while it streams in; a few small fields beside it. The client's file name is kept
           // as sent (preservePath) so that a name with a path in it is refused rather than silently trimmed.
+          // File names come as UTF-8 (as browsers and fetch send them), not multer's default latin1.
           useFactory: (config: AppConfig) => ({
             preservePath: true,
+            defParamCharset: 'utf8',
             limits: {
               fileSize: config.MAX_UPLOAD_BYTES,
               files: 1,

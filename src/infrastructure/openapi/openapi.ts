@@ -131,7 +131,13 @@ const routes: RouteConfig[] = [
     path: '/documents/{id}/file',
     summary: 'The original file of a version',
     request: { params: idParam, query: z.object({ version: z.number().int().min(1).optional() }) },
-    responses: { 200: { description: 'The bytes, with their content type' }, ...problems(401, 404) },
+    responses: {
+      200: {
+        description:
+          'The bytes, with their content type; Content-Disposition: attachment, with the uploaded file name when there was one',
+      },
+      ...problems(401, 404, 410),
+    },
   },
   {
     method: 'patch',
