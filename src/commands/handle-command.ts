@@ -79,13 +79,9 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
     {
       ...appendOptions,
       expectedVersion: version === 0 ? 'no_stream' : version,
-      ...(alsoWrite.length > 0
-        ? {
-            alsoWrite: async (tx) => {
-              for (const write of alsoWrite) await write(tx, events);
-            },
-          }
-        : {}),
+      alsoWrite: async (tx) => {
+        for (const write of alsoWrite) await write(tx, events);
+      },
     },
   );
   return { ...result, changed: true };
