@@ -4,8 +4,10 @@ import type { AppConfig } from './infrastructure/config/config.js';
 import type { SqlClient } from './infrastructure/sql/sql-client.js';
 import { DatabaseModule } from './infrastructure/database.module.js';
 import { AuthModule } from './infrastructure/auth/auth.module.js';
-import { DocumentsModule } from './commands/documents/documents.module.js';
+import { DocumentCommandsModule } from './commands/documents/document-commands.module.js';
 import { documentsProjection } from './projections/documents/documents.projection.js';
+import { documentDirectory } from './projections/documents/document-directory.js';
+import { DocumentQueriesModule } from './projections/documents/document-queries.module.js';
 import { documentVersionsProjection } from './projections/document-versions/document-versions.projection.js';
 import { OpenApiController } from './infrastructure/openapi/openapi.controller.js';
 import { HealthController } from './infrastructure/health/health.controller.js';
@@ -28,7 +30,8 @@ export class AppModule {
           async: [chunks.projection, ...(chunks.companion ? [chunks.companion.projection] : [])],
         }),
         AuthModule.forRoot(config),
-        DocumentsModule,
+        DocumentCommandsModule.forRoot(documentDirectory),
+        DocumentQueriesModule,
         SearchModule.forRoot(chunks),
       ],
       controllers: [HealthController, OpenApiController, AdminProjectionsController],

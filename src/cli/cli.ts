@@ -1,4 +1,4 @@
-import { documentIdSchema } from '../commands/documents/schemas.js';
+import { documentIdSchema } from '../domain/schemas.js';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type AppConfig } from '../infrastructure/config/config.js';
 import { migrate, MigrationError } from '../infrastructure/migrations/migrator.js';

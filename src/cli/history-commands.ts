@@ -2,8 +2,10 @@ import { userInfo } from 'node:os';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { AppModule } from '../app.module.js';
+import { rollbackSchema } from '../commands/documents/schemas.js';
 import { RollBackDocumentCommand } from '../commands/rollback-document/rollback-document.js';
-import type { Principal } from '../infrastructure/auth/principal.js';
+import { parseWith } from '../infrastructure/http/validation.js';
+import type { Principal } from '../domain/access.js';
 import type { AppConfig } from '../infrastructure/config/config.js';
 import { migrated, openDatabase } from '../infrastructure/database.module.js';
 import { createLogger } from '../infrastructure/http/bootstrap.js';
@@ -80,7 +82,7 @@ export async function runRollback(
       new RollBackDocumentCommand({
         principal: cliPrincipal(),
         documentId,
-        body: { toVersion, ...(reason ? { reason } : {}) },
+        ...parseWith(rollbackSchema, { toVersion, ...(reason ? { reason } : {}) }, 'body'),
       }),
     )) as { version: number; position: string; changed?: boolean };
     const human =

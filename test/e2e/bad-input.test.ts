@@ -16,6 +16,12 @@ const form = (
   f.set('file', new Blob([bytes]), filename);
   return f;
 };
+/** The upload form with its fields, less one part. */
+const formWithout = (part: string) => {
+  const f = form('text', 'a.txt');
+  f.delete(part);
+  return f;
+};
 const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(64, 1)]);
 const ELF = Buffer.concat([Buffer.from('7f454c46020101000000000000000000', 'hex'), Buffer.alloc(64, 0)]);
 const PDF = minimalPdf(['Protein keeps you full.']);
@@ -101,6 +107,18 @@ const CASES: Case[] = [
     'PAYLOAD_TOO_LARGE',
   ],
   ['malformed JSON', () => upload({ raw: '{"coachId": "carnivore",' }), 400, 'MALFORMED_BODY'],
+  [
+    'a multipart upload without a file',
+    () => upload({ form: formWithout('file') }),
+    400,
+    'VALIDATION_FAILED',
+  ],
+  [
+    'a file for a coach the key cannot write (refused before extraction, not 422)',
+    () => upload({ as: 'otherEditor', form: form(PDF.subarray(0, 120), 'cut.pdf') }),
+    403,
+    'FORBIDDEN',
+  ],
   [
     'a JSON upload without coachId',
     () => upload({ json: { ...good, coachId: undefined } }),
@@ -253,6 +271,14 @@ describe.each(targets())('bad input on %s', (kind) => {
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(res.body.detail).toEqual(expect.any(String));
     expect(await svc.countEvents()).toBe(before);
+  });
+
+  it('names the missing file part of a multipart upload (not its JSON fields)', async () => {
+    const res = await svc.request('POST', '/documents', { form: formWithout('file') });
+    expect(res.body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [{ path: 'form.file', message: 'required' }],
+    });
   });
 
   it('still accepts a good PDF after all that', async () => {

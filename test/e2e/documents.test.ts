@@ -82,6 +82,21 @@ describe.each(targets())('documents over HTTP on %s', (kind) => {
     expect(file.status).toBe(200);
     expect(file.bytes.toString('utf8')).toBe(md);
     expect(file.headers.get('content-type')).toMatch(/^text\/markdown/);
+    expect(file.headers.get('content-disposition')).toBe('attachment; filename="protocol.md"');
+  });
+
+  it('offers a file back under the name it was uploaded with, non-ASCII names as RFC 5987 filename*', async () => {
+    const name = 'Ernährung für Anfänger (v2).txt';
+    const created = await svc.request('POST', '/documents', { form: fileForm('Eat meat.\n', name) });
+    expect(created.status).toBe(201);
+    const file = await svc.request('GET', `/documents/${created.body.documentId}/file`);
+    expect(file.headers.get('content-disposition')).toBe(
+      `attachment; filename="Ern_hrung f_r Anf_nger (v2).txt"; filename*=UTF-8''Ern%C3%A4hrung%20f%C3%BCr%20Anf%C3%A4nger%20%28v2%29.txt`,
+    );
+    const text = await svc.request('POST', '/documents', {
+      json: jsonDoc('Written as text, no file name.'),
+    });
+    expect((await svc.request('GET', `/documents/${text.body.documentId}/file`)).status).toBe(404);
   });
 
   it('edits with optimistic concurrency, refuses a stale version, and treats an empty change as no change', async () => {
@@ -222,7 +237,10 @@ describe.each(targets())('documents over HTTP on %s', (kind) => {
     expect(await hitsOf(erased.body.position)).toEqual([]);
     expect(await findMarker(svc, marker)).toEqual([]);
     expect((await svc.request('GET', `/documents/${doc.documentId}`)).body.code).toBe('DOCUMENT_ERASED');
-    expect((await svc.request('GET', `/documents/${doc.documentId}/file?version=1`)).status).toBe(404);
+    for (const path of ['file', 'file?version=1']) {
+      const file = await svc.request('GET', `/documents/${doc.documentId}/${path}`);
+      expect({ status: file.status, code: file.body.code }).toEqual({ status: 410, code: 'DOCUMENT_ERASED' });
+    }
     expect(
       (await svc.request('POST', `/documents/${doc.documentId}/rollback`, { json: { toVersion: 1 } })).body
         .code,

@@ -1,5 +1,6 @@
 import { handleCommand } from '../../src/commands/handle-command.js';
 import type { Decider } from '../../src/domain/decider.js';
+import type { SqlExecutor } from '../../src/infrastructure/sql/sql-client.js';
 import { VersionConflictError } from '../../src/infrastructure/event-store/errors.js';
 import { PostgresEventStore } from '../../src/infrastructure/event-store/postgres-event-store.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -51,5 +52,56 @@ describe('the generic command handler', () => {
       handleCommand(store, counter, 'c2', { type: 'Increment', by: 0 }, { expectedVersion: 0 }),
     ).rejects.toBeInstanceOf(VersionConflictError);
     expect(await store.readStream('c2')).toHaveLength(1);
+  });
+
+  it('stores events through the codec and decodes them with it before folding', async () => {
+    // The counter's events stored with their amount doubled: decode must halve them, or the limit is misjudged.
+    const doubled = {
+      encode: (e: Event) => ({ type: e.type, data: { by: e.data.by * 2 } }),
+      decode: (r: { type: string; data: unknown }) =>
+        ({ type: r.type, data: { by: (r.data as { by: number }).by / 2 } }) as Event,
+    };
+    await handleCommand(store, counter, 'c3', { type: 'Increment', by: 4 }, { codec: doubled });
+    await handleCommand(store, counter, 'c3', { type: 'Increment', by: 6 }, { codec: doubled });
+    expect((await store.readStream('c3')).map((e) => e.data)).toEqual([{ by: 8 }, { by: 12 }]);
+    await expect(
+      handleCommand(store, counter, 'c3', { type: 'Increment', by: 1 }, { codec: doubled }),
+    ).rejects.toThrow('over the limit');
+  });
+
+  it('runs the alsoWrite hooks in the append transaction with the decided events; a failing hook appends nothing', async () => {
+    await db.client.exec('CREATE TABLE IF NOT EXISTS hook_log (stream text, amounts text)');
+    const log = async (tx: SqlExecutor, events: readonly Event[]) => {
+      await tx.query('INSERT INTO hook_log VALUES ($1, $2)', ['c4', events.map((e) => e.data.by).join(',')]);
+    };
+    await handleCommand(store, counter, 'c4', { type: 'Increment', by: 3 }, { alsoWrite: [log] });
+    expect((await db.client.query('SELECT amounts FROM hook_log')).rows).toEqual([{ amounts: '3' }]);
+    const refuse = async () => {
+      throw new Error('refused in the transaction');
+    };
+    await expect(
+      handleCommand(store, counter, 'c4', { type: 'Increment', by: 2 }, { alsoWrite: [log, refuse] }),
+    ).rejects.toThrow('refused in the transaction');
+    // The first hook's row went with the refused append.
+    expect((await db.client.query('SELECT amounts FROM hook_log')).rows).toEqual([{ amounts: '3' }]);
+    expect(await store.readStream('c4')).toHaveLength(1);
+    // No event, no transaction: the hooks do not run for a command that changes nothing.
+    await handleCommand(store, counter, 'c4', { type: 'Increment', by: 0 }, { alsoWrite: [refuse] });
+  });
+
+  it('builds a command from the folded state, and records the occurredAt it is given', async () => {
+    const at = new Date('2031-05-06T07:08:09.000Z');
+    await handleCommand(store, counter, 'c5', { type: 'Increment', by: 3 });
+    const result = await handleCommand(
+      store,
+      counter,
+      'c5',
+      (state: number) => ({ type: 'Increment' as const, by: state }),
+      { occurredAt: at, actor: 'tester' },
+    );
+    expect(result).toMatchObject({ version: 2, changed: true });
+    const [, second] = await store.readStream('c5');
+    expect(second!.data).toEqual({ by: 3 });
+    expect(second!.metadata).toMatchObject({ occurredAt: at.toISOString(), actor: 'tester' });
   });
 });

@@ -4,6 +4,7 @@ import {
   Delete,
   Headers,
   HttpCode,
+  Inject,
   Param,
   ParseUUIDPipe,
   Patch,
@@ -12,33 +13,31 @@ import {
   Res,
   UploadedFile,
   UseInterceptors,
-  Inject,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
+import type { Principal } from '../../domain/access.js';
+import { DocumentIdError } from '../../domain/document/errors.js';
 import { CurrentPrincipal, RequireRole } from '../../infrastructure/auth/auth.guard.js';
-import type { Principal } from '../../infrastructure/auth/principal.js';
-import { EditDocumentCommand } from '../edit-document/edit-document.js';
-import { EraseDocumentCommand } from '../erase-document/erase-document.js';
-import { ReplaceFileCommand } from '../replace-file/replace-file.js';
-import { RetireDocumentCommand } from '../retire-document/retire-document.js';
-import { RollBackDocumentCommand } from '../rollback-document/rollback-document.js';
+import type { UploadResult } from '../upload-document/upload-document.js';
+import type { WriteResult } from './document-stream.js';
 import {
-  UploadDocumentCommand,
-  type UploadedFile as File,
-  type UploadResult,
-} from '../upload-document/upload-document.js';
-import { DocumentIdError } from './document-id.error.js';
-import type { WriteResult } from './document-writer.js';
+  editCommand,
+  eraseCommand,
+  replaceFileCommand,
+  retireCommand,
+  rollbackCommand,
+  uploadCommand,
+  type HttpRequest,
+} from './document-requests.js';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new DocumentIdError() });
 
-type H = Record<string, string | undefined>;
-const scoped = (p: Principal, key: string | undefined) =>
-  key ? `${p.keyId}:${key.slice(0, 200)}` : undefined;
+type H = HttpRequest['headers'];
+type File = HttpRequest['file'];
 
-/** The command API for documents (API.md): thin, one statement per endpoint. */
+/** The command API for documents (API.md): each request becomes a typed command at this edge, then goes on the bus. */
 @Controller('documents')
 @RequireRole('editor')
 export class DocumentsController {
@@ -47,111 +46,69 @@ export class DocumentsController {
   @Post()
   @UseInterceptors(FileInterceptor('file'))
   async upload(
-    @CurrentPrincipal() p: Principal,
-    @Body() body: Record<string, unknown>,
-    @UploadedFile() file: File | undefined,
-    @Headers() h: H,
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+    @UploadedFile() file: File,
+    @Headers() headers: H,
     @Res({ passthrough: true }) res: Response,
   ): Promise<UploadResult> {
-    return this.commands
-      .execute(new UploadDocumentCommand(p, body ?? {}, file, scoped(p, h['idempotency-key'])))
-      .then((r) => (res.status(r.duplicate ? 200 : 201), r));
+    const result = await this.commands.execute(uploadCommand({ principal, body, file, headers }));
+    res.status(result.duplicate ? 200 : 201);
+    return result;
   }
 
   @Patch(':id')
   edit(
-    @CurrentPrincipal() p: Principal,
-    @Param('id', uuid) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuid) documentId: string,
     @Body() body: unknown,
-    @Headers() h: H,
+    @Headers() headers: H,
   ): Promise<WriteResult> {
-    return this.commands.execute(
-      new EditDocumentCommand({
-        principal: p,
-        documentId: id,
-        body,
-        ifMatch: h['if-match'],
-        idempotencyKey: scoped(p, h['idempotency-key']),
-      }),
-    );
+    return this.commands.execute(editCommand({ principal, documentId, body, headers }));
   }
 
   @Put(':id/file')
   @UseInterceptors(FileInterceptor('file'))
   replaceFile(
-    @CurrentPrincipal() p: Principal,
-    @Param('id', uuid) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuid) documentId: string,
     @Body() body: unknown,
-    @UploadedFile() file: File | undefined,
-    @Headers() h: H,
+    @UploadedFile() file: File,
+    @Headers() headers: H,
   ): Promise<WriteResult> {
-    return this.commands.execute(
-      new ReplaceFileCommand(
-        {
-          principal: p,
-          documentId: id,
-          body,
-          ifMatch: h['if-match'],
-          idempotencyKey: scoped(p, h['idempotency-key']),
-        },
-        file,
-      ),
-    );
+    return this.commands.execute(replaceFileCommand({ principal, documentId, body, file, headers }));
   }
 
   @Post(':id/rollback')
   @HttpCode(200)
   rollback(
-    @CurrentPrincipal() p: Principal,
-    @Param('id', uuid) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuid) documentId: string,
     @Body() body: unknown,
-    @Headers() h: H,
+    @Headers() headers: H,
   ): Promise<WriteResult> {
-    return this.commands.execute(
-      new RollBackDocumentCommand({
-        principal: p,
-        documentId: id,
-        body,
-        ifMatch: h['if-match'],
-        idempotencyKey: scoped(p, h['idempotency-key']),
-      }),
-    );
+    return this.commands.execute(rollbackCommand({ principal, documentId, body, headers }));
   }
 
   @Delete(':id')
   retire(
-    @CurrentPrincipal() p: Principal,
-    @Param('id', uuid) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuid) documentId: string,
     @Body() body: unknown,
-    @Headers() h: H,
+    @Headers() headers: H,
   ): Promise<WriteResult> {
-    return this.commands.execute(
-      new RetireDocumentCommand({
-        principal: p,
-        documentId: id,
-        body,
-        ifMatch: h['if-match'],
-        idempotencyKey: scoped(p, h['idempotency-key']),
-      }),
-    );
+    return this.commands.execute(retireCommand({ principal, documentId, body, headers }));
   }
 
   @Post(':id/erase')
   @HttpCode(200)
   @RequireRole('admin')
   erase(
-    @CurrentPrincipal() p: Principal,
-    @Param('id', uuid) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuid) documentId: string,
     @Body() body: unknown,
-    @Headers() h: H,
+    @Headers() headers: H,
   ): Promise<WriteResult> {
-    return this.commands.execute(
-      new EraseDocumentCommand({
-        principal: p,
-        documentId: id,
-        body,
-        idempotencyKey: scoped(p, h['idempotency-key']),
-      }),
-    );
+    return this.commands.execute(eraseCommand({ principal, documentId, body, headers }));
   }
 }

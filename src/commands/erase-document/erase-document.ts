@@ -1,14 +1,13 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { parseWith } from '../../infrastructure/http/validation.js';
+import { documentDecider } from '../../domain/document/document.decider.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
-import { visibleDocument } from '../documents/authorize.js';
-import { DocumentWriter, type WriteResult } from '../documents/document-writer.js';
-import { eraseSchema } from '../documents/schemas.js';
-import type { WriteRequest } from '../documents/write-request.js';
+import { handleCommand } from '../handle-command.js';
+import { DocumentStreams, settled, streamOf, type WriteResult } from '../documents/document-stream.js';
+import { writerOf, type DocumentWrite } from '../documents/write-request.js';
 
 export class EraseDocumentCommand extends Command<WriteResult> {
-  constructor(readonly request: WriteRequest) {
+  constructor(readonly write: Omit<DocumentWrite, 'expectedVersion'> & { reason: string }) {
     super();
   }
 }
@@ -22,16 +21,20 @@ export class EraseDocumentHandler implements ICommandHandler<EraseDocumentComman
   private readonly logger = new Logger('erase');
 
   constructor(
-    @Inject(DocumentWriter) private readonly writer: DocumentWriter,
+    @Inject(DocumentStreams) private readonly docs: DocumentStreams,
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
   ) {}
 
-  async execute({ request }: EraseDocumentCommand): Promise<WriteResult> {
-    const body = parseWith(eraseSchema, request.body, 'body');
-    const doc = await visibleDocument(this.sql, request.principal, request.documentId);
-    const result = await this.writer.execute(
-      { type: 'EraseDocument', documentId: doc.documentId, reason: body.reason },
-      { actor: request.principal.keyId, idempotencyKey: request.idempotencyKey },
+  async execute({ write }: EraseDocumentCommand): Promise<WriteResult> {
+    const doc = await this.docs.visible(write.principal, write.documentId);
+    const command = { type: 'EraseDocument' as const, documentId: doc.documentId, reason: write.reason };
+    const options = await this.docs.options(doc.documentId, writerOf(write));
+    const result = await handleCommand(
+      this.docs.store,
+      documentDecider,
+      streamOf(doc.documentId),
+      command,
+      options,
     );
     // Deleted rows linger in table pages until vacuumed; vacuum now rather than whenever autovacuum gets there.
     await this.sql
@@ -39,6 +42,6 @@ export class EraseDocumentHandler implements ICommandHandler<EraseDocumentComman
       .catch((error: unknown) =>
         this.logger.warn(`vacuum after erasure failed: ${(error as Error).message}`),
       );
-    return result.changed ? result : { ...result, position: doc.position };
+    return settled(doc, result);
   }
 }

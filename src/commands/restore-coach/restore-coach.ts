@@ -1,12 +1,17 @@
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { z } from 'zod';
+import { assertCoach, type Principal } from '../../domain/access.js';
+import { restoreAction, type RestoreAction } from '../../domain/document/restore-plan.js';
 import { AppError } from '../../domain/errors.js';
+import { coachIdSchema, momentSchema } from '../../domain/schemas.js';
 import { CurrentPrincipal, RequireRole } from '../../infrastructure/auth/auth.guard.js';
-import { canSeeCoach, ForbiddenError, type Principal } from '../../infrastructure/auth/principal.js';
+import {
+  DOCUMENT_DIRECTORY,
+  type DocumentDirectory,
+} from '../../infrastructure/documents/document-directory.js';
 import { parseWith } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
-import { coachIdSchema, momentSchema } from '../documents/schemas.js';
 import { RetireDocumentCommand } from '../retire-document/retire-document.js';
 import { RollBackDocumentCommand } from '../rollback-document/rollback-document.js';
 
@@ -16,10 +21,6 @@ export const restoreSchema = z
     dryRun: z.boolean().default(false),
   })
   .strict();
-
-export type RestoreAction =
-  | { documentId: string; action: 'rollback'; fromVersion: number; toVersion: number; reason: string }
-  | { documentId: string; action: 'retire'; fromVersion: number; reason: string };
 
 export interface RestoreReport {
   coachId: string;
@@ -36,43 +37,27 @@ export interface RestoreReport {
 }
 
 export class RestoreCoachCommand extends Command<RestoreReport> {
-  constructor(
-    readonly principal: Principal,
-    readonly coachId: string,
-    readonly body: unknown,
-  ) {
+  constructor(readonly restore: { principal: Principal; coachId: string; asOf: string; dryRun: boolean }) {
     super();
   }
 }
 
-interface PlanRow {
-  document_id: string;
-  now_status: 'active' | 'retired' | 'erased';
-  now_version: number;
-  then_version: number | null;
-  then_status: 'active' | 'retired' | null;
-  same: boolean | null;
-}
-
 /**
- * POST /coaches/:coachId/restore: the coach's corpus back to how it stood at `asOf`, by new events only — a
- * document changed since is rolled back to its version of then, one created since is retired, one retired since
- * is brought back (rolled back to its version of then). History is never rewritten, so a second run finds
- * nothing to do.
+ * POST /coaches/:coachId/restore: the coach's corpus back to how it stood at `asOf`, by new events only, each
+ * one a rollback or a retirement through its own command (restoreAction says which). History is never
+ * rewritten, so a second run finds nothing to do.
  */
 @CommandHandler(RestoreCoachCommand)
 export class RestoreCoachHandler implements ICommandHandler<RestoreCoachCommand, RestoreReport> {
   constructor(
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    @Inject(DOCUMENT_DIRECTORY) private readonly directory: DocumentDirectory,
     @Inject(CommandBus) private readonly commands: CommandBus,
   ) {}
 
-  async execute({ principal, coachId, body }: RestoreCoachCommand): Promise<RestoreReport> {
-    parseWith(coachIdSchema, coachId, 'path.coachId');
-    const { asOf, dryRun } = parseWith(restoreSchema, body, 'body');
-    if (!canSeeCoach(principal, coachId))
-      throw new ForbiddenError(`this key has no access to coach ${coachId}`);
-    const rows = await this.plan(coachId, asOf);
+  async execute({ restore }: RestoreCoachCommand): Promise<RestoreReport> {
+    const { principal, coachId, asOf, dryRun } = restore;
+    assertCoach(principal, coachId);
     const report: RestoreReport = {
       coachId,
       asOf,
@@ -82,9 +67,9 @@ export class RestoreCoachHandler implements ICommandHandler<RestoreCoachCommand,
       erased: [],
       failed: [],
     };
-    for (const row of rows) {
-      const action = decide(row, asOf);
-      if (row.now_status === 'erased') report.erased.push(row.document_id);
+    for (const doc of await this.directory.thenAndNow(this.sql, coachId, asOf)) {
+      const action = restoreAction(doc, asOf);
+      if (doc.nowStatus === 'erased') report.erased.push(doc.documentId);
       else if (!action) report.unchanged++;
       else if (dryRun) report.changes.push(action);
       else {
@@ -92,7 +77,7 @@ export class RestoreCoachHandler implements ICommandHandler<RestoreCoachCommand,
           report.changes.push({ ...action, ...(await this.apply(principal, action)) });
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
-          report.failed.push({ documentId: row.document_id, code: error.code, detail: error.message });
+          report.failed.push({ documentId: doc.documentId, code: error.code, detail: error.message });
         }
       }
     }
@@ -100,62 +85,14 @@ export class RestoreCoachHandler implements ICommandHandler<RestoreCoachCommand,
   }
 
   private async apply(principal: Principal, a: RestoreAction) {
-    const request = {
-      principal,
-      documentId: a.documentId,
-      body: {
-        ...(a.action === 'rollback' ? { toVersion: a.toVersion } : {}),
-        reason: a.reason,
-        expectedVersion: a.fromVersion,
-      },
-    };
+    const write = { principal, documentId: a.documentId, reason: a.reason, expectedVersion: a.fromVersion };
     const { version, position } = await this.commands.execute(
-      a.action === 'rollback' ? new RollBackDocumentCommand(request) : new RetireDocumentCommand(request),
+      a.action === 'rollback'
+        ? new RollBackDocumentCommand({ ...write, toVersion: a.toVersion })
+        : new RetireDocumentCommand(write),
     );
     return { version, position };
   }
-
-  /** Each document of the coach: now, and the last version written at or before `asOf` (if any). */
-  private async plan(coachId: string, asOf: string): Promise<PlanRow[]> {
-    const { rows } = await this.sql.query<PlanRow>(
-      `WITH then_ AS (
-         SELECT DISTINCT ON (v.document_id) v.document_id, v.version, v.status, v.title, v.content, v.metadata,
-                v.file_sha256
-         FROM document_versions v JOIN documents d USING (document_id)
-         WHERE d.coach_id = $1 AND v.at <= $2::timestamptz
-         ORDER BY v.document_id, v.version DESC)
-       SELECT d.document_id::text, d.status AS now_status, d.version AS now_version, t.version AS then_version,
-              t.status AS then_status,
-              (t.title IS NOT DISTINCT FROM c.title AND t.content IS NOT DISTINCT FROM c.content
-               AND t.metadata IS NOT DISTINCT FROM c.metadata AND t.file_sha256 IS NOT DISTINCT FROM c.file_sha256) AS same
-       FROM documents d
-       LEFT JOIN then_ t USING (document_id)
-       LEFT JOIN document_versions c ON c.document_id = d.document_id AND c.version = d.version
-       WHERE d.coach_id = $1
-       ORDER BY d.document_id`,
-      [coachId, asOf],
-    );
-    return rows;
-  }
-}
-
-/** What brings one document back to how it was at `asOf`; undefined when it already is. */
-export function decide(row: PlanRow, asOf: string): RestoreAction | undefined {
-  const base = { documentId: row.document_id, fromVersion: row.now_version };
-  if (row.now_status === 'erased') return undefined;
-  if (row.then_status !== 'active') {
-    // Not there yet at asOf, or retired then: it must not be in the corpus now.
-    if (row.now_status !== 'active') return undefined;
-    const why = row.then_status === null ? 'created after' : 'retired at';
-    return { ...base, action: 'retire', reason: `restore to ${asOf}: ${why} that moment` };
-  }
-  if (row.now_status === 'active' && row.same) return undefined;
-  return {
-    ...base,
-    action: 'rollback',
-    toVersion: row.then_version!,
-    reason: `restore to ${asOf}: version ${row.then_version} was current then`,
-  };
 }
 
 /** The coach-level commands (admin). */
@@ -167,10 +104,12 @@ export class CoachesController {
   @Post(':coachId/restore')
   @HttpCode(200)
   restore(
-    @CurrentPrincipal() p: Principal,
+    @CurrentPrincipal() principal: Principal,
     @Param('coachId') coachId: string,
     @Body() body: unknown,
   ): Promise<RestoreReport> {
-    return this.commands.execute(new RestoreCoachCommand(p, coachId, body));
+    parseWith(coachIdSchema, coachId, 'path.coachId');
+    const { asOf, dryRun } = parseWith(restoreSchema, body, 'body');
+    return this.commands.execute(new RestoreCoachCommand({ principal, coachId, asOf, dryRun }));
   }
 }

@@ -1,14 +1,12 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { parseWith } from '../../infrastructure/http/validation.js';
-import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
-import { visibleDocument } from '../documents/authorize.js';
-import { DocumentWriter, type WriteResult } from '../documents/document-writer.js';
-import { retireSchema } from '../documents/schemas.js';
-import { expectedVersionOf, type WriteRequest } from '../documents/write-request.js';
+import { documentDecider } from '../../domain/document/document.decider.js';
+import { handleCommand } from '../handle-command.js';
+import { DocumentStreams, settled, streamOf, type WriteResult } from '../documents/document-stream.js';
+import { writerOf, type DocumentWrite } from '../documents/write-request.js';
 
 export class RetireDocumentCommand extends Command<WriteResult> {
-  constructor(readonly request: WriteRequest) {
+  constructor(readonly write: DocumentWrite & { reason?: string }) {
     super();
   }
 }
@@ -16,22 +14,15 @@ export class RetireDocumentCommand extends Command<WriteResult> {
 /** DELETE /documents/:id: out of search and listings, history kept; a rollback brings it back. */
 @CommandHandler(RetireDocumentCommand)
 export class RetireDocumentHandler implements ICommandHandler<RetireDocumentCommand, WriteResult> {
-  constructor(
-    @Inject(DocumentWriter) private readonly writer: DocumentWriter,
-    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
-  ) {}
+  constructor(@Inject(DocumentStreams) private readonly docs: DocumentStreams) {}
 
-  async execute({ request }: RetireDocumentCommand): Promise<WriteResult> {
-    const body = parseWith(retireSchema, request.body ?? {}, 'body');
-    const doc = await visibleDocument(this.sql, request.principal, request.documentId);
-    const result = await this.writer.execute(
-      { type: 'RetireDocument', documentId: doc.documentId, reason: body.reason },
-      {
-        actor: request.principal.keyId,
-        idempotencyKey: request.idempotencyKey,
-        expectedVersion: expectedVersionOf(request, body.expectedVersion),
-      },
+  async execute({ write }: RetireDocumentCommand): Promise<WriteResult> {
+    const doc = await this.docs.visible(write.principal, write.documentId);
+    const command = { type: 'RetireDocument' as const, documentId: doc.documentId, reason: write.reason };
+    const options = await this.docs.options(doc.documentId, writerOf(write));
+    return settled(
+      doc,
+      await handleCommand(this.docs.store, documentDecider, streamOf(doc.documentId), command, options),
     );
-    return result.changed ? result : { ...result, position: doc.position };
   }
 }

@@ -1,110 +1,95 @@
 import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { assertCoach, type Principal } from '../../domain/access.js';
+import { documentDecider } from '../../domain/document/document.decider.js';
 import type { DocumentMetadata, Snapshot } from '../../domain/document/document.js';
-import type { Principal } from '../../infrastructure/auth/principal.js';
 import { sha256 } from '../../infrastructure/documents/file-store.js';
 import { TEXT_EXTRACTOR, type TextExtractor } from '../../infrastructure/extraction/extraction.js';
-import { parseWith, ValidationFailedError } from '../../infrastructure/http/validation.js';
-import { assertCoach } from '../documents/authorize.js';
-import { DocumentWriter, type WriteResult } from '../documents/document-writer.js';
-import { jsonUploadSchema, multipartUploadSchema } from '../documents/schemas.js';
-import { markdownSections, normaliseText, safeFilename, snapshotFromFile } from '../documents/snapshot.js';
+import { handleCommand } from '../handle-command.js';
+import {
+  DocumentStreams,
+  DuplicateUpload,
+  refuseDuplicate,
+  storeFile,
+  streamOf,
+  type WriteResult,
+} from '../documents/document-stream.js';
+import { markdownSections, normaliseText, snapshotFromFile } from '../documents/snapshot.js';
+import type { IncomingFile } from '../replace-file/replace-file.js';
 
-export interface UploadedFile {
-  buffer: Buffer;
-  originalname?: string;
-}
+export type UploadSource =
+  | { kind: 'text'; title: string; content: string; format: 'text' | 'markdown'; metadata: DocumentMetadata }
+  | { kind: 'file'; file: IncomingFile; metadata: DocumentMetadata };
 
 export type UploadResult = WriteResult & { sourceId?: string };
 
 export class UploadDocumentCommand extends Command<UploadResult> {
   constructor(
-    readonly principal: Principal,
-    readonly body: Record<string, unknown>,
-    readonly file: UploadedFile | undefined,
-    readonly idempotencyKey: string | undefined,
+    readonly upload: { principal: Principal; coachId: string; source: UploadSource; idempotencyKey?: string },
   ) {
     super();
   }
 }
 
-/** POST /documents: a file (multipart) or text (JSON) becomes a new document, unless the same source is active. */
+interface Source {
+  snapshot: Snapshot;
+  sourceSha256: string;
+  sourceType: 'json' | 'upload';
+  bytes?: Buffer;
+}
+
+/**
+ * POST /documents: a file (multipart) or text (JSON) becomes a new document, unless the same source is active.
+ * The caller's coach is checked before anything costly (a file's extraction) is done.
+ */
 @CommandHandler(UploadDocumentCommand)
 export class UploadDocumentHandler implements ICommandHandler<UploadDocumentCommand, UploadResult> {
   constructor(
-    @Inject(DocumentWriter) private readonly writer: DocumentWriter,
+    @Inject(DocumentStreams) private readonly docs: DocumentStreams,
     @Inject(TEXT_EXTRACTOR) private readonly extractor: TextExtractor,
   ) {}
 
-  async execute({ principal, body, file, idempotencyKey }: UploadDocumentCommand): Promise<UploadResult> {
-    const { coachId, snapshot, sourceSha256, sourceType, bytes } = file
-      ? await this.fromFile(body, file)
-      : this.fromJson(body);
+  async execute({ upload }: UploadDocumentCommand): Promise<UploadResult> {
+    const { principal, coachId, source } = upload;
     assertCoach(principal, coachId);
-    const documentId = randomUUID();
-    const sourceId = randomUUID();
-    const result = await this.writer.execute(
-      { type: 'UploadDocument', documentId, coachId, sourceId, sourceType, snapshot },
-      {
-        actor: principal.keyId,
-        idempotencyKey,
-        dedupe: { coachId, sourceSha256 },
-        file: bytes && snapshot.file ? { bytes, contentType: snapshot.file.contentType } : undefined,
-      },
-    );
-    return result.duplicate ? result : { ...result, sourceId };
+    const { snapshot, sourceSha256, sourceType, bytes } =
+      source.kind === 'file' ? await this.fromFile(source) : fromText(source);
+    const [documentId, sourceId] = [randomUUID(), randomUUID()];
+    const command = { type: 'UploadDocument' as const, documentId, coachId, sourceId, sourceType, snapshot };
+    const writes = [refuseDuplicate(this.docs.directory, coachId, sourceSha256)];
+    if (bytes && snapshot.file) writes.push(storeFile(bytes, snapshot.file.contentType));
+    const writer = { actor: principal.keyId, idempotencyKey: upload.idempotencyKey };
+    try {
+      const options = await this.docs.options(documentId, writer, ...writes);
+      const result = await handleCommand(
+        this.docs.store,
+        documentDecider,
+        streamOf(documentId),
+        command,
+        options,
+      );
+      return { documentId, ...result, sourceId };
+    } catch (error) {
+      if (error instanceof DuplicateUpload) return { ...error.existing, changed: false, duplicate: true };
+      throw error;
+    }
   }
 
-  private fromJson(body: Record<string, unknown>) {
-    const input = parseWith(jsonUploadSchema, body, 'body');
-    const content = normaliseText(input.content);
-    const metadata = { ...input.metadata, title: input.metadata.title ?? input.title } as DocumentMetadata;
-    const snapshot: Snapshot = { title: input.title, content, format: input.format, metadata };
-    if (input.format === 'markdown') snapshot.sections = markdownSections(content);
-    return {
-      coachId: input.coachId,
-      snapshot,
-      sourceSha256: sha256(content),
-      sourceType: 'json' as const,
-      bytes: undefined,
-    };
-  }
-
-  private async fromFile(body: Record<string, unknown>, file: UploadedFile) {
-    const fields = parseWith(
-      multipartUploadSchema,
-      { coachId: body.coachId, metadata: parseJsonField(body.metadata) },
-      'form',
-    );
-    const filename = safeFilename(file.originalname);
-    const hash = sha256(file.buffer);
-    const extracted = await this.extractor.extract(file.buffer, { filename });
-    const ref = {
-      sha256: hash,
-      contentType: extracted.contentType,
-      size: file.buffer.byteLength,
-      ...(filename ? { filename } : {}),
-    };
-    const snapshot = snapshotFromFile(extracted, fields.metadata as DocumentMetadata, ref);
-    return {
-      coachId: fields.coachId,
-      snapshot,
-      sourceSha256: hash,
-      sourceType: 'upload' as const,
-      bytes: file.buffer,
-    };
+  private async fromFile({ file, metadata }: Extract<UploadSource, { kind: 'file' }>): Promise<Source> {
+    const { bytes, filename } = file;
+    const extracted = await this.extractor.extract(bytes, { filename });
+    const hash = sha256(bytes);
+    const ref = { sha256: hash, contentType: extracted.contentType, size: bytes.byteLength };
+    const snapshot = snapshotFromFile(extracted, metadata, { ...ref, ...(filename ? { filename } : {}) });
+    return { snapshot, sourceSha256: hash, sourceType: 'upload', bytes };
   }
 }
 
-/** Multipart fields arrive as strings; `metadata` is JSON text. */
-export function parseJsonField(value: unknown, path = 'form.metadata'): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    throw new ValidationFailedError(`${path} is not valid JSON`, {
-      errors: [{ path, message: 'not valid JSON' }],
-    });
-  }
+function fromText(source: Extract<UploadSource, { kind: 'text' }>): Source {
+  const content = normaliseText(source.content);
+  const metadata = { ...source.metadata, title: source.metadata.title ?? source.title };
+  const snapshot: Snapshot = { title: source.title, content, format: source.format, metadata };
+  if (source.format === 'markdown') snapshot.sections = markdownSections(content);
+  return { snapshot, sourceSha256: sha256(content), sourceType: 'json' };
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { apiKeySchema, ConfigError, type AppConfig } from '../config/config.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../../domain/access.js';
 
 /** Keys are kept only as SHA-256 digests and compared in constant time. */
 interface KeyEntry {

@@ -9,7 +9,8 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ApiKeys } from './api-keys.js';
-import { ForbiddenError, UnauthorizedError, hasRole, type Principal, type Role } from './principal.js';
+import { ForbiddenError, hasRole, type Principal, type Role } from '../../domain/access.js';
+import { UnauthorizedError } from './unauthorized.error.js';
 
 const PUBLIC = 'docsvc:public';
 const ROLE = 'docsvc:role';

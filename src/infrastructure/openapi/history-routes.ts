@@ -1,7 +1,7 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { restoreSchema } from '../../commands/restore-coach/restore-coach.js';
-import { changelogParamsSchema, CHANGE_TYPES } from '../../projections/changelog/changelog.query.js';
+import { changelogParamsSchema, CHANGE_TYPES } from '../../projections/documents/changelog.query.js';
 import { diffParamsSchema } from '../../projections/document-versions/history-queries.js';
 
 interface Helpers {

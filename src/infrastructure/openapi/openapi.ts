@@ -1,17 +1,15 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
-  documentIdSchema,
   editSchema,
   eraseSchema,
   jsonUploadSchema,
-  metadataSchema,
   replaceFileSchema,
   retireSchema,
   rollbackSchema,
   writeResultSchema,
-  coachIdSchema,
 } from '../../commands/documents/schemas.js';
+import { coachIdSchema, documentIdSchema, metadataSchema } from '../../domain/schemas.js';
 import { listFiltersSchema } from '../../projections/documents/document-queries.js';
 import { searchRequestSchema, searchResponseSchema } from '../../projections/chunks/search.schema.js';
 import { historyRoutes } from './history-routes.js';
@@ -133,7 +131,13 @@ const routes: RouteConfig[] = [
     path: '/documents/{id}/file',
     summary: 'The original file of a version',
     request: { params: idParam, query: z.object({ version: z.number().int().min(1).optional() }) },
-    responses: { 200: { description: 'The bytes, with their content type' }, ...problems(401, 404) },
+    responses: {
+      200: {
+        description:
+          'The bytes, with their content type; Content-Disposition: attachment, with the uploaded file name when there was one',
+      },
+      ...problems(401, 404, 410),
+    },
   },
   {
     method: 'patch',

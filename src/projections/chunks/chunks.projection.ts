@@ -7,6 +7,7 @@ import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 import { timeSlice } from '../../infrastructure/time-slice.js';
 import { openDocumentEvents } from '../documents/open-document-events.js';
 import type { AsyncProjection } from '../../infrastructure/projections/projection.js';
+import { coachesOfDocuments } from '../documents/document-directory.js';
 import { chunkerVersion, chunkText, type Chunk, type ChunkerConfig } from './chunker.js';
 import { VectorArray } from '../../infrastructure/sql/vector-array.js';
 import { EmbeddingCache, textSha256, type Fresh } from './embedding-cache.js';
@@ -403,12 +404,7 @@ async function coachesOf(tx: SqlExecutor, events: RecordedEvent[]): Promise<Map<
   }
   const unknown = [...new Set(events.map(documentIdOf).filter((id) => !coaches.has(id)))];
   if (unknown.length > 0) {
-    const { rows } = await tx.query<{ document_id: string; coach_id: string }>(
-      `SELECT document_id::text, coach_id FROM documents
-       WHERE document_id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)`,
-      [JSON.stringify(unknown)],
-    );
-    for (const row of rows) coaches.set(row.document_id, row.coach_id);
+    for (const [id, coach] of await coachesOfDocuments(tx, unknown)) coaches.set(id, coach);
   }
   for (const id of unknown) if (!coaches.has(id)) throw new Error(`document ${id} has no row in documents`);
   return coaches;

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { CurrentPrincipal } from '../../infrastructure/auth/auth.guard.js';
-import type { Principal } from '../../infrastructure/auth/principal.js';
+import type { Principal } from '../../domain/access.js';
 import { SearchQuery, type SearchAnswer } from './search.query.js';
 
 /** The query API's search: any valid key, within its coaches and tier. */

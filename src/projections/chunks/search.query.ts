@@ -1,8 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { AppError } from '../../domain/errors.js';
-import { assertCoach } from '../../commands/documents/authorize.js';
-import type { Principal } from '../../infrastructure/auth/principal.js';
+import { assertCoach, type Principal } from '../../domain/access.js';
 import { APP_CONFIG, type AppConfig } from '../../infrastructure/config/config.js';
 import { parseWith } from '../../infrastructure/http/validation.js';
 import { checkpoints } from '../../infrastructure/projections/checkpoints.js';

@@ -1,7 +1,6 @@
-import { momentSchema } from '../../commands/documents/schemas.js';
 import { z } from 'zod';
 import { DOCUMENT_TYPES, ACCESS_TIERS } from '../../domain/document/document.js';
-import { coachIdSchema, tagSchema } from '../../commands/documents/schemas.js';
+import { coachIdSchema, momentSchema, positionSchema, tagSchema } from '../../domain/schemas.js';
 
 export const SEARCH_MODES = ['hybrid', 'vector', 'text'] as const;
 
@@ -23,9 +22,7 @@ export const searchRequestSchema = z
       .strict()
       .optional(),
     asOf: momentSchema.optional().describe('search the corpus as it stood at this moment'),
-    minPosition: z
-      .string()
-      .regex(/^\d{1,20}\.\d{1,20}$/, 'a position returned by a write')
+    minPosition: positionSchema
       .optional()
       .describe('wait (bounded) until the read side has caught up with this position'),
   })

@@ -47,7 +47,7 @@ async function applyOne(tx: SqlExecutor, r: RecordedEvent, event: DocumentEvent)
     r.position,
   ];
   const insert = `INSERT INTO document_versions (document_id, version, change, change_summary, actor, at, position, status,
-      rolled_back_to, title, content, format, metadata, file_sha256)`;
+      rolled_back_to, title, content, format, metadata, file_sha256, file_name)`;
   switch (event.type) {
     case 'DocumentUploaded':
     case 'DocumentEdited':
@@ -55,7 +55,8 @@ async function applyOne(tx: SqlExecutor, r: RecordedEvent, event: DocumentEvent)
     case 'DocumentRolledBack': {
       const toVersion = event.type === 'DocumentRolledBack' ? event.data.toVersion : null;
       await tx.query(
-        `${insert} SELECT $1, $2, $3, $4, $5, $6, $7, 'active', $8, s->>'title', s->>'content', s->>'format', s->'metadata', s->>'fileSha256'
+        `${insert} SELECT $1, $2, $3, $4, $5, $6, $7, 'active', $8, s->>'title', s->>'content', s->>'format', s->'metadata', s->>'fileSha256',
+           s->>'fileName'
          FROM (SELECT $9::jsonb AS s) x ON CONFLICT (document_id, version) DO NOTHING`,
         [...head, toVersion, JSON.stringify(snapshotColumns(event.data.snapshot))],
       );
@@ -63,7 +64,7 @@ async function applyOne(tx: SqlExecutor, r: RecordedEvent, event: DocumentEvent)
     }
     case 'DocumentRetired':
       await tx.query(
-        `${insert} SELECT $1, $2, $3, $4, $5, $6, $7, 'retired', NULL, title, content, format, metadata, file_sha256
+        `${insert} SELECT $1, $2, $3, $4, $5, $6, $7, 'retired', NULL, title, content, format, metadata, file_sha256, file_name
          FROM document_versions WHERE document_id = $1 AND version = $2 - 1 ON CONFLICT (document_id, version) DO NOTHING`,
         head,
       );
@@ -75,11 +76,11 @@ async function applyOne(tx: SqlExecutor, r: RecordedEvent, event: DocumentEvent)
       );
       await tx.query(
         `UPDATE document_versions SET title = NULL, content = NULL, format = NULL, metadata = NULL, file_sha256 = NULL,
-           change_summary = NULL WHERE document_id = $1 AND version < $2`,
+           file_name = NULL, change_summary = NULL WHERE document_id = $1 AND version < $2`,
         [documentId, r.streamPosition],
       );
       await tx.query(
-        `${insert} VALUES ($1, $2, $3, $4, $5, $6, $7, 'erased', NULL, NULL, NULL, NULL, NULL, NULL)
+        `${insert} VALUES ($1, $2, $3, $4, $5, $6, $7, 'erased', NULL, NULL, NULL, NULL, NULL, NULL, NULL)
          ON CONFLICT (document_id, version) DO NOTHING`,
         head,
       );

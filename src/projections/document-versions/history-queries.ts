@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
 import { DocumentErasedError } from '../../domain/document/errors.js';
 import { sameValue } from '../../domain/document/document.js';
-import { canSeeTier, type Principal } from '../../infrastructure/auth/principal.js';
-import { visibleDocument, type DocumentHead } from '../../commands/documents/authorize.js';
+import { canSeeTier, type Principal } from '../../domain/access.js';
+import { visibleDocument, type DocumentHead } from '../../infrastructure/documents/document-directory.js';
+import { documentDirectory } from '../documents/document-directory.js';
 import { parseWith } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 
@@ -44,7 +45,7 @@ export class ListVersionsHandler implements IQueryHandler<ListVersionsQuery> {
   constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
 
   async execute({ principal, documentId }: ListVersionsQuery) {
-    const head = await visibleDocument(this.sql, principal, documentId);
+    const head = await visibleDocument(documentDirectory, this.sql, principal, documentId);
     const { rows } = await this.sql.query<{
       version: number;
       change: string;
@@ -131,7 +132,7 @@ export class DiffVersionsHandler implements IQueryHandler<DiffVersionsQuery, Doc
 
   async execute({ principal, documentId, params }: DiffVersionsQuery): Promise<DocumentDiff> {
     const { from, to } = parseWith(diffParamsSchema, params, 'query');
-    const head = await visibleDocument(this.sql, principal, documentId);
+    const head = await visibleDocument(documentDirectory, this.sql, principal, documentId);
     if (head.status === 'erased') throw new DocumentErasedError(documentId);
     const { rows } = await this.sql.query<VersionText>(
       `SELECT version, title, content, metadata FROM document_versions

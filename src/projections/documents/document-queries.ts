@@ -1,15 +1,10 @@
-import { momentSchema } from '../../commands/documents/schemas.js';
+import { momentSchema } from '../../domain/schemas.js';
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.js';
 import { DocumentErasedError, DocumentNotFoundError } from '../../domain/document/errors.js';
-import {
-  canSeeCoach,
-  canSeeTier,
-  ForbiddenError,
-  type Principal,
-} from '../../infrastructure/auth/principal.js';
+import { assertCoach, canSeeCoach, canSeeDocument, canSeeTier, type Principal } from '../../domain/access.js';
 import { fileStore, type StoredFile } from '../../infrastructure/documents/file-store.js';
 import { parseWith, ValidationFailedError } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
@@ -107,7 +102,9 @@ export class GetDocumentHandler implements IQueryHandler<GetDocumentQuery, Docum
   }
 }
 
-export class GetDocumentFileQuery extends Query<StoredFile & { filename?: string }> {
+export type DocumentFile = StoredFile & { filename?: string };
+
+export class GetDocumentFileQuery extends Query<DocumentFile> {
   constructor(
     readonly principal: Principal,
     readonly documentId: string,
@@ -117,27 +114,34 @@ export class GetDocumentFileQuery extends Query<StoredFile & { filename?: string
   }
 }
 
-/** GET /documents/:id/file[?version=N]: the original bytes of that version's file. */
+/** GET /documents/:id/file[?version=N]: the original bytes of that version's file, and the name it came with. */
 @QueryHandler(GetDocumentFileQuery)
-export class GetDocumentFileHandler implements IQueryHandler<GetDocumentFileQuery, StoredFile> {
+export class GetDocumentFileHandler implements IQueryHandler<GetDocumentFileQuery, DocumentFile> {
   constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
 
-  async execute({ principal, documentId, version }: GetDocumentFileQuery): Promise<StoredFile> {
+  async execute({ principal, documentId, version }: GetDocumentFileQuery): Promise<DocumentFile> {
     const wanted = parseWith(versionParam, version, 'query.version');
     const { rows } = await this.sql.query<{
       coach_id: string;
       access_tier: string | null;
+      status: string;
       file_sha256: string | null;
+      file_name: string | null;
       version_tier: string | null;
+      missing: boolean;
     }>(
-      `SELECT d.coach_id, d.access_tier, v.file_sha256, v.metadata->>'accessTier' AS version_tier FROM documents d
-       JOIN document_versions v ON v.document_id = d.document_id AND v.version = COALESCE($2::int, d.version)
+      `SELECT d.coach_id, d.access_tier, d.status, v.file_sha256, v.file_name, v.metadata->>'accessTier' AS version_tier,
+              v.version IS NULL AS missing
+       FROM documents d
+       LEFT JOIN document_versions v ON v.document_id = d.document_id AND v.version = COALESCE($2::int, d.version)
        WHERE d.document_id = $1`,
       [documentId, wanted ?? null],
     );
     const row = rows[0];
-    if (!row || !canSeeCoach(principal, row.coach_id) || !canSeeTier(principal, row.access_tier))
+    if (!row || !canSeeDocument(principal, { coachId: row.coach_id, accessTier: row.access_tier }))
       throw new DocumentNotFoundError(documentId);
+    if (row.status === 'erased') throw new DocumentErasedError(documentId);
+    if (row.missing) throw new VersionGoneError(`document ${documentId} has no version ${wanted}`);
     const file =
       row.file_sha256 && canSeeTier(principal, row.version_tier ?? 'free')
         ? await fileStore.get(this.sql, row.file_sha256)
@@ -146,7 +150,7 @@ export class GetDocumentFileHandler implements IQueryHandler<GetDocumentFileQuer
       throw new VersionGoneError(
         `this version of document ${documentId} has no original file (it was written as text)`,
       );
-    return file;
+    return { ...file, ...(row.file_name ? { filename: row.file_name } : {}) };
   }
 }
 
@@ -180,8 +184,7 @@ export class ListDocumentsHandler implements IQueryHandler<ListDocumentsQuery, D
 
   async execute({ principal, params }: ListDocumentsQuery): Promise<DocumentPage> {
     const f = parseWith(listFiltersSchema, params, 'query');
-    if (!canSeeCoach(principal, f.coachId))
-      throw new ForbiddenError(`this key has no access to coach ${f.coachId}`);
+    assertCoach(principal, f.coachId);
     const freeOnly = !canSeeTier(principal, 'premium');
     const { rows } = await this.sql.query<Record<string, unknown>>(
       `SELECT document_id::text, coach_id, title, metadata, version, status, created_at, updated_at FROM documents

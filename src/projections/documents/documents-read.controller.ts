@@ -1,13 +1,15 @@
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query as Q, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
-import { DocumentIdError } from '../../commands/documents/document-id.error.js';
+import { DocumentIdError } from '../../domain/document/errors.js';
 import { CurrentPrincipal } from '../../infrastructure/auth/auth.guard.js';
-import type { Principal } from '../../infrastructure/auth/principal.js';
+import { attachment } from '../../infrastructure/http/content-disposition.js';
+import type { Principal } from '../../domain/access.js';
 import {
   GetDocumentFileQuery,
   GetDocumentQuery,
   ListDocumentsQuery,
+  type DocumentFile,
   type DocumentPage,
   type DocumentView,
 } from './document-queries.js';
@@ -64,12 +66,12 @@ export class DocumentsReadController {
     @Q('version') version: unknown,
     @Res() res: Response,
   ): Promise<void> {
-    const file = await this.queries.execute(new GetDocumentFileQuery(p, id, version));
+    const file: DocumentFile = await this.queries.execute(new GetDocumentFileQuery(p, id, version));
     res
       .type(file.contentType)
       .setHeader('Content-Length', String(file.size))
       .setHeader('X-Content-Type-Options', 'nosniff')
-      .setHeader('Content-Disposition', 'attachment')
+      .setHeader('Content-Disposition', attachment(file.filename))
       .end(file.bytes);
   }
 }

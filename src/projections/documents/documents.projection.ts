@@ -35,6 +35,7 @@ export function snapshotColumns(s: Snapshot) {
     sourceUrl: s.metadata.sourceUrl ?? null,
     sourceSha256: s.file?.sha256 ?? sha256(s.content),
     fileSha256: s.file?.sha256 ?? null,
+    fileName: s.file?.filename ?? null,
   };
 }
 

@@ -2,7 +2,7 @@ import { Controller, Get, Headers, Inject, Query as Q, Req, Res } from '@nestjs/
 import { QueryBus } from '@nestjs/cqrs';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../../infrastructure/auth/auth.guard.js';
-import type { Principal } from '../../infrastructure/auth/principal.js';
+import type { Principal } from '../../domain/access.js';
 import { parseWith } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 import {

@@ -1,5 +1,9 @@
-import { AppError } from '../../domain/errors.js';
+import { AppError } from './errors.js';
 
+/**
+ * The access policy, shared by the command and the query side: which coaches a caller's key reaches, which tier
+ * of documents it sees, and what its role allows. Keys themselves are parsed in infrastructure/auth.
+ */
 export type Role = 'admin' | 'editor' | 'reader';
 export type Tier = 'free' | 'premium';
 
@@ -10,6 +14,11 @@ export interface Principal {
   /** '*' = every coach. */
   coaches: '*' | ReadonlySet<string>;
   tier: Tier;
+}
+
+export class ForbiddenError extends AppError {
+  readonly code = 'FORBIDDEN';
+  readonly status = 403;
 }
 
 const RANK: Record<Role, number> = { reader: 0, editor: 1, admin: 2 };
@@ -27,12 +36,11 @@ export function canSeeTier(p: Principal, accessTier: string | null): boolean {
   return p.role !== 'reader' || p.tier === 'premium' || accessTier === 'free';
 }
 
-export class UnauthorizedError extends AppError {
-  readonly code = 'UNAUTHORIZED';
-  readonly status = 401;
+/** A document is seen by keys of its coach, and of its tier (another coach's is as unknown as a missing one). */
+export function canSeeDocument(p: Principal, doc: { coachId: string; accessTier: string | null }): boolean {
+  return canSeeCoach(p, doc.coachId) && canSeeTier(p, doc.accessTier);
 }
 
-export class ForbiddenError extends AppError {
-  readonly code = 'FORBIDDEN';
-  readonly status = 403;
+export function assertCoach(p: Principal, coachId: string): void {
+  if (!canSeeCoach(p, coachId)) throw new ForbiddenError(`this key has no access to coach ${coachId}`);
 }

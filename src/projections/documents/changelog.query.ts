@@ -1,12 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { z } from 'zod';
-import {
-  canSeeCoach,
-  canSeeTier,
-  ForbiddenError,
-  type Principal,
-} from '../../infrastructure/auth/principal.js';
+import { assertCoach, canSeeTier, type Principal } from '../../domain/access.js';
+import { positionSchema } from '../../domain/schemas.js';
 import { settledTransactions } from '../../infrastructure/event-store/horizon.js';
 import { parsePosition } from '../../infrastructure/event-store/position.js';
 import { parseWith } from '../../infrastructure/http/validation.js';
@@ -21,11 +17,6 @@ export const CHANGE_TYPES = [
   'erased',
 ] as const;
 
-const position = z
-  .string()
-  .regex(/^\d{1,19}\.\d{1,19}$/, 'must be a position returned by this service')
-  .refine((p) => parsePosition(p).tx < 2n ** 63n, 'must be a position returned by this service');
-
 export const changelogParamsSchema = z
   .object({
     coachId: z.string().min(1).max(64).optional(),
@@ -37,7 +28,7 @@ export const changelogParamsSchema = z
       .pipe(z.array(z.enum(CHANGE_TYPES)).min(1))
       .optional()
       .describe(`comma-separated: ${CHANGE_TYPES.join(', ')}`),
-    after: position.optional().describe('a position (exclusive): an earlier answer\'s "next"'),
+    after: positionSchema.optional().describe('a position (exclusive): an earlier answer\'s "next"'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .strict();
@@ -88,8 +79,7 @@ export async function readChangelog(
   principal: Principal,
   f: ChangelogParams,
 ): Promise<ChangelogPage> {
-  if (f.coachId && !canSeeCoach(principal, f.coachId))
-    throw new ForbiddenError(`this key has no access to coach ${f.coachId}`);
+  if (f.coachId) assertCoach(principal, f.coachId);
   const coaches = f.coachId ? [f.coachId] : principal.coaches === '*' ? null : [...principal.coaches];
   const after = f.after ? parsePosition(f.after) : { tx: 0n, seq: 0n };
   const freeOnly = !canSeeTier(principal, 'premium');

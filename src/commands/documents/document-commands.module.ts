@@ -1,0 +1,75 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { MulterModule } from '@nestjs/platform-express';
+import { APP_CONFIG, type AppConfig } from '../../infrastructure/config/config.js';
+import {
+  DOCUMENT_DIRECTORY,
+  type DocumentDirectory,
+} from '../../infrastructure/documents/document-directory.js';
+import { TEXT_EXTRACTOR } from '../../infrastructure/extraction/extraction.js';
+import { WorkerTextExtractor } from '../../infrastructure/extraction/worker-extractor.js';
+import { EditDocumentHandler } from '../edit-document/edit-document.js';
+import { EraseDocumentHandler } from '../erase-document/erase-document.js';
+import { ReplaceFileHandler } from '../replace-file/replace-file.js';
+import { CoachesController, RestoreCoachHandler } from '../restore-coach/restore-coach.js';
+import { RetireDocumentHandler } from '../retire-document/retire-document.js';
+import { RollBackDocumentHandler } from '../rollback-document/rollback-document.js';
+import { UploadDocumentHandler } from '../upload-document/upload-document.js';
+import { DocumentStreams } from './document-stream.js';
+import { DocumentsController } from './documents.controller.js';
+
+/**
+ * The document commands: their HTTP edge, their handlers, and extraction in worker threads. What they read of the
+ * documents read model comes through the DocumentDirectory port, implemented on the query side and handed in by
+ * the app module.
+ */
+@Module({})
+export class DocumentCommandsModule {
+  static forRoot(directory: DocumentDirectory): DynamicModule {
+    return {
+      module: DocumentCommandsModule,
+      imports: [
+        MulterModule.registerAsync({
+          inject: [APP_CONFIG],
+          // One file, checked while it streams in; a few small fields beside it. The client's file name is kept
+          // as sent (preservePath) so that a name with a path in it is refused rather than silently trimmed.
+          // File names come as UTF-8 (as browsers and fetch send them), not multer's default latin1.
+          useFactory: (config: AppConfig) => ({
+            preservePath: true,
+            defParamCharset: 'utf8',
+            limits: {
+              fileSize: config.MAX_UPLOAD_BYTES,
+              files: 1,
+              fields: 10,
+              fieldSize: 64 * 1024,
+              parts: 12,
+            },
+          }),
+        }),
+      ],
+      controllers: [DocumentsController, CoachesController],
+      providers: [
+        { provide: DOCUMENT_DIRECTORY, useValue: directory },
+        {
+          provide: TEXT_EXTRACTOR,
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) =>
+            new WorkerTextExtractor({
+              maxBytes: config.MAX_UPLOAD_BYTES,
+              maxPdfPages: config.MAX_PDF_PAGES,
+              timeoutMs: config.EXTRACTION_TIMEOUT_MS,
+              maxMemoryMb: config.EXTRACTION_MEMORY_MB,
+              maxUncompressedBytes: 4 * config.MAX_UPLOAD_BYTES,
+            }),
+        },
+        DocumentStreams,
+        UploadDocumentHandler,
+        EditDocumentHandler,
+        ReplaceFileHandler,
+        RollBackDocumentHandler,
+        RetireDocumentHandler,
+        EraseDocumentHandler,
+        RestoreCoachHandler,
+      ],
+    };
+  }
+}

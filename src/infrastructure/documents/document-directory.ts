@@ -1,0 +1,48 @@
+import { canSeeDocument, type Principal } from '../../domain/access.js';
+import { DocumentNotFoundError } from '../../domain/document/errors.js';
+import type { DocumentThenAndNow } from '../../domain/document/restore-plan.js';
+import type { SqlExecutor } from '../sql/sql-client.js';
+
+/** A document's current head, as the documents read model holds it. */
+export interface DocumentHead {
+  documentId: string;
+  coachId: string;
+  accessTier: string | null;
+  status: 'active' | 'retired' | 'erased';
+  version: number;
+  position: string;
+}
+
+/**
+ * The read port over the documents read model that the command side needs: the read model is owned (written and
+ * read) by projections/documents, which implements this; the app module hands the implementation to the
+ * command module, so that commands never import projections.
+ */
+export interface DocumentDirectory {
+  head(on: SqlExecutor, documentId: string): Promise<DocumentHead | undefined>;
+  /** The oldest active document of the coach with this source, if any (a new upload of it is a duplicate). */
+  activeWithSource(
+    on: SqlExecutor,
+    coachId: string,
+    sourceSha256: string,
+  ): Promise<Pick<DocumentHead, 'documentId' | 'version' | 'position'> | undefined>;
+  /** Each document of the coach: now, and the last version written at or before `asOf`. */
+  thenAndNow(on: SqlExecutor, coachId: string, asOf: string): Promise<DocumentThenAndNow[]>;
+}
+
+export const DOCUMENT_DIRECTORY = Symbol('DOCUMENT_DIRECTORY');
+
+/**
+ * The document as the caller may know it. Another coach's document, or a premium one for a free reader, is a
+ * 404 exactly like one that does not exist: existence must not leak.
+ */
+export async function visibleDocument(
+  directory: DocumentDirectory,
+  on: SqlExecutor,
+  principal: Principal,
+  documentId: string,
+): Promise<DocumentHead> {
+  const head = await directory.head(on, documentId);
+  if (!head || !canSeeDocument(principal, head)) throw new DocumentNotFoundError(documentId);
+  return head;
+}
