@@ -232,7 +232,7 @@ async function readAllFrom(
   const after = options.after ? parsePosition(options.after) : START;
   const { rows } = await via.query(
     `SELECT ${EVENT_COLUMNS} FROM events
-     WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint) AND ${VISIBLE}
+     WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint) AND ${options.appendsBlocked ? 'TRUE' : VISIBLE}
      ORDER BY transaction_id, global_position
      LIMIT $3`,
     [after.tx.toString(), after.seq.toString(), options.limit],
