@@ -9,6 +9,8 @@ export const KEYS = {
   otherEditor: 'editor-vegan-0123456789abc',
   freeReader: 'reader-free-carnivore-01234',
   premiumReader: 'reader-premium-carnivore-012',
+  /** A premium reader of another coach: only its coach scope can refuse it. */
+  otherReader: 'reader-premium-vegan-0123456',
   wrong: 'not-a-key-at-all-0123456789',
 } as const;
 
@@ -20,6 +22,7 @@ const API_KEYS = JSON.stringify([
   { key: KEYS.otherEditor, role: 'editor', coaches: ['vegan'] },
   { key: KEYS.freeReader, role: 'reader', coaches: ['carnivore'], tier: 'free' },
   { key: KEYS.premiumReader, role: 'reader', coaches: ['carnivore'], tier: 'premium' },
+  { key: KEYS.otherReader, role: 'reader', coaches: ['vegan'], tier: 'premium' },
 ]);
 
 export interface RequestOptions {
