@@ -1,4 +1,5 @@
 import { targets } from '../support/databases.js';
+import { TestClock } from '../support/clock.js';
 import { startService, type TestService, type Who } from '../support/service.js';
 
 const meta = (extra: Record<string, unknown> = {}) => ({
@@ -7,7 +8,6 @@ const meta = (extra: Record<string, unknown> = {}) => ({
   accessTier: 'free',
   ...extra,
 });
-const pause = (ms = 15) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(targets())('history over HTTP on %s', (kind) => {
   let svc: TestService;
@@ -20,7 +20,14 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
   };
   const get = (path: string, as: Who = 'admin') => svc.request('GET', path, { as });
 
-  beforeAll(async () => (svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '0' })));
+  // Writes are recorded at this clock's time; `moment()` names an instant after the last write and before the next.
+  const clock = new TestClock();
+  const moment = () => {
+    const at = clock.tick();
+    clock.tick();
+    return at;
+  };
+  beforeAll(async () => (svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '0' }, { clock })));
   afterAll(() => svc?.close());
 
   it('lists every version with what changed, who, when, why and its position', async () => {
@@ -82,16 +89,11 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
   });
 
   it('reads a document as it was at any moment (asOf), and 404 before it existed', async () => {
-    const before = new Date().toISOString();
-    await pause();
+    const before = moment();
     const { documentId: id } = await upload('Iron', 'Iron version one.');
-    await pause();
-    const afterOne = new Date().toISOString();
-    await pause();
+    const afterOne = moment();
     await svc.request('PATCH', `/documents/${id}`, { json: { content: 'Iron version two.' } });
-    await pause();
-    const afterTwo = new Date().toISOString();
-    await pause();
+    const afterTwo = moment();
     await svc.request('DELETE', `/documents/${id}`);
     expect((await get(`/documents/${id}?asOf=${afterOne}`)).body).toMatchObject({
       version: 1,
@@ -189,7 +191,7 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
       }));
     };
     const streaming = read({}, 2);
-    await pause(100);
+    await new Promise((r) => setTimeout(r, 100)); // lets the stream open first (not asserted)
     const second = await upload('Stream B', 'Two.', {}, 'streamcoach'); // arrives while the stream is open
     const got = await streaming;
     expect(got.map((g) => g.entry.documentId)).toEqual([first.documentId, second.documentId]);
@@ -210,9 +212,7 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
     const edited = await upload('Edited', 'Original words.', {}, coachId);
     const retired = await upload('Retired later', 'Was active.', {}, coachId);
     const gone = await upload('Erased later', 'Secret words.', {}, coachId);
-    await pause();
-    const asOf = new Date().toISOString();
-    await pause();
+    const asOf = moment();
     await svc.request('PATCH', `/documents/${edited.documentId}`, { json: { content: 'New words.' } });
     await svc.request('DELETE', `/documents/${retired.documentId}`);
     await svc.request('POST', `/documents/${gone.documentId}/erase`, { json: { reason: 'asked' } });

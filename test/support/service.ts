@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { Clock } from '../../src/infrastructure/clock/clock.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { createApp } from '../../src/infrastructure/http/bootstrap.js';
 import { openTestDatabase, type TargetKind, type TestDatabase } from './databases.js';
@@ -52,7 +53,11 @@ export interface TestService {
 }
 
 /** The whole HTTP service on a fresh database, with one key per role used by the tests. */
-export async function startService(kind: TargetKind, env: Record<string, string> = {}): Promise<TestService> {
+export async function startService(
+  kind: TargetKind,
+  env: Record<string, string> = {},
+  options: { clock?: Clock } = {},
+): Promise<TestService> {
   const db = await openTestDatabase(kind, { migrate: false });
   const app: INestApplication = await createApp(
     loadConfig({
@@ -64,6 +69,7 @@ export async function startService(kind: TargetKind, env: Record<string, string>
       ...env,
     }),
     kind === 'pglite' ? db.client : undefined,
+    options,
   );
   await app.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
