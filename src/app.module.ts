@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { AppConfig } from './infrastructure/config/config.js';
 import type { SqlClient } from './infrastructure/sql/sql-client.js';
+import type { Clock } from './infrastructure/clock/clock.js';
 import { DatabaseModule } from './infrastructure/database.module.js';
 import { AuthModule } from './infrastructure/auth/auth.module.js';
 import { DocumentCommandsModule } from './commands/documents/document-commands.module.js';
@@ -18,17 +19,25 @@ import { AdminProjectionsController } from './infrastructure/projections/admin-p
 
 @Module({})
 export class AppModule {
-  /** `live`: the live chunks version, read from the database before the module is built (see bootstrap). */
-  static forRoot(config: AppConfig, sql: SqlClient, live?: LiveVersion): DynamicModule {
+  /**
+   * `live`: the live chunks version, read from the database before the module is built (see bootstrap).
+   * `clock`: injected by tests (the system clock otherwise).
+   */
+  static forRoot(config: AppConfig, sql: SqlClient, live?: LiveVersion, clock?: Clock): DynamicModule {
     const chunks = chunksFromConfig(config, live);
     return {
       module: AppModule,
       imports: [
         CqrsModule.forRoot(),
-        DatabaseModule.forRoot(config, sql, {
-          inline: [documentVersionsProjection, documentsProjection],
-          async: [chunks.projection, ...(chunks.companion ? [chunks.companion.projection] : [])],
-        }),
+        DatabaseModule.forRoot(
+          config,
+          sql,
+          {
+            inline: [documentVersionsProjection, documentsProjection],
+            async: [chunks.projection, ...(chunks.companion ? [chunks.companion.projection] : [])],
+          },
+          clock,
+        ),
         AuthModule.forRoot(config),
         DocumentCommandsModule.forRoot(documentDirectory),
         DocumentQueriesModule,

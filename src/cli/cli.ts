@@ -130,7 +130,7 @@ export function buildProgram(): Command {
   program
     .command('rebuild')
     .description('rebuild a projection (every async one without a name) from the events, showing progress')
-    .argument('[projection]', 'e.g. chunks')
+    .argument('[projection]', 'e.g. chunks, documents, document_versions')
     .option('--json', 'print the result as JSON')
     .action(async (name: string | undefined, o: { json?: boolean }) => {
       const { runRebuild } = await import('./history-commands.js');

@@ -94,9 +94,10 @@ export async function runRollback(
 }
 
 /**
- * `docsvc rebuild [name]`: asks for a rebuild and follows it until the projection is live again. The rebuild is
- * done by whichever process holds the projection (this one if no service is running), so it can be run beside
- * a running service on PostgreSQL. Progress goes to stderr.
+ * `docsvc rebuild [name]`: asks for a rebuild and follows it until the projection is live again. An async
+ * projection is rebuilt by whichever process holds it (this one if no service is running); an inline one
+ * (documents, document_versions) by this process, blocking appends while it replays. Either can be run beside a
+ * running service on PostgreSQL. Progress goes to stderr.
  */
 export async function runRebuild(
   config: AppConfig,
@@ -106,13 +107,19 @@ export async function runRebuild(
 ) {
   return withContext(config, { projectors: true, db: options.db }, async (get) => {
     const engine = get(ProjectionEngine);
-    const all = (await engine.status()).filter((s) => s.kind === 'async');
-    const chosen = name ? all.filter((s) => s.name === name) : all;
+    const all = await engine.status();
+    // By name any projection, inline ones included; without a name every async one.
+    const chosen = name ? all.filter((s) => s.name === name) : all.filter((s) => s.kind === 'async');
     if (name && chosen.length === 0) await engine.requestRebuild(name); // throws NOT_FOUND with the names known
     const started = performance.now();
     const done: ProjectionStatus[] = [];
     for (const p of chosen) {
-      await engine.requestRebuild(p.name);
+      if ((await engine.requestRebuild(p.name)) === 'rebuilt') {
+        // Inline: rebuilt in this process, in one transaction, before requestRebuild returned.
+        progress(`${p.name}: rebuilt`, true);
+        done.push((await engine.status()).find((s) => s.name === p.name)!);
+        continue;
+      }
       const after = p.rebuilds ?? 0;
       done.push(await follow(engine, p.name, after, progress, options.timeoutMs ?? 24 * 3600_000));
     }

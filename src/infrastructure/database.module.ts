@@ -59,13 +59,15 @@ export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShut
     config: AppConfig,
     sql: SqlClient,
     projections: { inline: Projection[]; async: AsyncProjection[] } = { inline: [], async: [] },
+    /** Tests inject one; it then also stamps when events are recorded (see PostgresEventStore). */
+    injected?: Clock,
   ): DynamicModule {
     return {
       module: DatabaseModule,
       global: true,
       providers: [
         { provide: APP_CONFIG, useValue: config },
-        { provide: CLOCK, useValue: systemClock },
+        { provide: CLOCK, useValue: injected ?? systemClock },
         { provide: INLINE_PROJECTIONS, useValue: projections.inline },
         { provide: ASYNC_PROJECTIONS, useValue: projections.async },
         { provide: EVENT_REGISTRY, useFactory: serviceEventRegistry },
@@ -74,7 +76,13 @@ export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShut
           provide: EVENT_STORE,
           inject: [SQL_CLIENT, EVENT_REGISTRY, INLINE_PROJECTIONS, CLOCK],
           useFactory: (sql: SqlClient, registry: EventRegistry, inline: Projection[], clock: Clock) =>
-            new PostgresEventStore(sql, registry, inline, () => clock.now()),
+            new PostgresEventStore(
+              sql,
+              registry,
+              inline,
+              () => clock.now(),
+              injected && (() => injected.now()),
+            ),
         },
         {
           provide: ProjectionEngine,

@@ -1,4 +1,5 @@
 import { targets } from '../support/databases.js';
+import { TestClock } from '../support/clock.js';
 import { startService, type TestService, type Who } from '../support/service.js';
 
 const meta = (extra: Record<string, unknown> = {}) => ({
@@ -7,7 +8,6 @@ const meta = (extra: Record<string, unknown> = {}) => ({
   accessTier: 'free',
   ...extra,
 });
-const pause = (ms = 15) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(targets())('history over HTTP on %s', (kind) => {
   let svc: TestService;
@@ -20,7 +20,14 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
   };
   const get = (path: string, as: Who = 'admin') => svc.request('GET', path, { as });
 
-  beforeAll(async () => (svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '0' })));
+  // Writes are recorded at this clock's time; `moment()` names an instant after the last write and before the next.
+  const clock = new TestClock();
+  const moment = () => {
+    const at = clock.tick();
+    clock.tick();
+    return at;
+  };
+  beforeAll(async () => (svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '0' }, { clock })));
   afterAll(() => svc?.close());
 
   it('lists every version with what changed, who, when, why and its position', async () => {
@@ -82,16 +89,11 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
   });
 
   it('reads a document as it was at any moment (asOf), and 404 before it existed', async () => {
-    const before = new Date().toISOString();
-    await pause();
+    const before = moment();
     const { documentId: id } = await upload('Iron', 'Iron version one.');
-    await pause();
-    const afterOne = new Date().toISOString();
-    await pause();
+    const afterOne = moment();
     await svc.request('PATCH', `/documents/${id}`, { json: { content: 'Iron version two.' } });
-    await pause();
-    const afterTwo = new Date().toISOString();
-    await pause();
+    const afterTwo = moment();
     await svc.request('DELETE', `/documents/${id}`);
     expect((await get(`/documents/${id}?asOf=${afterOne}`)).body).toMatchObject({
       version: 1,
@@ -189,7 +191,7 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
       }));
     };
     const streaming = read({}, 2);
-    await pause(100);
+    await new Promise((r) => setTimeout(r, 100)); // lets the stream open first (not asserted)
     const second = await upload('Stream B', 'Two.', {}, 'streamcoach'); // arrives while the stream is open
     const got = await streaming;
     expect(got.map((g) => g.entry.documentId)).toEqual([first.documentId, second.documentId]);
@@ -210,9 +212,7 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
     const edited = await upload('Edited', 'Original words.', {}, coachId);
     const retired = await upload('Retired later', 'Was active.', {}, coachId);
     const gone = await upload('Erased later', 'Secret words.', {}, coachId);
-    await pause();
-    const asOf = new Date().toISOString();
-    await pause();
+    const asOf = moment();
     await svc.request('PATCH', `/documents/${edited.documentId}`, { json: { content: 'New words.' } });
     await svc.request('DELETE', `/documents/${retired.documentId}`);
     await svc.request('POST', `/documents/${gone.documentId}/erase`, { json: { reason: 'asked' } });
@@ -253,7 +253,16 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
   });
 
   it('rebuilds a projection on request (202) and it comes back with the same rows', async () => {
-    const { position } = await upload('Rebuild me', '# Rebuild\n\nSome protein text to index.');
+    // Its own history, so that the test means the same run alone or after the others: a current document, past
+    // versions (an edit, a retirement) and an erasure, with chunks, term statistics and the embedding cache.
+    const { documentId: id } = await upload('Rebuild me', '# Rebuild\n\nSome protein text to index.');
+    await svc.request('PATCH', `/documents/${id}`, {
+      json: { content: '# Rebuild\n\nProtein text, edited.' },
+    });
+    await upload('Rebuild kept', 'Protein words that stay current.');
+    const gone = await upload('Rebuild gone', 'Protein words erased later.');
+    await svc.request('POST', `/documents/${gone.documentId}/erase`, { json: { reason: 'asked' } });
+    const { position } = (await svc.request('DELETE', `/documents/${id}`)).body as { position: string };
     await svc.request('POST', '/search', {
       json: { coachId: 'carnivore', query: 'protein', minPosition: position },
     });
@@ -275,23 +284,36 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
         )
       ).rows[0]!;
     const live = await digest();
-    // Not vacuous: the earlier tests left edits, rollbacks, retirements and erasures behind.
-    expect(live).toMatchObject({ chunks: expect.any(Number), past: expect.any(Number) });
     expect(Math.min(live.chunks, live.past, live.lexemes)).toBeGreaterThan(0);
+    const chunksStatus = async () =>
+      (await get('/admin/projections')).body.find((p: { name: string }) => p.name === 'chunks') as {
+        rebuilds: number;
+        rebuildRequested: boolean;
+        status: string;
+        lag: number;
+        position: string | null;
+      };
+    const rebuildsBefore = (await chunksStatus()).rebuilds;
     const r = await svc.request('POST', '/admin/projections/chunks/rebuild');
     expect(r).toMatchObject({ status: 202, body: { name: 'chunks', status: 'rebuild_requested' } });
-    for (let i = 0; i < 200; i++) {
-      const [chunks] = (await get('/admin/projections')).body.filter(
-        (p: { name: string }) => p.name === 'chunks',
-      );
-      if (chunks.rebuilds >= 1 && !chunks.rebuildRequested && chunks.status === 'live' && chunks.lag === 0)
-        break;
-      await pause(50);
-    }
+    // Follow it until done (bounded): this rebuild started, nothing is asked for, live again, at the head.
+    const done = (s: Awaited<ReturnType<typeof chunksStatus>>) =>
+      s.rebuilds > rebuildsBefore && !s.rebuildRequested && s.status === 'live' && s.lag === 0;
+    let after = await chunksStatus();
+    for (const until = Date.now() + 60_000; !done(after) && Date.now() < until; after = await chunksStatus())
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const head = (await get('/admin/projections')).body.find((p: { name: string }) => p.name === 'documents');
+    expect(after).toMatchObject({
+      rebuilds: rebuildsBefore + 1,
+      rebuildRequested: false,
+      status: 'live',
+      lag: 0,
+    });
+    expect(after.position).toBe(head.position);
     expect(await digest()).toEqual(live);
     expect((await svc.request('POST', '/admin/projections/nothing/rebuild')).body.code).toBe('NOT_FOUND');
     expect((await svc.request('POST', '/admin/projections/chunks/rebuild', { as: 'editor' })).status).toBe(
       403,
     );
-  });
+  }, 90_000);
 });

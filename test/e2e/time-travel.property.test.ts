@@ -4,6 +4,7 @@ import { serviceEventRegistry } from '../../src/infrastructure/event-store/event
 import { PostgresEventStore } from '../../src/infrastructure/event-store/postgres-event-store.js';
 import { openDocumentEvents } from '../../src/projections/documents/open-document-events.js';
 import { targets } from '../support/databases.js';
+import { TestClock } from '../support/clock.js';
 import { startService, type TestService } from '../support/service.js';
 
 /**
@@ -36,12 +37,13 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('erase' as const), doc }) },
 );
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Writes are recorded at this clock's time, one tick apart; the moments between them are exact. */
+const clock = new TestClock();
 let run = 0;
 
 describe.each(targets())('time travel (property) on %s', (kind) => {
   let svc: TestService;
-  beforeAll(async () => (svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '0' })));
+  beforeAll(async () => (svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '0' }, { clock })));
   afterAll(() => svc?.close());
 
   /** The document at T by folding its stored events recorded up to T, as the domain folds them. */
@@ -93,15 +95,14 @@ describe.each(targets())('time travel (property) on %s', (kind) => {
         const moments: Date[] = [];
         let last: string | undefined;
         for (const o of ops) {
-          await pause(3);
+          clock.tick();
           last = (await perform(coachId, ids, o)) ?? last;
-          await pause(3);
-          moments.push(new Date());
+          moments.push(new Date(clock.tick()));
         }
         const known = ids.filter((x): x is string => Boolean(x));
         if (known.length === 0) return;
         const erasedNow = new Set<string>();
-        for (const id of known) if ((await replay(id, new Date())).status === 'erased') erasedNow.add(id);
+        for (const id of known) if ((await replay(id, clock.now())).status === 'erased') erasedNow.add(id);
 
         for (const at of moments) {
           const states = new Map(

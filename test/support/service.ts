@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { Clock } from '../../src/infrastructure/clock/clock.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { createApp } from '../../src/infrastructure/http/bootstrap.js';
 import { openTestDatabase, type TargetKind, type TestDatabase } from './databases.js';
@@ -9,6 +10,8 @@ export const KEYS = {
   otherEditor: 'editor-vegan-0123456789abc',
   freeReader: 'reader-free-carnivore-01234',
   premiumReader: 'reader-premium-carnivore-012',
+  /** A premium reader of another coach: only its coach scope can refuse it. */
+  otherReader: 'reader-premium-vegan-0123456',
   wrong: 'not-a-key-at-all-0123456789',
 } as const;
 
@@ -20,6 +23,7 @@ const API_KEYS = JSON.stringify([
   { key: KEYS.otherEditor, role: 'editor', coaches: ['vegan'] },
   { key: KEYS.freeReader, role: 'reader', coaches: ['carnivore'], tier: 'free' },
   { key: KEYS.premiumReader, role: 'reader', coaches: ['carnivore'], tier: 'premium' },
+  { key: KEYS.otherReader, role: 'reader', coaches: ['vegan'], tier: 'premium' },
 ]);
 
 export interface RequestOptions {
@@ -49,7 +53,11 @@ export interface TestService {
 }
 
 /** The whole HTTP service on a fresh database, with one key per role used by the tests. */
-export async function startService(kind: TargetKind, env: Record<string, string> = {}): Promise<TestService> {
+export async function startService(
+  kind: TargetKind,
+  env: Record<string, string> = {},
+  options: { clock?: Clock } = {},
+): Promise<TestService> {
   const db = await openTestDatabase(kind, { migrate: false });
   const app: INestApplication = await createApp(
     loadConfig({
@@ -61,6 +69,7 @@ export async function startService(kind: TargetKind, env: Record<string, string>
       ...env,
     }),
     kind === 'pglite' ? db.client : undefined,
+    options,
   );
   await app.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;

@@ -35,8 +35,11 @@ describe('hybrid fusion (weighted reciprocal rank fusion)', () => {
 
 describe('the default text weight of the hybrid', () => {
   it('is LOCAL_HYBRID_TEXT_WEIGHT with the local embedder, 1 with OpenAI, and SEARCH_HYBRID_TEXT_WEIGHT when set', () => {
-    expect(LOCAL_HYBRID_TEXT_WEIGHT).toBe(20);
-    expect(chunksFromConfig(loadConfig({})).hybridTextWeight).toBe(20);
+    // The local default lets the vector ranking re-order neighbours of the text ranking (weight < RRF_K + 2)
+    // without lifting a chunk only it found above the last of the hybrid's 100 text candidates.
+    expect(LOCAL_HYBRID_TEXT_WEIGHT).toBeLessThan(RRF_K + 2);
+    expect(LOCAL_HYBRID_TEXT_WEIGHT).toBeGreaterThan((RRF_K + 100) / (RRF_K + 1));
+    expect(chunksFromConfig(loadConfig({})).hybridTextWeight).toBe(LOCAL_HYBRID_TEXT_WEIGHT);
     const openai = { EMBEDDINGS_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-test' };
     expect(chunksFromConfig(loadConfig(openai)).hybridTextWeight).toBe(1);
     expect(chunksFromConfig(loadConfig({ SEARCH_HYBRID_TEXT_WEIGHT: '2' })).hybridTextWeight).toBe(2);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DocumentEvent } from '../../domain/document/document.decider.js';
-import type { Snapshot } from '../../domain/document/document.js';
+import { ACCESS_TIERS, type Snapshot } from '../../domain/document/document.js';
 import type { EventRegistry } from '../event-store/event-registry.js';
 import type { NewEvent, RecordedEvent } from '../event-store/event-store.js';
 import { seal, unseal } from './document-keys.js';
@@ -57,8 +57,11 @@ export function registerDocumentEvents(registry: EventRegistry): EventRegistry {
     .register({ type: 'DocumentRetired', schemaVersion: 1, schema: z.object({ documentId: id, sealed }) })
     .register({
       type: 'DocumentErased',
-      schemaVersion: 1,
-      schema: z.object({ documentId: id, reason: z.string() }),
+      // v2 keeps the tier in the clear: it decides who may see that the erasure happened (410 or 404).
+      schemaVersion: 2,
+      schema: z.object({ documentId: id, reason: z.string(), accessTier: z.enum(ACCESS_TIERS) }),
+      // v1 stored no tier (its schema dropped it): premium is the one that hides nothing a free reader may see.
+      upcasters: { 1: (data) => ({ accessTier: 'premium', ...(data as object) }) },
     });
 }
 

@@ -14,20 +14,26 @@ export interface EventTypeDefinition<T = unknown> {
 }
 
 export class EventRegistry {
-  private readonly types = new Map<string, EventTypeDefinition>();
+  private readonly definitions = new Map<string, EventTypeDefinition>();
 
   register<T>(definition: EventTypeDefinition<T>): this {
-    if (this.types.has(definition.type)) throw new Error(`event type ${definition.type} is registered twice`);
+    if (this.definitions.has(definition.type))
+      throw new Error(`event type ${definition.type} is registered twice`);
     for (let v = 1; v < definition.schemaVersion; v++) {
       if (!definition.upcasters?.[v])
         throw new Error(`event type ${definition.type} lacks an upcaster from version ${v}`);
     }
-    this.types.set(definition.type, definition as EventTypeDefinition);
+    this.definitions.set(definition.type, definition as EventTypeDefinition);
     return this;
   }
 
+  /** The registered types, in registration order (tests round-trip every one). */
+  types(): string[] {
+    return [...this.definitions.keys()];
+  }
+
   has(type: string): boolean {
-    return this.types.has(type);
+    return this.definitions.has(type);
   }
 
   /** Validates data about to be appended; returns it as the schema parsed it and its schema version. */
@@ -59,7 +65,7 @@ export class EventRegistry {
   }
 
   private definition(type: string): EventTypeDefinition {
-    const definition = this.types.get(type);
+    const definition = this.definitions.get(type);
     if (!definition) throw new EventSchemaError(`event type ${type} is not registered`);
     return definition;
   }

@@ -63,6 +63,11 @@ export interface ReadAllOptions {
   /** Exclusive; omit to start at the beginning. */
   after?: string;
   limit: number;
+  /**
+   * Every committed event, including those of transactions newer than one still running. Only for a reader
+   * that blocks appends meanwhile (an inline rebuild): no append can commit behind it, so none can be skipped.
+   */
+  appendsBlocked?: boolean;
 }
 
 export interface ReadAllResult {
@@ -78,7 +83,7 @@ export interface EventStore {
    * Events in the global order, never skipping one whose transaction commits late: only events of
    * transactions that no running transaction can precede are returned.
    */
-  readAll(options: ReadAllOptions): Promise<ReadAllResult>;
+  readAll(options: ReadAllOptions, via?: SqlExecutor): Promise<ReadAllResult>;
   /** The position of the last event visible in the global order, or undefined when the store is empty. */
   head(): Promise<string | undefined>;
 }

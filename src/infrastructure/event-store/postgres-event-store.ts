@@ -55,6 +55,11 @@ export class PostgresEventStore implements EventStore {
     private readonly registry: EventRegistry,
     private readonly inlineProjections: readonly Projection[] = [],
     private readonly now: () => Date = () => new Date(),
+    /**
+     * When events are recorded (`recordedAt`, what as-of reads compare with): the database's clock, one for every
+     * instance; an injected clock (tests) replaces it, so that as-of reads can be tested at exact moments.
+     */
+    private readonly recordedAt?: () => Date,
   ) {}
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -119,12 +124,12 @@ export class PostgresEventStore implements EventStore {
     assertExpected(streamId, options.expectedVersion, before);
     await options.alsoWrite?.(tx);
     const inserted = await tx.query(
-      `INSERT INTO events (stream_id, stream_position, event_id, type, schema_version, data, metadata)
+      `INSERT INTO events (stream_id, stream_position, event_id, type, schema_version, data, metadata, created_at)
        SELECT $1, $2 + e.ord, (e.value->>'eventId')::uuid, e.value->>'type', (e.value->>'schemaVersion')::int,
-              e.value->'data', e.value->'metadata'
+              e.value->'data', e.value->'metadata', date_trunc('milliseconds', coalesce($4::timestamptz, now()))
        FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(value, ord)
        RETURNING ${EVENT_COLUMNS}`,
-      [streamId, before, JSON.stringify(rows)],
+      [streamId, before, JSON.stringify(rows), this.recordedAt?.().toISOString() ?? null],
     );
     const recorded = inserted.rows
       .map((row) => this.toRecorded(row))
@@ -232,7 +237,7 @@ async function readAllFrom(
   const after = options.after ? parsePosition(options.after) : START;
   const { rows } = await via.query(
     `SELECT ${EVENT_COLUMNS} FROM events
-     WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint) AND ${VISIBLE}
+     WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint) AND ${options.appendsBlocked ? 'TRUE' : VISIBLE}
      ORDER BY transaction_id, global_position
      LIMIT $3`,
     [after.tx.toString(), after.seq.toString(), options.limit],

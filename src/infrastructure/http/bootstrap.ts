@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../app.module.js';
+import type { Clock } from '../clock/clock.js';
 import type { AppConfig } from '../config/config.js';
 import { migrated, openDatabase } from '../database.module.js';
 import type { SqlClient } from '../sql/sql-client.js';
@@ -35,17 +36,27 @@ function bodyParserErrors(error: unknown, _req: Request, res: Response, next: Ne
   res.status(body.status).type('application/problem+json').json(body);
 }
 
-/** Builds the HTTP application (not yet listening): tests use it on a random port, `serve` on PORT. */
-export async function createApp(config: AppConfig, sqlClient?: SqlClient): Promise<INestApplication> {
+/**
+ * Builds the HTTP application (not yet listening): tests use it on a random port (with their own client and,
+ * for exact moments, their own clock), `serve` on PORT.
+ */
+export async function createApp(
+  config: AppConfig,
+  sqlClient?: SqlClient,
+  options: { clock?: Clock } = {},
+): Promise<INestApplication> {
   const sql = sqlClient ? await migrated(sqlClient) : await openDatabase(config);
   let app: NestExpressApplication;
   try {
     const live = await checkpoints.live(sql, 'chunks');
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, sql, live), {
-      logger: createLogger(config),
-      bodyParser: false,
-      abortOnError: false,
-    });
+    app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot(config, sql, live, options.clock),
+      {
+        logger: createLogger(config),
+        bodyParser: false,
+        abortOnError: false,
+      },
+    );
   } catch (error) {
     await sql.close();
     throw error;

@@ -147,10 +147,14 @@ export function historyRoutes({ json, problems, idParam }: Helpers): RouteConfig
     {
       method: 'post',
       path: '/admin/projections/{name}/rebuild',
-      summary: 'Rebuild a projection from the events (admin); progress in GET /admin/projections',
+      summary:
+        'Rebuild a projection from the events (admin): an inline one before the answer (rebuilt), an async one in the background (progress in GET /admin/projections)',
       request: { params: z.object({ name: z.string() }) },
       responses: {
-        202: json(z.object({ name: z.string(), status: z.literal('rebuild_requested') }), 'Accepted'),
+        202: json(
+          z.object({ name: z.string(), status: z.enum(['rebuilt', 'rebuild_requested']) }),
+          'Accepted',
+        ),
         ...problems(401, 403, 404),
       },
     },

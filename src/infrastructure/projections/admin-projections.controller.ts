@@ -15,7 +15,8 @@ export interface DeadLetter {
 
 /**
  * GET /admin/projections: every projection's position, lag and state, with the events it had to set aside.
- * POST /admin/projections/:name/rebuild: truncate and replay (answered at once; progress shows in the list).
+ * POST /admin/projections/:name/rebuild: truncate and replay. An inline projection is rebuilt before the answer
+ * ('rebuilt'); an async one is answered at once ('rebuild_requested') and its progress shows in the list.
  */
 @Controller('admin/projections')
 @RequireRole('admin')
@@ -27,9 +28,10 @@ export class AdminProjectionsController {
 
   @Post(':name/rebuild')
   @HttpCode(202)
-  async rebuild(@Param('name') name: string): Promise<{ name: string; status: 'rebuild_requested' }> {
-    await this.engine.requestRebuild(name);
-    return { name, status: 'rebuild_requested' };
+  async rebuild(
+    @Param('name') name: string,
+  ): Promise<{ name: string; status: 'rebuilt' | 'rebuild_requested' }> {
+    return { name, status: await this.engine.requestRebuild(name) };
   }
 
   @Get()

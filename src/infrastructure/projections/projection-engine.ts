@@ -1,5 +1,5 @@
 import { AppError } from '../../domain/errors.js';
-import type { AsyncProjection, Projection } from './projection.js';
+import { handledBy, type AsyncProjection, type Projection } from './projection.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { settledTransactions } from '../event-store/horizon.js';
 import { comparePositions, parsePosition } from '../event-store/position.js';
@@ -34,6 +34,7 @@ export class UnknownProjectionError extends AppError {
 /** Owns the async projectors of this process and answers for every projection's state. */
 export class ProjectionEngine {
   private readonly projectors: Projector[];
+  private readonly batchSize: number;
 
   constructor(
     private readonly sql: SqlClient,
@@ -43,6 +44,7 @@ export class ProjectionEngine {
     options: ProjectorOptions,
   ) {
     this.projectors = asyncProjections.map((p) => new Projector(sql, store, p, options));
+    this.batchSize = options.batchSize;
   }
 
   start(): void {
@@ -87,16 +89,46 @@ export class ProjectionEngine {
   }
 
   /**
-   * Asks the active projector (in whichever process) to truncate, reset and replay. The reset commits with the
+   * An inline projection is rebuilt here and now ('rebuilt'). An async one: asks the active projector (in
+   * whichever process) to truncate, reset and replay ('rebuild_requested'). Its reset commits with the
    * truncation, and replay checkpoints every batch, so a crash mid-rebuild resumes where it stopped.
    */
-  async requestRebuild(name: string): Promise<void> {
+  async requestRebuild(name: string): Promise<'rebuilt' | 'rebuild_requested'> {
+    const inline = this.inline.find((p) => p.name === name);
+    if (inline) {
+      await this.rebuildInline(inline);
+      return 'rebuilt';
+    }
     const projector = this.projectors.find((p) => p.projection.name === name);
     if (!projector) throw new UnknownProjectionError(name);
     const requested = await checkpoints.requestRebuild(this.sql, projector.projection);
     // No checkpoint yet means the projection has not started: its first start builds it from scratch anyway.
     if (requested) await this.sql.query(`SELECT pg_notify($1, $2)`, [PROJECTIONS_CHANNEL, name]);
     projector.poke();
+    return 'rebuild_requested';
+  }
+
+  /**
+   * Truncates and replays an inline read model in one transaction, with the service up. Appends apply inline
+   * projections in their own transaction, so a write committing meanwhile must be either in the replay or
+   * applied after it. The rebuild first takes `streams` in EXCLUSIVE mode: every append writes its stream's row
+   * there first, so appends already running finish before the lock is granted (and are read by the replay), and
+   * later ones wait for the rebuild to commit (and apply to the rebuilt model). Reads of `streams` go on. The
+   * alternative, a global lock in every append, would serialise all appends all the time for a rare admin act.
+   * With appends blocked, the replay reads every committed event: none can commit behind it.
+   */
+  private async rebuildInline(p: Projection): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.query('LOCK TABLE streams IN EXCLUSIVE MODE');
+      await p.truncate(tx);
+      for (let after: string | undefined; ;) {
+        const page = await this.store.readAll({ after, limit: this.batchSize, appendsBlocked: true }, tx);
+        if (page.events.length === 0) return;
+        const mine = handledBy(p, page.events);
+        if (mine.length > 0) await p.apply(tx, mine);
+        after = page.last;
+      }
+    });
   }
 
   /**
