@@ -10,6 +10,7 @@ import { documentVersionsProjection } from './projections/document-versions/docu
 import { OpenApiController } from './infrastructure/openapi/openapi.controller.js';
 import { HealthController } from './infrastructure/health/health.controller.js';
 import { GetReadinessHandler } from './infrastructure/health/readiness.query.js';
+import { createEmbedder } from './infrastructure/embeddings/create-embedder.js';
 import { chunksFromConfig, type LiveVersion } from './projections/chunks/chunks.config.js';
 import { SearchModule } from './projections/chunks/search.module.js';
 import { AdminProjectionsController } from './infrastructure/projections/admin-projections.controller.js';
@@ -18,7 +19,8 @@ import { AdminProjectionsController } from './infrastructure/projections/admin-p
 export class AppModule {
   /** `live`: the live chunks version, read from the database before the module is built (see bootstrap). */
   static forRoot(config: AppConfig, sql: SqlClient, live?: LiveVersion): DynamicModule {
-    const chunks = chunksFromConfig(config, live);
+    // One embedder for the process: the chunks projection writes with it, search (as EMBEDDER) queries with it.
+    const chunks = chunksFromConfig(config, live, createEmbedder(config));
     return {
       module: AppModule,
       imports: [
