@@ -11,7 +11,7 @@ import { markdownSections } from '../src/commands/documents/snapshot.js';
 import { LocalEmbedder } from '../src/infrastructure/embeddings/local-embedder.js';
 import { VectorArray } from '../src/infrastructure/sql/vector-array.js';
 import { chunkerVersion, chunkText, DEFAULT_CHUNKER_CONFIG } from '../src/projections/chunks/chunker.js';
-import { embeddingText } from '../src/projections/chunks/chunks.projection.js';
+import { embeddingText } from '../src/projections/chunks/chunk-preparation.js';
 import { makeDoc } from './corpus.js';
 import { arg } from './support.js';
 

@@ -23,7 +23,7 @@ import { createApp } from '../src/infrastructure/http/bootstrap.js';
 import { ProjectionEngine } from '../src/infrastructure/projections/projection-engine.js';
 import { SQL_CLIENT, type SqlClient, type SqlExecutor } from '../src/infrastructure/sql/sql-client.js';
 import { chunkText } from '../src/projections/chunks/chunker.js';
-import { embeddingText } from '../src/projections/chunks/chunks.projection.js';
+import { embeddingText } from '../src/projections/chunks/chunk-preparation.js';
 import { vectorText } from '../src/infrastructure/sql/vector-array.js';
 import { ChunkSearch, EXACT_SEARCH_MAX } from '../src/projections/chunks/search.js';
 import { CHUNK_SEARCHES, type ServedVersion } from '../src/projections/chunks/search.query.js';

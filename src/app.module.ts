@@ -13,6 +13,7 @@ import { documentVersionsProjection } from './projections/document-versions/docu
 import { OpenApiController } from './infrastructure/openapi/openapi.controller.js';
 import { HealthController } from './infrastructure/health/health.controller.js';
 import { GetReadinessHandler } from './infrastructure/health/readiness.query.js';
+import { createEmbedder } from './infrastructure/embeddings/create-embedder.js';
 import { chunksFromConfig, type LiveVersion } from './projections/chunks/chunks.config.js';
 import { SearchModule } from './projections/chunks/search.module.js';
 import { AdminProjectionsController } from './infrastructure/projections/admin-projections.controller.js';
@@ -24,7 +25,8 @@ export class AppModule {
    * `clock`: injected by tests (the system clock otherwise).
    */
   static forRoot(config: AppConfig, sql: SqlClient, live?: LiveVersion, clock?: Clock): DynamicModule {
-    const chunks = chunksFromConfig(config, live);
+    // One embedder for the process: the chunks projection writes with it, search (as EMBEDDER) queries with it.
+    const chunks = chunksFromConfig(config, live, createEmbedder(config));
     return {
       module: AppModule,
       imports: [

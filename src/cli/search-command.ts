@@ -1,44 +1,47 @@
+import { QueryBus } from '@nestjs/cqrs';
+import type { Principal } from '../domain/access.js';
 import type { AppConfig } from '../infrastructure/config/config.js';
 import { parseWith } from '../infrastructure/http/validation.js';
-import { migrated } from '../infrastructure/database.module.js';
-import { createSqlClient } from '../infrastructure/sql/create-sql-client.js';
 import type { SqlClient } from '../infrastructure/sql/sql-client.js';
-import { chunksFromConfig } from '../projections/chunks/chunks.config.js';
-import { checkpoints } from '../infrastructure/projections/checkpoints.js';
-import { servedVersions } from '../projections/chunks/search.module.js';
-import { servedVersion } from '../projections/chunks/search.query.js';
 import type { SearchResult } from '../projections/chunks/search.js';
+import { SearchQuery, type SearchAnswer } from '../projections/chunks/search.query.js';
 import { searchRequestSchema } from '../projections/chunks/search.schema.js';
+import { cliPrincipal, withContext } from './app-context.js';
 import type { SearchOptions } from './cli.js';
 
 /**
- * `docsvc search`: the same search as POST /search, run on the database the configuration names. With the
- * embedded database the service must not be running (one process per DATA_DIR); with DATABASE_URL it may.
+ * `docsvc search`: POST /search's query (SearchQuery through the QueryBus: coach scope and tier, the version that
+ * answers, the query cache), as an admin of every coach, or as a free reader with --free-only. With the embedded
+ * database the service must not be running (one process per DATA_DIR); with DATABASE_URL it may.
  */
 export async function runSearch(config: AppConfig, query: string, o: SearchOptions, db?: SqlClient) {
-  const request = parseWith(
-    searchRequestSchema,
-    {
-      coachId: o.coach,
-      query,
-      k: Number(o.k),
-      mode: o.mode,
-      asOf: o.asOf,
-      filters:
-        o.tag || o.type || o.tier ? { tags: o.tag, documentTypes: o.type, accessTier: o.tier } : undefined,
-    },
-    'arguments',
+  const body = requestBody(query, o);
+  // Bad arguments are refused before anything opens (or creates) the database.
+  parseWith(searchRequestSchema, body, 'arguments');
+  const answer = await withContext(config, { projectors: false, db }, (get) =>
+    get(QueryBus).execute(new SearchQuery(principalOf(o), body)),
   );
-  const sql = db ?? (await migrated(await createSqlClient(config)));
-  try {
-    // The same version as POST /search: while a new configuration builds, the live one it replaces.
-    const chunks = chunksFromConfig(config, await checkpoints.live(sql, 'chunks'));
-    const { search } = await servedVersion(sql, servedVersions(chunks, sql));
-    const results = await search.search(request, Boolean(o.freeOnly));
-    return { data: { results }, human: results.length ? results.map(line).join('\n') : 'no results' };
-  } finally {
-    if (!db) await sql.close();
-  }
+  const results = (answer as SearchAnswer).results;
+  return { data: { results }, human: results.length ? results.map(line).join('\n') : 'no results' };
+}
+
+/** The POST /search body the options stand for. */
+function requestBody(query: string, o: SearchOptions): Record<string, unknown> {
+  return {
+    coachId: o.coach,
+    query,
+    k: Number(o.k),
+    mode: o.mode,
+    asOf: o.asOf,
+    filters:
+      o.tag || o.type || o.tier ? { tags: o.tag, documentTypes: o.type, accessTier: o.tier } : undefined,
+  };
+}
+
+/** The operator reads every coach and tier; --free-only reads as a free reader of every coach would. */
+function principalOf(o: SearchOptions): Principal {
+  const operator = cliPrincipal();
+  return o.freeOnly ? { ...operator, role: 'reader', tier: 'free' } : operator;
 }
 
 function line(r: SearchResult, i: number): string {

@@ -43,6 +43,17 @@ describe.each(targets())('docsvc search on %s', (kind) => {
     expect(out.data.results[0]).toMatchObject({ documentId, section: 'Salt' });
   });
 
+  it("goes through POST /search's query: its answer is kept in the query cache, and a repeat is answered from it", async () => {
+    const cached = async () =>
+      (await svc.db.client.query<{ n: number }>('SELECT count(*)::int AS n FROM rag_query_cache')).rows[0]!.n;
+    const before = await cached();
+    const first = await runSearch(loadConfig({}), 'ketogenic sodium', options, svc.db.client);
+    expect(await cached()).toBe(before + 1);
+    const again = await runSearch(loadConfig({}), 'ketogenic sodium', options, svc.db.client);
+    expect(await cached()).toBe(before + 1);
+    expect(again.data).toEqual(first.data);
+  });
+
   it('answers as a free reader with --free-only, and filters by tag', async () => {
     const free = await runSearch(loadConfig({}), 'sodium', { ...options, freeOnly: true }, svc.db.client);
     expect(free.data.results).toEqual([]);

@@ -4,7 +4,8 @@ import type { RecordedEvent } from '../../src/infrastructure/event-store/event-s
 import { serviceEventRegistry } from '../../src/infrastructure/event-store/event-types.js';
 import { PostgresEventStore } from '../../src/infrastructure/event-store/postgres-event-store.js';
 import { chunkerVersion, DEFAULT_CHUNKER_CONFIG } from '../../src/projections/chunks/chunker.js';
-import { BULK_MIN_CHUNKS, chunksProjection } from '../../src/projections/chunks/chunks.projection.js';
+import { chunksProjection } from '../../src/projections/chunks/chunks.projection.js';
+import { BULK_MIN_CHUNKS } from '../../src/projections/chunks/vector-index-lifecycle.js';
 import { plannedRows } from '../../src/projections/chunks/search.js';
 import {
   DEFAULT_VECTOR_INDEX,

@@ -1,8 +1,10 @@
 import type { AppConfig } from '../../infrastructure/config/config.js';
-import { createEmbedder } from '../../infrastructure/embeddings/create-embedder.js';
+import {
+  createEmbedder,
+  embedderOptions,
+  recreateEmbedder,
+} from '../../infrastructure/embeddings/create-embedder.js';
 import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
-import { LocalEmbedder } from '../../infrastructure/embeddings/local-embedder.js';
-import { OpenAiEmbedder } from '../../infrastructure/embeddings/openai-embedder.js';
 import { validateChunkerConfig } from './chunker.js';
 import { chunksProjection, type ChunksProjection, type ChunksVersionConfig } from './chunks.projection.js';
 import type { VectorIndexConfig } from './vector-index.js';
@@ -22,12 +24,16 @@ export interface LiveVersion {
 export const LOCAL_HYBRID_TEXT_WEIGHT = 20;
 
 /**
- * The chunks projection, its embedder and its vector index, as the environment configures them; and, when the
- * live version of the chunks was built with another configuration, a companion that keeps serving (and
- * projecting) that version until this one has caught up and takes over (blue/green).
+ * The chunks projection over `embedder` (the configured one; the app module passes the one it provides as
+ * EMBEDDER) and its vector index, as the environment configures them; and, when the live version of the chunks was built with another configuration,
+ * a companion that keeps serving (and projecting) that version until this one has caught up and takes over
+ * (blue/green).
  */
-export function chunksFromConfig(config: AppConfig, live?: LiveVersion) {
-  const embedder = createEmbedder(config);
+export function chunksFromConfig(
+  config: AppConfig,
+  live?: LiveVersion,
+  embedder: Embedder = createEmbedder(config),
+) {
   const index = indexFromConfig(config);
   const chunker = validateChunkerConfig({
     targetTokens: config.CHUNK_TARGET_TOKENS,
@@ -62,13 +68,6 @@ function indexFromConfig(config: AppConfig): VectorIndexConfig {
       };
 }
 
-/** How to make the configured embedder again, without its secrets (the key comes from the environment). */
-function embedderOptions(config: AppConfig): Record<string, unknown> {
-  return config.EMBEDDINGS_PROVIDER === 'openai'
-    ? { provider: 'openai', model: config.EMBEDDINGS_MODEL, dimensions: config.EMBEDDINGS_DIMENSIONS ?? null }
-    : { provider: 'local', dimensions: config.EMBEDDINGS_DIMENSIONS ?? null };
-}
-
 /** The live version's projection and embedder, when its recorded configuration can be made again here. */
 function companionOf(
   config: AppConfig,
@@ -76,7 +75,7 @@ function companionOf(
   index: VectorIndexConfig,
 ): ChunksSetup | undefined {
   const c = live.config as Partial<ChunksVersionConfig> | null;
-  const embedder = c?.embedder ? embedderFrom(c.embedder, config) : undefined;
+  const embedder = c?.embedder ? recreateEmbedder(c.embedder, config) : undefined;
   if (!c?.chunkerConfig || !embedder || embedder.space !== c.space) return undefined;
   const projection = chunksProjection({
     embedder,
@@ -88,17 +87,4 @@ function companionOf(
     companion: true,
   });
   return projection.version === live.version ? { embedder, projection } : undefined;
-}
-
-function embedderFrom(o: Record<string, unknown>, config: AppConfig): Embedder | undefined {
-  const dimensions = typeof o.dimensions === 'number' ? o.dimensions : undefined;
-  if (o.provider === 'local') return new LocalEmbedder(dimensions ? { dimensions } : {});
-  if (o.provider !== 'openai' || typeof o.model !== 'string') return undefined;
-  if (!config.OPENAI_API_KEY && !config.OPENAI_BASE_URL) return undefined;
-  try {
-    const apiKey = config.OPENAI_API_KEY ?? 'no-key';
-    return new OpenAiEmbedder({ apiKey, baseURL: config.OPENAI_BASE_URL, model: o.model, dimensions });
-  } catch {
-    return undefined; // a model whose dimensions are unknown here: the new version serves once it is live
-  }
 }

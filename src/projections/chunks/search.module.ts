@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { EMBEDDER, type Embedder } from '../../infrastructure/embeddings/embedder.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 import type { chunksFromConfig } from './chunks.config.js';
 import { ChunkSearch } from './search.js';
@@ -7,7 +8,10 @@ import { CHUNK_SEARCHES, SearchHandler, type ServedVersion } from './search.quer
 
 type Chunks = ReturnType<typeof chunksFromConfig>;
 
-/** The chunks versions a process can search, from its configuration: its own first, then the companion. */
+/**
+ * The chunks versions a process can search, from its configuration: its own first (queried with its EMBEDDER),
+ * then the companion (with the embedder its recorded configuration names).
+ */
 export function servedVersions(chunks: Chunks, sql: SqlClient): ServedVersion[] {
   return [{ ...chunks }, ...(chunks.companion ? [chunks.companion] : [])].map(({ projection, embedder }) => ({
     projection,
@@ -33,10 +37,11 @@ export class SearchModule {
       module: SearchModule,
       controllers: [SearchController],
       providers: [
+        { provide: EMBEDDER, useValue: chunks.embedder },
         {
           provide: CHUNK_SEARCHES,
-          inject: [SQL_CLIENT],
-          useFactory: (sql: SqlClient) => servedVersions(chunks, sql),
+          inject: [SQL_CLIENT, EMBEDDER],
+          useFactory: (sql: SqlClient, embedder: Embedder) => servedVersions({ ...chunks, embedder }, sql),
         },
         SearchHandler,
       ],

@@ -1,0 +1,49 @@
+import { userInfo } from 'node:os';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../app.module.js';
+import type { Principal } from '../domain/access.js';
+import type { AppConfig } from '../infrastructure/config/config.js';
+import { migrated, openDatabase } from '../infrastructure/database.module.js';
+import { createLogger } from '../infrastructure/http/bootstrap.js';
+import { checkpoints } from '../infrastructure/projections/checkpoints.js';
+import type { SqlClient } from '../infrastructure/sql/sql-client.js';
+
+/** The CLI acts as an admin on every coach; its events name the operating-system user who ran it. */
+export function cliPrincipal(): Principal {
+  return { keyId: `cli:${safeUser()}`, role: 'admin', coaches: '*', tier: 'premium' };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * The service's module graph without HTTP, on the configured database. Projectors run only when asked
+ * (`rebuild`). A client passed in (tests) is used and left open.
+ */
+export async function withContext<T>(
+  config: AppConfig,
+  options: { projectors: boolean; db?: SqlClient },
+  run: (get: <S>(token: new (...a: never[]) => S) => S) => Promise<T>,
+): Promise<T> {
+  const sql = options.db
+    ? Object.assign(Object.create(await migrated(options.db)) as SqlClient, { close: async () => undefined })
+    : await openDatabase(config);
+  const app = await NestFactory.createApplicationContext(
+    AppModule.forRoot(
+      { ...config, PROJECTOR_ENABLED: options.projectors },
+      sql,
+      await checkpoints.live(sql, 'chunks'),
+    ),
+    { logger: createLogger({ ...config, LOG_LEVEL: 'warn' }), abortOnError: false },
+  );
+  try {
+    return await run((token) => app.get(token));
+  } finally {
+    await app.close();
+  }
+}
