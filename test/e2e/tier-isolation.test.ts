@@ -85,10 +85,16 @@ describe.each(targets())('free-tier isolation on %s', (kind) => {
     await write('PATCH', `/documents/${turnsPremium}`, { metadata: { accessTier: 'premium' } });
     const erased = await upload('Premium, erased', 'premium');
     await write('POST', `/documents/${erased}/erase`, { reason: 'asked' });
+    // Premium once, free later, then erased: the erasure wiped every version's tier with its content, and an
+    // unknown tier counts as premium, so only the (free) erasure itself shows.
+    const wasPremium = await upload('Premium, then free, erased', 'premium');
+    await write('PATCH', `/documents/${wasPremium}`, { metadata: { accessTier: 'free' } });
+    await write('POST', `/documents/${wasPremium}/erase`, { reason: 'asked' });
     const free = await upload('Free throughout', 'free');
     await write('PATCH', `/documents/${free}`, { content: 'Free, edited.' });
     const hidden = new Set([premium, turnsPremium, erased]);
-    const mine = (e: { documentId: string }) => hidden.has(e.documentId) || e.documentId === free;
+    const mine = (e: { documentId: string }) =>
+      hidden.has(e.documentId) || e.documentId === free || e.documentId === wasPremium;
 
     // The changelog shows a change once every older transaction has ended; a projector batch open meanwhile
     // holds it back for a moment. So: until the last write shows (bounded), then the whole log.
@@ -98,8 +104,10 @@ describe.each(targets())('free-tier isolation on %s', (kind) => {
     for (let i = 0; i < 200 && !hasLast(await log('admin')); i++) await new Promise((r) => setTimeout(r, 50));
     const all = await log('admin');
     expect(new Set(all.body.entries.filter(mine).map((e: { documentId: string }) => e.documentId))).toEqual(
-      new Set([...hidden, free]),
+      new Set([...hidden, free, wasPremium]),
     );
+    const versions = await svc.request('GET', `/documents/${wasPremium}/versions`, { as: 'freeReader' });
+    expect(versions.body.versions.map((v: { version: number }) => v.version)).toEqual([3]);
     const page = await log('freeReader');
     expect(page.status).toBe(200);
     expect(
@@ -107,6 +115,7 @@ describe.each(targets())('free-tier isolation on %s', (kind) => {
         .filter(mine)
         .map((e: { documentId: string; version: number }) => [e.documentId, e.version]),
     ).toEqual([
+      [wasPremium, 3],
       [free, 1],
       [free, 2],
     ]);
@@ -134,6 +143,7 @@ describe.each(targets())('free-tier isolation on %s', (kind) => {
         .filter(mine)
         .map((e) => [e.documentId, e.version]),
     ).toEqual([
+      [wasPremium, 3],
       [free, 1],
       [free, 2],
     ]);

@@ -22,9 +22,13 @@ export interface VersionEntry {
   rolledBackTo?: number;
 }
 
-/** A version's own tier decides too: a document that is free now may have been premium before. */
-const versionTier = (row: { metadata: { accessTier?: string } | null }, head: DocumentHead) =>
-  row.metadata?.accessTier ?? head.accessTier;
+/**
+ * A version's own tier decides too: a document that is free now may have been premium before. An erasure wipes
+ * every earlier version's metadata, tier included, so an unknown tier counts as premium (fail closed); the
+ * erasure itself carries the document's tier.
+ */
+const versionTier = (row: { change: string; metadata: { accessTier?: string } | null }, head: DocumentHead) =>
+  row.metadata?.accessTier ?? (row.change === 'erased' ? head.accessTier : 'premium');
 
 export class ListVersionsQuery extends Query<{ documentId: string; versions: VersionEntry[] }> {
   constructor(

@@ -82,6 +82,8 @@ export async function readChangelog(
   if (f.coachId) assertCoach(principal, f.coachId);
   const coaches = f.coachId ? [f.coachId] : principal.coaches === '*' ? null : [...principal.coaches];
   const after = f.after ? parsePosition(f.after) : { tx: 0n, seq: 0n };
+  // A free reader sees a version only when both the document and that version are free; an erased version's
+  // tier is gone with its content and counts as premium (fail closed), the erasure itself carries the tier.
   const freeOnly = !canSeeTier(principal, 'premium');
   const { rows } = await sql.query<{
     position: string;
@@ -102,7 +104,8 @@ export async function readChangelog(
        AND ($3::text[] IS NULL OR d.coach_id = ANY ($3::text[]))
        AND ($4::uuid IS NULL OR v.document_id = $4::uuid)
        AND ($5::text[] IS NULL OR v.change = ANY ($5::text[]))
-       AND (NOT $6::boolean OR (d.access_tier = 'free' AND coalesce(v.metadata->>'accessTier', 'free') = 'free'))
+       AND (NOT $6::boolean OR (d.access_tier = 'free'
+            AND coalesce(v.metadata->>'accessTier', CASE WHEN v.change = 'erased' THEN 'free' ELSE 'premium' END) = 'free'))
      ORDER BY v.position_tx, v.position_seq LIMIT $7`,
     [String(after.tx), String(after.seq), coaches, f.documentId ?? null, f.types ?? null, freeOnly, f.limit],
   );
