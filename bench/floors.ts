@@ -40,7 +40,7 @@ export function floorTable(
   summary: (xs: number[]) => string,
 ): string {
   const lines = [
-    '| floor | vector nDCG@10 | vector recall@100 | hybrid nDCG@10 | hybrid recall@100 | gated hybrid nDCG@10 | dev queries empty (vector) | off-topic empty: vector | off-topic empty: hybrid |',
+    '| floor | vector nDCG@10 | vector recall@100 | hybrid nDCG@10 | hybrid recall@100 | gated hybrid nDCG@10 | judged queries empty (vector) | off-topic empty: vector | off-topic empty: hybrid |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const n = offTopic.vector.size;

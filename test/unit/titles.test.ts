@@ -74,11 +74,11 @@ describe('titles from the file', () => {
 });
 
 describe('sections from a PDF outline', () => {
-  it('places each bookmark at the line its title opens on its page, else at the page start, with its depth', async () => {
+  it('places each bookmark at the line its title opens (after a number) on its page, else at the page start', async () => {
     const pages = [
       ['Training manual', 'Foreword', 'Read this first'],
       ['Some text first', 'Chapter 1: Strength', 'Squat twice a week'],
-      ['Deadlift on Fridays'],
+      ['Warm-up first', '2.1 Deadlift on Fridays'],
     ];
     const outline = [
       { title: 'Foreword', page: 1 },
@@ -87,6 +87,7 @@ describe('sections from a PDF outline', () => {
         page: 2,
         children: [
           { title: 'Deadlifts (a title not on the page)', page: 3 },
+          { title: 'Deadlift on Fridays', page: 3 },
           { title: 'Fridays', page: 3 },
         ],
       },
@@ -96,8 +97,9 @@ describe('sections from a PDF outline', () => {
     expect(result.sections.map((s) => [s.level, s.title, at(s)])).toEqual([
       [1, 'Foreword', 'Foreword\nRead this '],
       [1, 'Chapter 1: strength', 'Chapter 1: Strength'],
-      [2, 'Deadlifts (a title not on the page)', 'Deadlift on Fridays'],
-      [2, 'Fridays', 'Deadlift on Fridays'],
+      [2, 'Deadlifts (a title not on the page)', 'Warm-up first\n2.1 D'],
+      [2, 'Fridays', 'Warm-up first\n2.1 D'],
+      [2, 'Deadlift on Fridays', '2.1 Deadlift on Fri'],
     ]);
     // The page start is the fallback, also for a title found only inside a line ("… on Fridays").
     expect(result.sections[2]!.startChar).toBe(result.pages![2]!.startChar);

@@ -65,13 +65,15 @@ async function pageOf(doc: PdfDocument, dest: OutlineItem['dest']): Promise<numb
 }
 
 /**
- * Where a line of the page's text starts with `title`, else the page's start. Only at a line's start: a short
- * title ("Software") matched inside a sentence would cut a section in the middle of its text.
+ * Where a line of the page's text starts with `title`, after a number or none ("1.2 Dosing", "IV. Results"),
+ * else the page's start. Only at a line's start: a short title ("Software") matched inside a sentence would
+ * cut a section in the middle of its text.
  */
 function placeOf(text: string, page: ExtractedPage, title: string): number {
   const words = title.split(' ').map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  const found = new RegExp(`^[^\\S\\n]*${words.join('\\s+')}`, 'imu').exec(
-    text.slice(page.startChar, page.endChar),
-  );
-  return page.startChar + (found?.index ?? 0);
+  const line = new RegExp(`^[^\\S\\n]*${NUMBERING}${words.join('\\s+')}`, 'imu');
+  return page.startChar + (line.exec(text.slice(page.startChar, page.endChar))?.index ?? 0);
 }
+
+/** A section number before a heading's title: digits, roman numerals or a letter, with dots or a bracket. */
+const NUMBERING = '(?:(?:[\\p{N}]+|[IVXLC]+|[A-Z])(?:[.][\\p{N}]+)*[.):]?[^\\S\\n]+)?';
