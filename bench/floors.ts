@@ -58,7 +58,10 @@ export function floorTable(
       if (!vector.length) devEmpty++;
       const [vn, vr] = dev.judge(qid, vector);
       const [hn, hr] = dev.judge(qid, hybrid);
-      (m.vn.push(vn), m.vr.push(vr), m.hn.push(hn), m.hr.push(hr));
+      m.vn.push(vn);
+      m.vr.push(vr);
+      m.hn.push(hn);
+      m.hr.push(hr);
       // Gated (not the service's behaviour): the hybrid returns nothing when no vector candidate passes; its
       // off-topic empties are the vector's.
       m.gn.push(vector.length ? hn : 0);
@@ -82,8 +85,4 @@ export function bestScores(r: Rankings): string {
   const best = [...r.vector.values()].map((h) => h[0]?.score ?? -1).sort((a, b) => a - b);
   const q = (p: number) => best[Math.min(best.length - 1, Math.floor(p * best.length))]!.toFixed(3);
   return `min ${q(0)}, p25 ${q(0.25)}, median ${q(0.5)}, p75 ${q(0.75)}, max ${q(1)}`;
-}
-
-function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
