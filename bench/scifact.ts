@@ -11,8 +11,13 @@
  * --proxy N asks N queries of a development set built from the corpus alone instead of the test queries (an
  * inverse cloze task: see bench/beir.ts). The hybrid's default text weight is chosen on this set.
  *
+ * --floors 0,0.05,0.1… sweeps the vector floor (SEARCH_MIN_SIMILARITY) offline on the rankings fetched without one
+ * (see bench/floors.ts), and counts the off-topic queries of --off-topic (bench/off-topic-queries.txt) left empty.
+ * The service then runs without a floor unless SEARCH_MIN_SIMILARITY is set.
+ *
  * Run: npx tsx bench/scifact.ts <beirDir> [--database-url postgres://…] [--concurrency 8] [--limit N]
  *      [--weights 1,2,3] [--proxy 1000]
+ *      [--floors 0,0.05,0.1] [--off-topic bench/off-topic-queries.txt]
  * (without --database-url: PGlite in a temporary DATA_DIR)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,8 +26,10 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/infrastructure/config/config.js';
 import { createApp } from '../src/infrastructure/http/bootstrap.js';
 import { SQL_CLIENT, type SqlClient } from '../src/infrastructure/sql/sql-client.js';
+import { LOCAL_HYBRID_TEXT_WEIGHT } from '../src/projections/chunks/chunks.config.js';
 import { fuse } from '../src/projections/chunks/search.js';
 import { readBeir } from './beir.js';
+import { bestScores, floorTable, readOffTopic, type Rankings } from './floors.js';
 import { arg, benchDatabase, fmt } from './support.js';
 
 const dir = process.argv[2];
@@ -33,6 +40,10 @@ const concurrency = Number(arg('concurrency', '8'));
 const limit = Number(arg('limit', '0'));
 const proxy = Number(arg('proxy', '0'));
 const weights = arg('weights', '').split(',').filter(Boolean).map(Number);
+const floors = arg('floors', '').split(',').filter(Boolean).map(Number);
+const offTopic = floors.length ? readOffTopic(arg('off-topic', 'bench/off-topic-queries.txt')) : [];
+// Without a floor in the service, the sweep sees every candidate (cosine similarity is at least -1).
+if (floors.length) process.env.SEARCH_MIN_SIMILARITY ??= '-1';
 const KEY = 'bench-admin-key-0123456789abcdef';
 
 const { corpus, queries, qrels } = readBeir(dir, { proxy, limit });
@@ -56,6 +67,7 @@ const app = await createApp(
         'CHUNK_OVERLAP_TOKENS',
         'CHUNK_MAX_TOKENS',
         'SEARCH_HYBRID_TEXT_WEIGHT',
+        'SEARCH_MIN_SIMILARITY',
       ]
         .filter((k) => process.env[k])
         .map((k) => [k, process.env[k]!]),
@@ -112,7 +124,7 @@ try {
   console.log('| mode | nDCG@10 (95 % interval) | recall@100 | query p50 | query p95 |');
   console.log('|---|---:|---:|---:|---:|');
   // Chunk rankings of `vector` and `text` per query, for the offline fusion.
-  const chunkRankings = { vector: new Map<string, string[]>(), text: new Map<string, string[]>() };
+  const chunkRankings: Rankings = { vector: new Map(), text: new Map() };
   for (const mode of ['hybrid', 'vector', 'text'] as const) {
     const ndcgs: number[] = [];
     const recalls: number[] = [];
@@ -121,12 +133,8 @@ try {
       const started = performance.now();
       const r = await post('/search', { coachId: 'scifact', query: queries.get(qid), k: 100, mode });
       times.push(performance.now() - started);
-      const hits = r.body.results as Array<{ documentId: string; version: number; chunkIndex: number }>;
-      if (mode !== 'hybrid')
-        chunkRankings[mode].set(
-          qid,
-          hits.map((h) => `${h.documentId}/${h.version}/${h.chunkIndex}`),
-        );
+      const hits = r.body.results as Hit[];
+      if (mode !== 'hybrid') chunkRankings[mode].set(qid, hits.map(ranked));
       const [ndcg, recall] = judge(
         hits.map((h) => h.documentId),
         rels,
@@ -145,14 +153,12 @@ try {
     console.log('| text weight | nDCG@10 (95 % interval) | recall@100 |');
     console.log('|---:|---:|---:|');
     const rows = (ids: string[]) => ids.map((id) => ({ id }) as unknown as Parameters<typeof fuse>[0][0][0]);
+    const ids = (qid: string, mode: 'vector' | 'text') => chunkRankings[mode].get(qid)!.map((h) => h.id);
     for (const w of weights) {
       const ndcgs: number[] = [];
       const recalls: number[] = [];
       for (const [qid, rels] of qrels) {
-        const fused = fuse([rows(chunkRankings.vector.get(qid)!), rows(chunkRankings.text.get(qid)!)], 100, [
-          1,
-          w,
-        ]);
+        const fused = fuse([rows(ids(qid, 'vector')), rows(ids(qid, 'text'))], 100, [1, w]);
         const [ndcg, recall] = judge(
           fused.map((row) => row.id.split('/')[0]!),
           rels,
@@ -163,6 +169,7 @@ try {
       console.log(`| ${w} | ${mean(ndcgs).toFixed(4)} (${interval(ndcgs)}) | ${mean(recalls).toFixed(4)} |`);
     }
   }
+  if (floors.length) await sweepFloors(chunkRankings);
   console.log(
     proxy > 0
       ? `\n${qrels.size} held-out last sentences as queries (inverse cloze development set, not the test judgments).`
@@ -173,6 +180,38 @@ try {
   if (process.argv.includes('--keep') && db) console.log(`kept the database: ${db.url}`);
   else await db?.dispose();
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+type Hit = { documentId: string; version: number; chunkIndex: number; score: number };
+
+function ranked(h: Hit) {
+  return { id: `${h.documentId}/${h.version}/${h.chunkIndex}`, score: h.score };
+}
+
+/** The floor sweep: the off-topic queries asked (vector and text, k = 100), then the table of bench/floors.ts. */
+async function sweepFloors(dev: Rankings) {
+  const off: Rankings = { vector: new Map(), text: new Map() };
+  for (const [i, query] of offTopic.entries())
+    for (const mode of ['vector', 'text'] as const) {
+      const r = await post('/search', { coachId: 'scifact', query, k: 100, mode });
+      off[mode].set(`off-${i}`, (r.body.results as Hit[]).map(ranked));
+    }
+  const textWeight = Number(process.env.SEARCH_HYBRID_TEXT_WEIGHT ?? LOCAL_HYBRID_TEXT_WEIGHT);
+  console.log(
+    `\nthe vector floor swept offline (hybrid text weight ${textWeight}), ${offTopic.length} off-topic queries:\n`,
+  );
+  const judgeChunks = (qid: string, chunkIds: string[]) =>
+    judge(
+      chunkIds.map((id) => id.split('/')[0]!),
+      qrels.get(qid)!,
+    );
+  const summary = (xs: number[]) => `${mean(xs).toFixed(4)} (${interval(xs)})`;
+  console.log(floorTable(floors, { rankings: dev, judge: judgeChunks }, off, textWeight, summary));
+  console.log(
+    `\nbest vector similarity per query: judged queries ${bestScores(dev)}; off-topic ${bestScores(off)}`,
+  );
+  const textEmpty = [...off.text.values()].filter((h) => !h.length).length;
+  console.log(`off-topic queries with no BM25 match (text mode empty): ${textEmpty} / ${offTopic.length}`);
 }
 
 async function head(): Promise<string> {

@@ -1,4 +1,5 @@
 import { LocalEmbedder } from '../../src/infrastructure/embeddings/local-embedder.js';
+import { LOCAL_MIN_SIMILARITY } from '../../src/projections/chunks/chunks.config.js';
 import { ChunkSearch, plannedRows } from '../../src/projections/chunks/search.js';
 import { searchRequestSchema } from '../../src/projections/chunks/search.schema.js';
 import { DEFAULT_VECTOR_INDEX, vectorIndexName } from '../../src/projections/chunks/vector-index.js';
@@ -99,6 +100,18 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
       expect(r.body.position).toEqual(expect.any(String));
     },
   );
+
+  it('returns nothing for an off-topic query in vector and hybrid mode (the vector floor), and results for an on-topic one', async () => {
+    const offTopic = 'How do I replace the brake pads on my car?';
+    for (const mode of ['vector', 'hybrid', 'text']) {
+      const r = await search({ query: offTopic, mode, k: 5 });
+      expect([mode, r.status, r.body.results]).toEqual([mode, 200, []]);
+    }
+    const on = await search({ query: 'beef liver retinol', mode: 'vector', k: 5 });
+    expect(docsOf(on)[0]).toBe(ids.liver);
+    // Every result is at or above the local embedder's default floor.
+    for (const hit of on.body.results) expect(hit.score).toBeGreaterThanOrEqual(LOCAL_MIN_SIMILARITY);
+  });
 
   it('never gives a premium passage to a free reader, in any mode', async () => {
     for (const mode of ['hybrid', 'vector', 'text']) {

@@ -98,11 +98,19 @@ function handMadeDocument(): ChunkerInput {
   return { content, sections };
 }
 
-/** No chunk may run across the start of one of the headings of `input`. */
+/**
+ * No chunk may run across the start of one of the headings of `input`, except a chunk that opens with a bare
+ * heading line merged into the section after it.
+ */
 function expectWithinSections(input: ChunkerInput, chunks: Chunk[]): void {
   for (const chunk of chunks) {
     for (const section of input.sections ?? []) {
-      const crosses = section.startChar > chunk.startChar && section.startChar < chunk.endChar;
+      const before = input.content.slice(chunk.startChar, section.startChar).trim();
+      const bareHeading = (input.sections ?? []).some(
+        (s) => s.startChar === chunk.startChar && !before.includes('\n') && before.endsWith(s.title),
+      );
+      const crosses =
+        section.startChar > chunk.startChar && section.startChar < chunk.endChar && !bareHeading;
       expect(crosses ? `${chunk.index} crosses "${section.title}"` : 'within').toBe('within');
     }
   }
@@ -276,13 +284,42 @@ describe('chunker', () => {
       expect(sectionOf('Under C.')).toBe('A > B > C');
       expect(sectionOf('Under D.')).toBe('A > D');
       expect(sectionOf('Under F')).toBe('E > F');
-      // Each heading line opens the first chunk of its section.
-      for (const section of sections) {
+      // Each heading line opens the first chunk of its section, but a bare "# E" opens F's.
+      for (const section of sections.filter((s) => s.title !== 'F')) {
         expect(chunks.some((c) => c.startChar === section.startChar)).toBe(true);
       }
+      expect(chunks.find((c) => c.content.includes('Under F'))!.content).toMatch(/^# E\n\n#### F/);
+      expect(chunks.some((c) => c.content.trim() === '# E')).toBe(false);
       expect(new Set(chunks.filter((c) => c.content.includes('Under B')).map((c) => c.section))).toEqual(
         new Set(['A > B']),
       );
+    });
+
+    it('merges a chunk that is only a heading into the text after it, keeping the heading in its path', () => {
+      const markdown = [
+        '# Methods',
+        '## Dosing',
+        'Twice a day.',
+        '# Results',
+        '# Discussion',
+        'It worked.',
+      ].join('\n\n');
+      const input = { content: markdown, sections: markdownSections(markdown) };
+      const chunks = chunkText(input, SMALL);
+      expectSound(markdown, chunks, SMALL);
+      expect(chunks.map((c) => [c.content, c.section])).toEqual([
+        ['# Methods\n\n## Dosing\n\nTwice a day.', 'Methods > Dosing'],
+        ['# Results\n\n# Discussion\n\nIt worked.', 'Discussion'],
+      ]);
+      // A heading with nothing after it stays a chunk: there is no text to merge it into.
+      const last = chunkText({
+        content: 'Text.\n\n# End',
+        sections: [{ level: 1, title: 'End', startChar: 7 }],
+      });
+      expect(last.map((c) => [c.content, c.section])).toEqual([
+        ['Text.', undefined],
+        ['# End', 'End'],
+      ]);
     });
 
     it('turns DOCX headings into section paths', async () => {
@@ -343,7 +380,7 @@ describe('chunker', () => {
     });
 
     it('versions its output by configuration', () => {
-      expect(chunkerVersion(DEFAULT_CHUNKER_CONFIG)).toBe('chunker-v1:256/32/512');
+      expect(chunkerVersion(DEFAULT_CHUNKER_CONFIG)).toBe('chunker-v2:256/32/512');
       const versions = new Set(
         [
           DEFAULT_CHUNKER_CONFIG,

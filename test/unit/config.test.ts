@@ -59,6 +59,9 @@ describe('configuration from the environment', () => {
       { EMBEDDINGS_DIMENSIONS: '16' },
       /EMBEDDINGS_DIMENSIONS \(got "16"\): the local embedder takes 32 to 2000/,
     ],
+    [{ SEARCH_MIN_SIMILARITY: '1.5' }, /SEARCH_MIN_SIMILARITY \(got "1.5"\)/],
+    [{ SEARCH_MIN_SIMILARITY: '-2' }, /SEARCH_MIN_SIMILARITY \(got "-2"\)/],
+    [{ SEARCH_MIN_SIMILARITY: 'high' }, /SEARCH_MIN_SIMILARITY \(got "high"\)/],
     [
       { API_KEYS: '[{"key":"0123456789abcdef0","role":"reader","coaches":["a"]}]' },
       /API_KEYS: a reader key needs a tier, "free" or "premium"/,
@@ -100,6 +103,13 @@ describe('configuration from the environment', () => {
     expect(
       loadConfig({ ...large, EMBEDDINGS_MODEL: 'nomic-embed-text', EMBEDDINGS_DIMENSIONS: '768' }),
     ).toMatchObject({ EMBEDDINGS_MODEL: 'nomic-embed-text', EMBEDDINGS_DIMENSIONS: 768 });
+  });
+
+  it('takes SEARCH_MIN_SIMILARITY as a cosine similarity, unset by default (the embedder decides)', () => {
+    expect(loadConfig({}).SEARCH_MIN_SIMILARITY).toBeUndefined();
+    expect(loadConfig({ SEARCH_MIN_SIMILARITY: '' }).SEARCH_MIN_SIMILARITY).toBeUndefined();
+    expect(loadConfig({ SEARCH_MIN_SIMILARITY: '0.25' }).SEARCH_MIN_SIMILARITY).toBe(0.25);
+    expect(loadConfig({ SEARCH_MIN_SIMILARITY: '-1' }).SEARCH_MIN_SIMILARITY).toBe(-1);
   });
 
   it('never echoes secret values', () => {

@@ -1,5 +1,11 @@
 import { loadConfig } from '../../src/infrastructure/config/config.js';
-import { chunksFromConfig, LOCAL_HYBRID_TEXT_WEIGHT } from '../../src/projections/chunks/chunks.config.js';
+import {
+  chunksFromConfig,
+  LOCAL_HYBRID_TEXT_WEIGHT,
+  LOCAL_MIN_SIMILARITY,
+  minSimilarityOf,
+  OPENAI_MIN_SIMILARITY,
+} from '../../src/projections/chunks/chunks.config.js';
 import { fuse, RRF_K } from '../../src/projections/chunks/search.js';
 
 type Row = Parameters<typeof fuse>[0][0][0];
@@ -46,5 +52,17 @@ describe('the default text weight of the hybrid', () => {
     expect(
       chunksFromConfig(loadConfig({ ...openai, SEARCH_HYBRID_TEXT_WEIGHT: '0.5' })).hybridTextWeight,
     ).toBe(0.5);
+  });
+});
+
+describe('the vector floor', () => {
+  it("is the embedder's default unless SEARCH_MIN_SIMILARITY is set, per served version", () => {
+    expect(LOCAL_MIN_SIMILARITY).not.toBe(OPENAI_MIN_SIMILARITY);
+    expect(minSimilarityOf('local:lexhash-v1:512', undefined)).toBe(LOCAL_MIN_SIMILARITY);
+    expect(minSimilarityOf('openai:text-embedding-3-small:1536', undefined)).toBe(OPENAI_MIN_SIMILARITY);
+    expect(minSimilarityOf('local:lexhash-v1:512', 0.3)).toBe(0.3);
+    expect(minSimilarityOf('openai:text-embedding-3-small:1536', -1)).toBe(-1);
+    expect(chunksFromConfig(loadConfig({})).minSimilarity).toBeUndefined();
+    expect(chunksFromConfig(loadConfig({ SEARCH_MIN_SIMILARITY: '0.4' })).minSimilarity).toBe(0.4);
   });
 });

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { DocumentMetadata, Snapshot } from '../../domain/document/document.js';
 import type { Extracted } from '../../infrastructure/extraction/extraction.js';
+import { firstLineAt } from '../../infrastructure/extraction/title.js';
 import { ValidationFailedError } from '../../infrastructure/http/validation.js';
 
 /** Markdown headings become sections, as extraction does for files. */
@@ -35,13 +36,32 @@ export function safeFilename(name: string | undefined): string | undefined {
   return basename(name);
 }
 
+/**
+ * A file's title: the one given with the upload; else the file's own (DOCX core properties, PDF Info); else its
+ * text's first line (the heading's title when a heading opens the text: without its markup); else the file's
+ * name. A heading further down (an "Introduction" after a title line) is not the document's title.
+ */
+export function titleOf(extracted: Extracted, metadata: DocumentMetadata, filename?: string): string {
+  const fromName = filename?.replace(/\.[A-Za-z0-9]{1,8}$/, '').trim() || undefined;
+  return metadata.title ?? extracted.title ?? leadingLine(extracted) ?? fromName ?? 'Untitled';
+}
+
+function leadingLine({ text, sections }: Pick<Extracted, 'text' | 'sections'>): string | undefined {
+  const first = firstLineAt(text);
+  if (!first) return undefined;
+  const end = text.indexOf('\n', first.start);
+  const heading = sections.find(
+    (s) => s.startChar >= first.start && s.startChar <= (end === -1 ? text.length : end),
+  );
+  return heading?.title || first.line;
+}
+
 export function snapshotFromFile(
   extracted: Extracted,
   metadata: DocumentMetadata,
   file: Snapshot['file'] & object,
 ): Snapshot {
-  const fromName = file.filename?.replace(/\.[A-Za-z0-9]{1,8}$/, '');
-  const title = metadata.title ?? extracted.sections[0]?.title ?? fromName ?? 'Untitled';
+  const title = titleOf(extracted, metadata, file.filename);
   return {
     title: title.slice(0, 500),
     content: extracted.text,

@@ -94,6 +94,7 @@ export const configSchema = z
     IVFFLAT_PROBES: positiveInt.max(32_768).default(10),
     INDEX_BUILD_MEMORY_MB: positiveInt.min(16).max(65_536).default(1_024),
     SEARCH_HYBRID_TEXT_WEIGHT: z.coerce.number().min(0).max(100).optional(),
+    SEARCH_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).optional(),
     QUERY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
     SEARCH_WAIT_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),
     SEARCH_EMBEDDING_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),

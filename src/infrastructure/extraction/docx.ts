@@ -4,6 +4,7 @@ import { unsupported } from './detect.js';
 import { ExtractionError, mb, type ExtractionLimits } from './extraction.js';
 import { extractHtml } from './html.js';
 import type { TextParts } from './text.js';
+import { propertyTitle } from './title.js';
 
 /**
  * DOCX → text. The ZIP is inspected with yauzl before mammoth (whose JSZip inflates whole entries in memory)
@@ -14,14 +15,35 @@ const MAX_ENTRIES = 10_000;
 const BOMB_RATIO = 100;
 const BOMB_MIN_BYTES = 10 * 1024 * 1024;
 const MAIN_PART = 'word/document.xml';
+/** The core properties (Dublin Core: dc:title…), read while the parts' sizes are verified. */
+const CORE_PART = 'docProps/core.xml';
+/** More than enough for a title: the part is kept only up to this many bytes. */
+const CORE_MAX_BYTES = 64 * 1024;
 
 export async function extractDocx(bytes: Uint8Array, limits: ExtractionLimits): Promise<TextParts> {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  await inspectZip(buffer, limits);
-  return extractHtml(await toHtml(buffer));
+  const core = await inspectZip(buffer, limits);
+  const title = coreTitle(core);
+  return { ...extractHtml(await toHtml(buffer)), ...(title ? { title } : {}) };
 }
 
-async function inspectZip(buffer: Buffer, limits: ExtractionLimits): Promise<void> {
+/** dc:title of the core properties, entities decoded, when it is a real title. */
+export function coreTitle(xml: string): string | undefined {
+  const match = /<(?:[\w.-]+:)?title\b[^>]*>([\s\S]*?)<\/(?:[\w.-]+:)?title>/.exec(xml);
+  return match ? propertyTitle(decodeXml(match[1]!)) : undefined;
+}
+
+function decodeXml(text: string): string {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  return text.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (entity, name: string) => {
+    if (name[0] !== '#') return named[name] ?? entity;
+    const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : Number(name.slice(1));
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
+  });
+}
+
+/** Checks the archive; returns the core properties part's text ('' if there is none). */
+async function inspectZip(buffer: Buffer, limits: ExtractionLimits): Promise<string> {
   let zip: ZipFile;
   try {
     zip = await yauzl.fromBufferPromise(buffer, {
@@ -40,7 +62,7 @@ async function inspectZip(buffer: Buffer, limits: ExtractionLimits): Promise<voi
       if (entries.some((e) => e.fileName.startsWith('word/'))) throw corrupt(`${MAIN_PART} is missing`);
       throw unsupported('a ZIP archive that is not a Word document (.docx)');
     }
-    await verifyActualSizes(zip, entries, limits);
+    return await verifyActualSizes(zip, entries, limits);
   } catch (error) {
     throw zipError(error);
   } finally {
@@ -75,19 +97,30 @@ function checkDeclaredSizes(entries: Entry[], limits: ExtractionLimits): void {
   }
 }
 
-/** Inflates the parts mammoth will read (XML and relationships); yauzl fails a part that overruns its size. */
-async function verifyActualSizes(zip: ZipFile, entries: Entry[], limits: ExtractionLimits): Promise<void> {
+/**
+ * Inflates the parts mammoth will read (XML and relationships); yauzl fails a part that overruns its size.
+ * Returns the start of the core properties part on the way.
+ */
+async function verifyActualSizes(zip: ZipFile, entries: Entry[], limits: ExtractionLimits): Promise<string> {
   let total = 0;
+  const core: Buffer[] = [];
+  let coreBytes = 0;
   for (const entry of entries.filter((e) => /\.(xml|rels)$/i.test(e.fileName))) {
     const stream = await zip.openReadStreamPromise(entry);
+    const isCore = entry.fileName === CORE_PART;
     for await (const chunk of stream) {
       total += (chunk as Buffer).byteLength;
+      if (isCore && coreBytes < CORE_MAX_BYTES) {
+        core.push(chunk as Buffer);
+        coreBytes += (chunk as Buffer).byteLength;
+      }
       if (total > limits.maxUncompressedBytes) {
         stream.destroy();
         throw unsafe(`its parts inflate to more than ${mb(limits.maxUncompressedBytes)}`);
       }
     }
   }
+  return Buffer.concat(core).subarray(0, CORE_MAX_BYTES).toString('utf8');
 }
 
 async function toHtml(buffer: Buffer): Promise<string> {

@@ -61,5 +61,6 @@ function finish(type: DetectedType, parts: TextParts): Extracted {
     sections: parts.sections,
     ...(parts.pages ? { pages: parts.pages } : {}),
     ...(parts.pageCount !== undefined ? { pageCount: parts.pageCount } : {}),
+    ...(parts.title ? { title: parts.title } : {}),
   };
 }

@@ -43,6 +43,8 @@ export interface Extracted {
   sections: ExtractedSection[];
   pages?: ExtractedPage[];
   pageCount?: number;
+  /** The title the file's own properties give (DOCX core properties, PDF Info), when it is not a placeholder. */
+  title?: string;
 }
 
 /** Only used to tell Markdown from plain text once the bytes say "text": a name never decides the type. */

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PDFParse } from 'pdf-parse';
 import { ExtractionError, type ExtractedPage, type ExtractionLimits } from './extraction.js';
+import { outlineSections, pdfInfoTitle, type PdfDocument } from './pdf-outline.js';
 import { cleanText, type TextParts } from './text.js';
 
 // pdf.js reads the 14 standard fonts' metrics and the predefined (CJK) character maps from files; without them
@@ -18,7 +19,10 @@ export async function preloadPdfJs(): Promise<void> {
   await import(pathToFileURL(join(PDFJS, 'legacy', 'build', 'pdf.worker.mjs')).href);
 }
 
-/** PDF → text page by page (pdf-parse 2 over pdf.js); pages are joined by a blank line. */
+/**
+ * PDF → text page by page (pdf-parse 2 over pdf.js); pages are joined by a blank line. Sections come from the
+ * outline (bookmarks) when it has one, the title from the Info dictionary.
+ */
 export async function extractPdf(bytes: Uint8Array, limits: ExtractionLimits): Promise<TextParts> {
   const parser = new PDFParse({
     data: bytes,
@@ -42,12 +46,27 @@ export async function extractPdf(bytes: Uint8Array, limits: ExtractionLimits): P
       );
     }
     const rest = first.total > 1 ? (await parser.getText({ first: 2, last: first.total })).pages : [];
-    return joinPages([...first.pages, ...rest], first.total);
+    const parts = joinPages([...first.pages, ...rest], first.total);
+    return { ...parts, ...(await structureOf(parser, parts)) };
   } catch (error) {
     throw asExtractionError(error);
   } finally {
     await parser.destroy();
   }
+}
+
+/**
+ * The outline's sections and the Info title, from pdf-parse's loaded pdf.js document (its `load()` is private
+ * in the typings, public in the code: it returns the document the text came from). Neither is worth refusing
+ * a file whose text was read: a broken outline or Info dictionary gives none.
+ */
+async function structureOf(parser: PDFParse, parts: TextParts): Promise<Partial<TextParts>> {
+  const doc = await (parser as unknown as { load(): Promise<PdfDocument> }).load();
+  const [sections, title] = await Promise.all([
+    outlineSections(doc, parts.text, parts.pages ?? []).catch(() => []),
+    pdfInfoTitle(doc).catch(() => undefined),
+  ]);
+  return { sections, ...(title ? { title } : {}) };
 }
 
 function joinPages(pages: Array<{ num: number; text: string }>, pageCount: number): TextParts {

@@ -6,6 +6,8 @@ export interface TextParts {
   sections: ExtractedSection[];
   pages?: Array<{ page: number; startChar: number; endChar: number }>;
   pageCount?: number;
+  /** See Extracted.title. */
+  title?: string;
 }
 
 // fatal: a wrong byte is refused rather than silently turned into U+FFFD, which would corrupt the text unseen.

@@ -50,7 +50,7 @@ export type ChunkerInput = Pick<Snapshot, 'content' | 'sections' | 'pages'>;
  * Bump when the algorithm (or the tokenizer behind `tokenCount`) changes in a way that can change any chunk:
  * stored chunks made by another version must be rebuilt.
  */
-const ALGORITHM = 'chunker-v1';
+const ALGORITHM = 'chunker-v2';
 
 /** One character is at most 4 UTF-8 bytes, so at most 4 tokens: the least maximum that can always hold. */
 const MIN_MAX_TOKENS = 4;
@@ -142,10 +142,35 @@ interface Segment {
   start: number;
   end: number;
   path?: string;
+  title?: string;
 }
 
-/** The text before the first heading, then one segment per heading up to the next heading of any level. */
+/** Characters a heading line may have besides its title ("## ", "2.3.1 ", a trailing colon…). */
+const HEADING_MARKUP = 16;
+
+/**
+ * The text before the first heading, then one segment per heading up to the next heading of any level. A
+ * segment that is only its heading line (a heading followed at once by another: "# Methods" then "## Dosing")
+ * is merged into the next one: a chunk of a bare heading matches every query on its words and says nothing.
+ * The merged chunk has the next segment's path, which keeps the heading when the next is a subsection.
+ */
 function segments(text: string, sections: NonNullable<ChunkerInput['sections']>): Segment[] {
+  const result = headingSegments(text, sections);
+  for (let i = result.length - 2; i >= 0; i--) {
+    if (!isHeadingOnly(text, result[i]!)) continue;
+    result[i + 1]!.start = result[i]!.start;
+    result.splice(i, 1);
+  }
+  return result;
+}
+
+function isHeadingOnly(text: string, segment: Segment): boolean {
+  if (segment.title === undefined) return false;
+  const content = text.slice(segment.start, segment.end).trim();
+  return !content.includes('\n') && content.length <= segment.title.trim().length + HEADING_MARKUP;
+}
+
+function headingSegments(text: string, sections: NonNullable<ChunkerInput['sections']>): Segment[] {
   const clamp = (offset: number) => Math.min(Math.max(Math.trunc(offset) || 0, 0), text.length);
   const sorted = sections
     .map((s) => ({ level: s.level, title: s.title, startChar: clamp(s.startChar) }))
@@ -159,6 +184,7 @@ function segments(text: string, sections: NonNullable<ChunkerInput['sections']>)
       start: section.startChar,
       end: sorted[k + 1]?.startChar ?? text.length,
       path: stack.map((s) => s.title).join(' > '),
+      title: section.title,
     });
   });
   return result.filter((s) => s.end > s.start);

@@ -23,6 +23,21 @@ export interface LiveVersion {
 /** The hybrid's default text weight with the local embedder (the vector ranking weighs 1). */
 export const LOCAL_HYBRID_TEXT_WEIGHT = 20;
 
+/** The default least cosine similarity of a vector candidate with the local embedder (see `minSimilarityOf`). */
+export const LOCAL_MIN_SIMILARITY = 0.19;
+/** The same with an OpenAI-like model. */
+export const OPENAI_MIN_SIMILARITY = 0.2;
+
+/**
+ * The vector floor of a served version: SEARCH_MIN_SIMILARITY when set, else its embedder's default. The scales
+ * differ: the local embedder is lexical, a chunk that shares no word with the query is near 0 and the floor is
+ * chosen on the development set (`bench/scifact.ts --proxy --floors`, BENCHMARKS.md) to keep its quality while
+ * off-topic queries come back empty; OpenAI's text-embedding-3 models put unrelated texts low but above 0.
+ */
+export function minSimilarityOf(space: string, configured: number | undefined): number {
+  return configured ?? (space.startsWith('local:') ? LOCAL_MIN_SIMILARITY : OPENAI_MIN_SIMILARITY);
+}
+
 /**
  * The chunks projection over `embedder` (the configured one; the app module passes the one it provides as
  * EMBEDDER) and its vector index, as the environment configures them; and, when the live version of the chunks was built with another configuration,
@@ -54,7 +69,8 @@ export function chunksFromConfig(
   const companion =
     live && live.version !== projection.version ? companionOf(config, live, index) : undefined;
   const queryEmbeddingTimeoutMs = config.SEARCH_EMBEDDING_TIMEOUT_MS;
-  return { embedder, index, hybridTextWeight, queryEmbeddingTimeoutMs, projection, companion };
+  const minSimilarity = config.SEARCH_MIN_SIMILARITY;
+  return { embedder, index, hybridTextWeight, minSimilarity, queryEmbeddingTimeoutMs, projection, companion };
 }
 
 function indexFromConfig(config: AppConfig): VectorIndexConfig {

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { EMBEDDER, type Embedder } from '../../infrastructure/embeddings/embedder.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
-import type { chunksFromConfig } from './chunks.config.js';
+import { minSimilarityOf, type chunksFromConfig } from './chunks.config.js';
 import { ChunkSearch } from './search.js';
 import { SearchController } from './search.controller.js';
 import { CHUNK_SEARCHES, SearchHandler, type ServedVersion } from './search.query.js';
@@ -21,6 +21,8 @@ export function servedVersions(chunks: Chunks, sql: SqlClient): ServedVersion[] 
       dimensions: embedder.dimensions,
       index: chunks.index,
       hybridTextWeight: chunks.hybridTextWeight,
+      // Per version: a companion's embedder may be of another provider, with another scale.
+      minSimilarity: minSimilarityOf(embedder.space, chunks.minSimilarity),
       queryEmbeddingTimeoutMs: chunks.queryEmbeddingTimeoutMs,
     }),
   }));

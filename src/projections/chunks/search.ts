@@ -79,6 +79,11 @@ export interface SearchScope {
   index: VectorIndexConfig;
   /** Weight of the text ranking in hybrid fusion (the vector ranking weighs 1). */
   hybridTextWeight?: number;
+  /**
+   * The least cosine similarity of a vector candidate (vector mode and the hybrid's vector side): below it a
+   * chunk is noise, not a weak match, and the search returns fewer than k results, or none.
+   */
+  minSimilarity?: number;
   /** See EXACT_SEARCH_MAX (tests lower it). */
   exactSearchMax?: number;
   /** How long embedding the query may take, retries included (SEARCH_EMBEDDING_TIMEOUT_MS). */
@@ -170,9 +175,12 @@ export class ChunkSearch {
     const run = async (tx: SqlExecutor) => {
       const exact: boolean[] = [];
       for (const bound of where.bounds) exact.push((await this.estimate(tx, bound, where.params)) <= few);
+      // The floor filters the nearest, not the scan: inside it, the index would keep walking for k chunks above it.
+      const floor =
+        this.scope.minSimilarity === undefined ? '' : `WHERE distance <= ${1 - this.scope.minSimilarity}`;
       const sql = `WITH ${where.parts.map((part, i) => nearest(part, i, exact[i]!)).join(',\n')}
         SELECT *, 1 - distance AS score FROM (${where.parts.map((_, i) => `SELECT * FROM part${i}`).join(' UNION ALL ')}) n
-        ORDER BY distance, id LIMIT ${limit}`;
+        ${floor} ORDER BY distance, id LIMIT ${limit}`;
       // SET LOCAL lasts until the end of the transaction: the hybrid's text query is not affected by it.
       for (const setting of vectorSearchSettings(this.scope.index)) await tx.exec(setting);
       return (await tx.query<Row>(sql, params)).rows;
@@ -346,6 +354,8 @@ export function queryCacheKey(
     freeOnly,
     space: scope.space,
     chunker: scope.chunker,
+    hybridTextWeight: scope.hybridTextWeight,
+    minSimilarity: scope.minSimilarity,
     position,
   };
   return createHash('sha256').update(JSON.stringify(normalised)).digest('hex');
