@@ -90,6 +90,18 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it('generates the admin key once: the first start says it generated it, later starts reuse it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'docsvc-keys-'));
+    try {
+      const first = ApiKeys.load(loadConfig({ DATA_DIR: dir }));
+      const second = ApiKeys.load(loadConfig({ DATA_DIR: dir }));
+      expect(first.keyFile).toEqual({ path: join(dir, 'admin-api-key'), generated: true });
+      expect(second.keyFile).toEqual({ path: join(dir, 'admin-api-key'), generated: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('takes a model of more than 2000 dimensions shortened, and an unknown model with its size', () => {
     const large = {
       EMBEDDINGS_PROVIDER: 'openai',

@@ -1,4 +1,4 @@
-import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -13,15 +13,7 @@ import { rateLimitMiddleware } from './rate-limit.js';
 import swaggerUi from 'swagger-ui-express';
 import { openApiDocument } from '../openapi/openapi.js';
 import { checkpoints } from '../projections/checkpoints.js';
-
-export function createLogger(config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT'>): ConsoleLogger {
-  const levels = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
-  return new ConsoleLogger('docsvc', {
-    json: config.LOG_FORMAT === 'json',
-    logLevels: levels.slice(0, levels.indexOf(config.LOG_LEVEL) + 1),
-    colors: config.LOG_FORMAT === 'text' && process.stdout.isTTY,
-  });
-}
+import { createLogger } from '../logging/create-logger.js';
 
 /** Errors of the body parser happen before routing, where Nest's filters do not reach: same problem+json here. */
 function bodyParserErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
