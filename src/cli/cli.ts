@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { describeFailure, EXIT } from './cli-errors.js';
 import { addHistoryCommands, addRebuildCommand, addSearchCommand, addServiceCommands } from './commands.js';
 import { CliOutput } from './output.js';
+import { packageVersion } from './version.js';
 
 export { EXIT } from './cli-errors.js';
 export type { SearchOptions } from './commands.js';
@@ -9,6 +10,7 @@ export type { SearchOptions } from './commands.js';
 export function buildProgram(out: CliOutput = new CliOutput(false)): Command {
   const program = new Command('docsvc')
     .description('Event-sourced document service for retrieval-augmented generation')
+    .version(packageVersion(), '-V, --version', 'print the version of docsvc')
     .showHelpAfterError()
     .exitOverride();
   // `serve` logs on stdout like any service; every other command keeps stdout for its result.
