@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { documentIdSchema } from '../commands/documents/schemas.js';
 import { ConfigError } from '../infrastructure/config/config.js';
 import { MigrationError } from '../infrastructure/migrations/migrator.js';
+import { DatabaseUnavailableError } from '../infrastructure/sql/database-unavailable.js';
 import { DataDirLockedError } from '../infrastructure/sql/data-dir-lock.js';
 
 /** Exit codes are part of the CLI contract: 0 only when everything succeeded. */
@@ -34,6 +35,13 @@ export function usageOrFailure(error: unknown): never {
   throw error;
 }
 
+/** Failures of the environment (not bugs), each with the code --json reports. */
+const EXPECTED: Array<[new (...args: never[]) => Error, string]> = [
+  [MigrationError, 'MIGRATION'],
+  [DataDirLockedError, 'DATA_DIR_LOCKED'],
+  [DatabaseUnavailableError, 'DATABASE_UNAVAILABLE'],
+];
+
 /**
  * What the user is told when a command fails. Expected failures are one line; anything else keeps its stack,
  * since it is a bug to report.
@@ -42,9 +50,8 @@ export function describeFailure(error: unknown): CliFailure {
   if (error instanceof CliFailure) return error;
   if (error instanceof CommanderError) return new CliFailure(error.message, EXIT.usage);
   if (error instanceof ConfigError) return new CliFailure(error.message, EXIT.config, 'CONFIG');
-  if (error instanceof MigrationError) return new CliFailure(error.message, EXIT.failed, 'MIGRATION');
-  if (error instanceof DataDirLockedError)
-    return new CliFailure(error.message, EXIT.failed, 'DATA_DIR_LOCKED');
+  const expected = EXPECTED.find(([type]) => error instanceof type);
+  if (expected) return new CliFailure((error as Error).message, EXIT.failed, expected[1]);
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return new CliFailure(text, EXIT.failed, 'INTERNAL_ERROR');
 }
