@@ -10,6 +10,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { MalformedBodyError, PayloadTooLargeError } from './http-errors.js';
 import { ProblemFilter, toProblem } from './problem.filter.js';
 import { rateLimitMiddleware } from './rate-limit.js';
+import { routeGuard } from './route-guard.js';
 import swaggerUi from 'swagger-ui-express';
 import { openApiDocument } from '../openapi/openapi.js';
 import { checkpoints } from '../projections/checkpoints.js';
@@ -43,6 +44,7 @@ export async function createApp(config: AppConfig, sqlClient?: SqlClient): Promi
     throw error;
   }
   app.use(rateLimitMiddleware(config.RATE_LIMIT_PER_MINUTE));
+  app.use(routeGuard(app.getHttpAdapter().getInstance()));
   app.useBodyParser('json', { limit: config.JSON_BODY_LIMIT_BYTES });
   app.use(bodyParserErrors);
   app.useGlobalFilters(new ProblemFilter());
