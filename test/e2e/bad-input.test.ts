@@ -301,6 +301,12 @@ describe.each(targets())('bad input on %s', (kind) => {
     expect(document.headers.get('allow')?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD', 'PATCH']);
   });
 
+  it('lets HEAD through where GET is allowed, and a POST without a body (Content-Length: 0) is no 415', async () => {
+    expect((await fetch(`${svc.base}/health`, { method: 'HEAD' })).status).toBe(200);
+    const erase = await svc.request('POST', `/documents/${doc}/erase`);
+    expect(erase).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+  });
+
   it('refuses a body without a Content-Type on a JSON route with 415', async () => {
     const res = await fetch(`${svc.base}/search`, {
       method: 'POST',

@@ -31,20 +31,33 @@ export function routeGuard(express: Express): RequestHandler {
       );
       return send(res, e);
     }
-    const route = routes.find((r) => r.methods[req.method.toLowerCase()])!;
-    const types = mediaTypes.get(`${req.method} ${route.path}`) ?? JSON_ONLY;
-    // req.is: null without a body, false when the body is of another type.
-    if (req.is(types) === false) {
-      const sent = req.headers['content-type']
-        ? `a ${req.headers['content-type']} body`
-        : 'a body without a Content-Type';
-      return send(
-        res,
-        new UnsupportedMediaTypeError(`${req.method} ${route.path} takes ${types.join(' or ')}, not ${sent}`),
-      );
-    }
+    const refused = unsupportedBody(req, routes, mediaTypes);
+    if (refused) return send(res, refused);
     next();
   };
+}
+
+/** A body (HEAD and GET have none) of a type the route does not take. */
+function unsupportedBody(
+  req: Request,
+  routes: Array<NonNullable<RouteLayer['route']>>,
+  mediaTypes: Map<string, string[]>,
+): UnsupportedMediaTypeError | undefined {
+  const route = routes.find((r) => r.methods[req.method.toLowerCase()]);
+  if (!route || !hasBody(req)) return undefined;
+  const types = mediaTypes.get(`${req.method} ${route.path}`) ?? JSON_ONLY;
+  if (req.is(types)) return undefined;
+  const sent = req.headers['content-type']
+    ? `a ${req.headers['content-type']} body`
+    : 'a body without a Content-Type';
+  return new UnsupportedMediaTypeError(
+    `${req.method} ${route.path} takes ${types.join(' or ')}, not ${sent}`,
+  );
+}
+
+/** A POST without a body still says `Content-Length: 0` (fetch does): that is no body of any type. */
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
 function matchingRoutes(express: Express, path: string): Array<NonNullable<RouteLayer['route']>> {
