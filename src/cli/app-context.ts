@@ -1,10 +1,11 @@
 import { userInfo } from 'node:os';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module.js';
 import type { Principal } from '../domain/access.js';
 import type { AppConfig } from '../infrastructure/config/config.js';
 import { migrated, openDatabase } from '../infrastructure/database.module.js';
-import { createLogger } from '../infrastructure/http/bootstrap.js';
+import { createLogger } from '../infrastructure/logging/create-logger.js';
 import { checkpoints } from '../infrastructure/projections/checkpoints.js';
 import type { SqlClient } from '../infrastructure/sql/sql-client.js';
 
@@ -33,13 +34,16 @@ export async function withContext<T>(
   const sql = options.db
     ? Object.assign(Object.create(await migrated(options.db)) as SqlClient, { close: async () => undefined })
     : await openDatabase(config);
+  // Modules log while they are built, before the context's logger is in place: on stderr too.
+  const logger = createLogger({ ...config, LOG_LEVEL: 'warn' }, 'stderr');
+  Logger.overrideLogger(logger);
   const app = await NestFactory.createApplicationContext(
     AppModule.forRoot(
       { ...config, PROJECTOR_ENABLED: options.projectors },
       sql,
       await checkpoints.live(sql, 'chunks'),
     ),
-    { logger: createLogger({ ...config, LOG_LEVEL: 'warn' }), abortOnError: false },
+    { logger, abortOnError: false },
   );
   try {
     return await run((token) => app.get(token));

@@ -1,6 +1,6 @@
 import { targets } from '../support/databases.js';
 import { minimalPdf } from '../support/pdf.js';
-import { startService, type RequestOptions, type TestService } from '../support/service.js';
+import { KEYS, startService, type RequestOptions, type TestService } from '../support/service.js';
 import { docxOf, zipOf } from '../support/zip.js';
 
 const MAX_UPLOAD = 256 * 1024;
@@ -249,6 +249,43 @@ const CASES: Case[] = [
     400,
     'VALIDATION_FAILED',
   ],
+  [
+    'PUT on /search (a POST route)',
+    () => ['PUT', '/search', { json: { coachId: 'c', query: 'q' } }],
+    405,
+    'METHOD_NOT_ALLOWED',
+  ],
+  ['DELETE on /changelog', () => ['DELETE', '/changelog', {}], 405, 'METHOD_NOT_ALLOWED'],
+  [
+    'POST on a document (PATCH, PUT its file)',
+    (doc) => ['POST', `/documents/${doc}`, { json: {} }],
+    405,
+    'METHOD_NOT_ALLOWED',
+  ],
+  ['an unknown path, whatever the method', () => ['PUT', '/no-such-route', {}], 404, 'NOT_FOUND'],
+  [
+    'a text/plain body on a JSON route',
+    () => [
+      'POST',
+      '/search',
+      { raw: '{"coachId":"c","query":"q"}', headers: { 'content-type': 'text/plain' } },
+    ],
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+  ],
+  [
+    'a form on an edit (JSON only)',
+    (doc) => ['PATCH', `/documents/${doc}`, { form: form('x', 'x.txt', { content: 'x' }) }],
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+  ],
+  [
+    'JSON on a file replacement (multipart only)',
+    (doc) => ['PUT', `/documents/${doc}/file`, { json: { changeSummary: 'x' } }],
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+  ],
+  ['a diff with from=x', (doc) => ['GET', `/documents/${doc}/diff?from=x`, {}], 400, 'VALIDATION_FAILED'],
 ];
 
 describe.each(targets())('bad input on %s', (kind) => {
@@ -260,7 +297,7 @@ describe.each(targets())('bad input on %s', (kind) => {
       JSON_BODY_LIMIT_BYTES: String(256 * 1024),
     });
     doc = (await svc.request('POST', '/documents', { json: good })).body.documentId;
-  });
+  }, 60_000);
   afterAll(() => svc?.close());
 
   it.each(CASES)('%s → %i %s, nothing written', async (_name, build, status, code) => {
@@ -279,6 +316,46 @@ describe.each(targets())('bad input on %s', (kind) => {
       code: 'VALIDATION_FAILED',
       errors: [{ path: 'form.file', message: 'required' }],
     });
+  });
+
+  it('lists the allowed methods in Allow on a 405', async () => {
+    const search = await svc.request('PUT', '/search', { json: {} });
+    expect(search.headers.get('allow')).toBe('POST');
+    const changelog = await svc.request('DELETE', '/changelog');
+    expect(changelog.headers.get('allow')?.split(', ').sort()).toEqual(['GET', 'HEAD']);
+    const document = await svc.request('POST', `/documents/${doc}`, { json: {} });
+    expect(document.headers.get('allow')?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD', 'PATCH']);
+  });
+
+  it('lets HEAD through where GET is allowed, and a POST without a body (Content-Length: 0) is no 415', async () => {
+    expect((await fetch(`${svc.base}/health`, { method: 'HEAD' })).status).toBe(200);
+    const erase = await svc.request('POST', `/documents/${doc}/erase`);
+    expect(erase).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+  });
+
+  it('refuses a body without a Content-Type on a JSON route with 415', async () => {
+    const res = await fetch(`${svc.base}/search`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEYS.admin}` },
+      body: new TextEncoder().encode('{"coachId":"carnivore","query":"q"}'),
+    });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toMatchObject({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      detail: expect.stringMatching(/without a Content-Type/),
+    });
+  });
+
+  it('says what to send, in words, for a diff without version numbers and for a wrong type', async () => {
+    const diff = await svc.request('GET', `/documents/${doc}/diff?from=x`);
+    expect(diff.body.detail).toBe(
+      'invalid query: query.from, query.to: `from` and `to` are required version numbers',
+    );
+    const search = await svc.request('POST', '/search', {
+      json: { coachId: 'carnivore', query: 'q', k: 'ten' },
+    });
+    expect(search.body.errors).toEqual([{ path: 'body.k', message: 'must be a number, not a string' }]);
+    expect(search.body.detail).not.toMatch(/NaN|received/);
   });
 
   it('still accepts a good PDF after all that', async () => {

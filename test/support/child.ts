@@ -13,8 +13,11 @@ export class Child {
   readonly exited: Promise<number | null>;
   private waiters: Array<() => void> = [];
   stderr = '';
+  /** Everything the child wrote to stdout, as written. */
+  stdout = '';
 
   constructor(readonly process: ChildProcess) {
+    process.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
     createInterface({ input: process.stdout! }).on('line', (text) => {
       try {
         this.lines.push(JSON.parse(text) as ChildLine);
@@ -38,6 +41,26 @@ export class Child {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new Child(child);
+  }
+
+  /** `docsvc <args>` from the sources (through tsx), as a user would run it. */
+  static cli(args: string[], env: Record<string, string>): Child {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new Child(child);
+  }
+
+  /** Runs `docsvc <args>` to its end. */
+  static async runCli(
+    args: string[],
+    env: Record<string, string>,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = Child.cli(args, env);
+    // 'exit' can come before the last output is read; 'close' is when the pipes are drained.
+    const code = await new Promise<number | null>((resolve) => child.process.on('close', resolve));
+    return { code, stdout: child.stdout, stderr: child.stderr };
   }
 
   /** Resolves with the first line (from the start) matching `predicate`; rejects on timeout or exit. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeys } from '../../src/infrastructure/auth/api-keys.js';
 import { ConfigError, loadConfig } from '../../src/infrastructure/config/config.js';
+import { redactUrl } from '../../src/infrastructure/sql/database-unavailable.js';
 
 describe('configuration from the environment', () => {
   it('has the documented defaults', () => {
@@ -93,6 +94,18 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it('generates the admin key once: the first start says it generated it, later starts reuse it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'docsvc-keys-'));
+    try {
+      const first = ApiKeys.load(loadConfig({ DATA_DIR: dir }));
+      const second = ApiKeys.load(loadConfig({ DATA_DIR: dir }));
+      expect(first.keyFile).toEqual({ path: join(dir, 'admin-api-key'), generated: true });
+      expect(second.keyFile).toEqual({ path: join(dir, 'admin-api-key'), generated: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('takes a model of more than 2000 dimensions shortened, and an unknown model with its size', () => {
     const large = {
       EMBEDDINGS_PROVIDER: 'openai',
@@ -121,5 +134,15 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ PORT: '-1', LOG_LEVEL: 'loud' })).toThrow(
       /PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*PORT/,
     );
+  });
+});
+
+describe('a database URL in a message', () => {
+  it('keeps the user, host, port and database, never the password nor the query', () => {
+    expect(redactUrl('postgres://bob:s3cret@db.example:5433/docs?sslmode=require&password=x')).toBe(
+      'postgres://bob:***@db.example:5433/docs?…',
+    );
+    expect(redactUrl('postgres://bob@localhost/docs')).toBe('postgres://bob@localhost/docs');
+    expect(redactUrl('not a url s3cret')).toBe('(not a valid URL)');
   });
 });

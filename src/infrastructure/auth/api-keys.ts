@@ -29,7 +29,8 @@ function toEntry(e: z.infer<typeof apiKeySchema>, index: number): KeyEntry {
 export class ApiKeys {
   private constructor(
     private readonly entries: KeyEntry[],
-    readonly generatedKeyFile?: string,
+    /** The admin key file in DATA_DIR when no key is configured, and whether this start created it. */
+    readonly keyFile?: { path: string; generated: boolean },
   ) {}
 
   /**
@@ -45,12 +46,16 @@ export class ApiKeys {
       configured.push({ key: config.ADMIN_API_KEY, role: 'admin', coaches: ['*'], tier: 'premium' });
     if (configured.length > 0) return new ApiKeys(configured.map(toEntry));
     const file = resolve(join(config.DATA_DIR, 'admin-api-key'));
-    if (!existsSync(file)) {
+    const generated = !existsSync(file);
+    if (generated) {
       mkdirSync(config.DATA_DIR, { recursive: true, mode: 0o700 });
       writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
     }
     const key = readFileSync(file, 'utf8').trim();
-    return new ApiKeys([toEntry({ key, role: 'admin', coaches: ['*'], tier: 'premium' }, 0)], file);
+    return new ApiKeys([toEntry({ key, role: 'admin', coaches: ['*'], tier: 'premium' }, 0)], {
+      path: file,
+      generated,
+    });
   }
 
   static of(entries: Array<z.input<typeof apiKeySchema>>): ApiKeys {

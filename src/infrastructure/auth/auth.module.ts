@@ -8,10 +8,13 @@ import { AuthGuard } from './auth.guard.js';
 @Module({})
 export class AuthModule {
   static forRoot(config: AppConfig, keys: ApiKeys = ApiKeys.load(config)): DynamicModule {
-    if (keys.generatedKeyFile) {
+    // The warning is for the start that created the key; later starts only say where it is.
+    if (keys.keyFile?.generated) {
       new Logger('auth').warn(
-        `no API key configured: an admin key was generated and stored in ${keys.generatedKeyFile} (readable only by its owner)`,
+        `no API key configured: an admin key was generated and stored in ${keys.keyFile.path} (readable only by its owner)`,
       );
+    } else if (keys.keyFile) {
+      new Logger('auth').log(`no API key configured: using the admin key stored in ${keys.keyFile.path}`);
     }
     return {
       module: AuthModule,

@@ -58,24 +58,29 @@ export interface TextExtractor {
 
 export const TEXT_EXTRACTOR = Symbol('TEXT_EXTRACTOR');
 
-export type ExtractionCode =
-  | 'UNSUPPORTED_FILE_TYPE'
-  | 'FILE_TOO_LARGE'
-  | 'EMPTY_FILE'
-  | 'NO_EXTRACTABLE_TEXT'
-  | 'ENCRYPTED_PDF'
-  | 'CORRUPT_FILE'
-  | 'UNSAFE_ARCHIVE'
-  | 'INVALID_ENCODING'
-  | 'TOO_MANY_PAGES'
-  | 'EXTRACTION_TIMEOUT'
-  | 'EXTRACTION_FAILED';
+export const EXTRACTION_CODES = [
+  'UNSUPPORTED_FILE_TYPE',
+  'FILE_TOO_LARGE',
+  'EMPTY_FILE',
+  'NO_EXTRACTABLE_TEXT',
+  'ENCRYPTED_PDF',
+  'CORRUPT_FILE',
+  'UNSAFE_ARCHIVE',
+  'INVALID_ENCODING',
+  'TOO_MANY_PAGES',
+  'EXTRACTION_TIMEOUT',
+  'EXTRACTION_FAILED',
+] as const;
+
+export type ExtractionCode = (typeof EXTRACTION_CODES)[number];
 
 const STATUS: Partial<Record<ExtractionCode, number>> = {
   UNSUPPORTED_FILE_TYPE: 415,
   FILE_TOO_LARGE: 413,
   TOO_MANY_PAGES: 413,
 };
+
+export const extractionStatus = (code: ExtractionCode): number => STATUS[code] ?? 422;
 
 /** A file the service cannot turn into text; the message is written for the person who uploaded it. */
 export class ExtractionError extends AppError {
@@ -87,7 +92,7 @@ export class ExtractionError extends AppError {
     details?: Record<string, unknown>,
   ) {
     super(message, details);
-    this.status = STATUS[code] ?? 422;
+    this.status = extractionStatus(code);
   }
 }
 

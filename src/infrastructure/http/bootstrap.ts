@@ -1,4 +1,4 @@
-import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -11,18 +11,11 @@ import type { NextFunction, Request, Response } from 'express';
 import { MalformedBodyError, PayloadTooLargeError } from './http-errors.js';
 import { ProblemFilter, toProblem } from './problem.filter.js';
 import { rateLimitMiddleware } from './rate-limit.js';
+import { routeGuard } from './route-guard.js';
 import swaggerUi from 'swagger-ui-express';
 import { openApiDocument } from '../openapi/openapi.js';
 import { checkpoints } from '../projections/checkpoints.js';
-
-export function createLogger(config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT'>): ConsoleLogger {
-  const levels = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
-  return new ConsoleLogger('docsvc', {
-    json: config.LOG_FORMAT === 'json',
-    logLevels: levels.slice(0, levels.indexOf(config.LOG_LEVEL) + 1),
-    colors: config.LOG_FORMAT === 'text' && process.stdout.isTTY,
-  });
-}
+import { createLogger } from '../logging/create-logger.js';
 
 /** Errors of the body parser happen before routing, where Nest's filters do not reach: same problem+json here. */
 function bodyParserErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
@@ -62,6 +55,7 @@ export async function createApp(
     throw error;
   }
   app.use(rateLimitMiddleware(config.RATE_LIMIT_PER_MINUTE));
+  app.use(routeGuard(app.getHttpAdapter().getInstance()));
   app.useBodyParser('json', { limit: config.JSON_BODY_LIMIT_BYTES });
   app.use(bodyParserErrors);
   app.useGlobalFilters(new ProblemFilter());

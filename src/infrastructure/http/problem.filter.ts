@@ -12,7 +12,8 @@ export interface Problem {
   errors?: unknown[];
 }
 
-const CODES: Record<number, string> = {
+/** Codes of errors raised by the framework (routing, multer), by status. */
+export const HTTP_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHORIZED',
   403: 'FORBIDDEN',
@@ -36,7 +37,7 @@ export function toProblem(error: unknown): Problem {
     const body = error.getResponse();
     const detail =
       typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? error.message);
-    return problem(status, CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST'), detail);
+    return problem(status, HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST'), detail);
   }
   return problem(500, 'INTERNAL_ERROR', 'The service failed to handle this request; it has been logged.');
 }

@@ -4,7 +4,7 @@ import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { AppError } from '../../domain/errors.js';
 import { toProblem } from './problem.filter.js';
 
-class RateLimitedError extends AppError {
+export class RateLimitedError extends AppError {
   readonly code = 'RATE_LIMITED';
   readonly status = 429;
 }

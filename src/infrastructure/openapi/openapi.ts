@@ -13,6 +13,7 @@ import { coachIdSchema, documentIdSchema, metadataSchema } from '../../domain/sc
 import { listFiltersSchema } from '../../projections/documents/document-queries.js';
 import { searchRequestSchema, searchResponseSchema } from '../../projections/chunks/search.schema.js';
 import { historyRoutes } from './history-routes.js';
+import { problemCodes } from './problem-codes.js';
 
 /**
  * The OpenAPI document, generated from the same zod schemas that validate requests, so the two cannot drift.
@@ -226,7 +227,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
   });
   for (const route of [...routes, ...historyRoutes({ json, problems, idParam })])
     registry.registerPath(route);
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'docsvc',
@@ -235,4 +236,20 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     },
     security: [{ apiKey: [] }],
   });
+  listProblemCodes(document);
+  return document;
+}
+
+/** The Problem's `code`: every code the service answers with, and the statuses it comes with. */
+function listProblemCodes(document: ReturnType<OpenApiGeneratorV31['generateDocument']>): void {
+  const codes = [...problemCodes()].sort(([a], [b]) => a.localeCompare(b));
+  const schema = document.components?.schemas?.Problem as { properties: Record<string, object> } | undefined;
+  if (!schema) return;
+  schema.properties.code = {
+    type: 'string',
+    enum: codes.map(([code]) => code),
+    description:
+      'A stable machine code: ' +
+      codes.map(([code, statuses]) => `${code} (${[...statuses].join(', ')})`).join(', '),
+  };
 }

@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/config.js';
+import { DatabaseUnavailableError } from './database-unavailable.js';
 import { PgSqlClient } from './pg-client.js';
 import { PgliteSqlClient } from './pglite-client.js';
 import type { SqlClient } from './sql-client.js';
@@ -10,7 +11,12 @@ export async function createSqlClient(
 ): Promise<SqlClient> {
   if (config.DATABASE_URL) {
     const client = new PgSqlClient(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
-    await client.query('SELECT 1');
+    try {
+      await client.query('SELECT 1');
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw new DatabaseUnavailableError(config.DATABASE_URL, error);
+    }
     return client;
   }
   return PgliteSqlClient.open(config.DATA_DIR, config.PGLITE_SHARED_BUFFERS);

@@ -81,10 +81,14 @@ export class ListVersionsHandler implements IQueryHandler<ListVersionsQuery> {
   }
 }
 
+/** `?from=x` and a missing `to` both reach zod as NaN: one message that says what to send. */
+const versionNumber = () =>
+  z.coerce.number({ error: '`from` and `to` are required version numbers' }).int().min(1).max(1_000_000_000);
+
 export const diffParamsSchema = z
   .object({
-    from: z.coerce.number().int().min(1).max(1_000_000_000),
-    to: z.coerce.number().int().min(1).max(1_000_000_000),
+    from: versionNumber(),
+    to: versionNumber(),
   })
   .strict();
 
