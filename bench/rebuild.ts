@@ -13,7 +13,7 @@ import { markdownSections } from '../src/commands/documents/snapshot.js';
 import { loadConfig } from '../src/infrastructure/config/config.js';
 import { chunkText } from '../src/projections/chunks/chunker.js';
 import { makeDoc, phrase, pick, rand, TOPICS, type Doc } from './corpus.js';
-import { createApp } from '../src/infrastructure/http/bootstrap.js';
+import { createApp } from '../src/app/bootstrap.js';
 import { SQL_CLIENT, type SqlClient } from '../src/infrastructure/sql/sql-client.js';
 import { arg, benchDatabase, fmt } from './support.js';
 

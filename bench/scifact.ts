@@ -24,7 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/infrastructure/config/config.js';
-import { createApp } from '../src/infrastructure/http/bootstrap.js';
+import { createApp } from '../src/app/bootstrap.js';
 import { SQL_CLIENT, type SqlClient } from '../src/infrastructure/sql/sql-client.js';
 import { LOCAL_HYBRID_TEXT_WEIGHT } from '../src/projections/chunks/chunks.config.js';
 import { fuse } from '../src/projections/chunks/search.js';

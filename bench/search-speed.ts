@@ -19,7 +19,7 @@ import { markdownSections } from '../src/commands/documents/snapshot.js';
 import { loadConfig } from '../src/infrastructure/config/config.js';
 import { LocalEmbedder } from '../src/infrastructure/embeddings/local-embedder.js';
 import { comparePositions, parsePosition } from '../src/infrastructure/event-store/position.js';
-import { createApp } from '../src/infrastructure/http/bootstrap.js';
+import { createApp } from '../src/app/bootstrap.js';
 import { ProjectionEngine } from '../src/infrastructure/projections/projection-engine.js';
 import { SQL_CLIENT, type SqlClient, type SqlExecutor } from '../src/infrastructure/sql/sql-client.js';
 import { chunkText } from '../src/projections/chunks/chunker.js';

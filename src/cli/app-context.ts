@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppModule } from '../app.module.js';
+import { AppModule } from '../app/app.module.js';
 import type { Principal } from '../domain/access.js';
 import type { AppConfig } from '../infrastructure/config/config.js';
 import { migrated, openDatabase } from '../infrastructure/database.module.js';

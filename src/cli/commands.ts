@@ -26,7 +26,7 @@ export function addServiceCommands(program: Command, out: CliOutput): void {
     .description('start the HTTP service (command API, query API, projectors)')
     .action(async () => {
       const cfg = loadConfig();
-      const { createApp } = await import('../infrastructure/http/bootstrap.js');
+      const { createApp } = await import('../app/bootstrap.js');
       const started = performance.now();
       const app = await createApp(cfg);
       await app.listen(cfg.PORT, cfg.HOST);

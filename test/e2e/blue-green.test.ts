@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
-import { createApp } from '../../src/infrastructure/http/bootstrap.js';
+import { createApp } from '../../src/app/bootstrap.js';
 import type { SqlClient } from '../../src/infrastructure/sql/sql-client.js';
 import { DEFAULT_VECTOR_INDEX, vectorIndexName } from '../../src/projections/chunks/vector-index.js';
 import { openTestDatabase, targets, type TestDatabase } from '../support/databases.js';

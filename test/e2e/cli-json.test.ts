@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
-import { createApp } from '../../src/infrastructure/http/bootstrap.js';
+import { createApp } from '../../src/app/bootstrap.js';
 import { readMigrations } from '../../src/infrastructure/migrations/migrator.js';
 import { Child } from '../support/child.js';
 import { openTestDatabase, targets, type TestDatabase } from '../support/databases.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
-import { createApp } from '../../src/infrastructure/http/bootstrap.js';
+import { createApp } from '../../src/app/bootstrap.js';
 import { DataDirLockedError } from '../../src/infrastructure/sql/data-dir-lock.js';
 import { openTestDatabase, targets, type TestDatabase } from '../support/databases.js';
 

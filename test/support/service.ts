@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Clock } from '../../src/infrastructure/clock/clock.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
-import { createApp } from '../../src/infrastructure/http/bootstrap.js';
+import { createApp } from '../../src/app/bootstrap.js';
 import { openTestDatabase, type TargetKind, type TestDatabase } from './databases.js';
 
 export const KEYS = {

@@ -1,8 +1,10 @@
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AppError } from '../../domain/errors.js';
-import { openApiDocument } from '../openapi/openapi.js';
 import { MethodNotAllowedError, UnsupportedMediaTypeError } from './http-errors.js';
 import { toProblem } from './problem.filter.js';
+
+/** The `paths` of the OpenAPI document: each route's request body media types. */
+export type ApiPaths = Record<string, object | undefined>;
 
 interface RouteLayer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -17,8 +19,8 @@ const JSON_ONLY = ['application/json'];
  * field). The routes come from the router itself; the media types each takes from the OpenAPI document (JSON
  * where it says nothing).
  */
-export function routeGuard(express: Express): RequestHandler {
-  const mediaTypes = mediaTypesByRoute();
+export function routeGuard(express: Express, paths: ApiPaths): RequestHandler {
+  const mediaTypes = mediaTypesByRoute(paths);
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.method === 'OPTIONS') return next();
     const routes = matchingRoutes(express, req.path);
@@ -72,9 +74,9 @@ function allowedMethods(routes: Array<NonNullable<RouteLayer['route']>>): string
 }
 
 /** "POST /documents/:id/rollback" -> the request body's media types in the OpenAPI document. */
-function mediaTypesByRoute(): Map<string, string[]> {
+function mediaTypesByRoute(paths: ApiPaths): Map<string, string[]> {
   const byRoute = new Map<string, string[]>();
-  for (const [path, item] of Object.entries(openApiDocument().paths ?? {})) {
+  for (const [path, item] of Object.entries(paths)) {
     for (const [method, operation] of Object.entries(item ?? {})) {
       const content = (operation as { requestBody?: { content?: object } }).requestBody?.content;
       if (content)

@@ -2,20 +2,20 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule } from '../../app.module.js';
-import type { Clock } from '../clock/clock.js';
-import type { AppConfig } from '../config/config.js';
-import { migrated, openDatabase } from '../database.module.js';
-import type { SqlClient } from '../sql/sql-client.js';
+import { AppModule } from './app.module.js';
+import type { Clock } from '../infrastructure/clock/clock.js';
+import type { AppConfig } from '../infrastructure/config/config.js';
+import { migrated, openDatabase } from '../infrastructure/database.module.js';
+import type { SqlClient } from '../infrastructure/sql/sql-client.js';
 import type { NextFunction, Request, Response } from 'express';
-import { MalformedBodyError, PayloadTooLargeError } from './http-errors.js';
-import { ProblemFilter, toProblem } from './problem.filter.js';
-import { rateLimitMiddleware } from './rate-limit.js';
-import { routeGuard } from './route-guard.js';
+import { MalformedBodyError, PayloadTooLargeError } from '../infrastructure/http/http-errors.js';
+import { ProblemFilter, toProblem } from '../infrastructure/http/problem.filter.js';
+import { rateLimitMiddleware } from '../infrastructure/http/rate-limit.js';
+import { routeGuard } from '../infrastructure/http/route-guard.js';
 import swaggerUi from 'swagger-ui-express';
-import { openApiDocument } from '../openapi/openapi.js';
-import { checkpoints } from '../projections/checkpoints.js';
-import { createLogger } from '../logging/create-logger.js';
+import { openApiDocument } from './openapi.js';
+import { checkpoints } from '../infrastructure/projections/checkpoints.js';
+import { createLogger } from '../infrastructure/logging/create-logger.js';
 
 /** Errors of the body parser happen before routing, where Nest's filters do not reach: same problem+json here. */
 function bodyParserErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
@@ -54,13 +54,14 @@ export async function createApp(
     await sql.close();
     throw error;
   }
+  const document = openApiDocument();
   app.use(rateLimitMiddleware(config.RATE_LIMIT_PER_MINUTE));
-  app.use(routeGuard(app.getHttpAdapter().getInstance()));
+  app.use(routeGuard(app.getHttpAdapter().getInstance(), document.paths ?? {}));
   app.useBodyParser('json', { limit: config.JSON_BODY_LIMIT_BYTES });
   app.use(bodyParserErrors);
   app.useGlobalFilters(new ProblemFilter());
   // The API description is public (API.md, Auth): a browsable UI over the generated document.
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApiDocument(), { customSiteTitle: 'docsvc API' }));
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'docsvc API' }));
   app.disable('x-powered-by');
   keepIdleConnectionsOpen(app);
   app.enableShutdownHooks();

@@ -5,34 +5,31 @@ import {
   DocumentNotFoundError,
   DocumentRetiredError,
   VersionNotFoundError,
-} from '../../domain/document/errors.js';
-import type { AppError } from '../../domain/errors.js';
-import { EmbeddingsUnavailableError } from '../../projections/chunks/search.js';
-import { ReadModelBehindError } from '../../projections/chunks/search.query.js';
-import {
-  DiffTooLargeError,
-  VersionMissingError,
-} from '../../projections/document-versions/history-queries.js';
-import { VersionGoneError } from '../../projections/documents/document-queries.js';
-import { ForbiddenError } from '../../domain/access.js';
-import { UnauthorizedError } from '../auth/unauthorized.error.js';
+} from '../domain/document/errors.js';
+import type { AppError } from '../domain/errors.js';
+import { EmbeddingsUnavailableError } from '../projections/chunks/search.js';
+import { ReadModelBehindError } from '../projections/chunks/search.query.js';
+import { DiffTooLargeError, VersionMissingError } from '../projections/document-versions/history-queries.js';
+import { VersionGoneError } from '../projections/documents/document-queries.js';
+import { ForbiddenError } from '../domain/access.js';
+import { UnauthorizedError } from '../infrastructure/auth/unauthorized.error.js';
 import {
   EventSchemaError,
   IdempotencyKeyReusedError,
   InvalidPositionError,
   VersionConflictError,
-} from '../event-store/errors.js';
-import { EXTRACTION_CODES, extractionStatus } from '../extraction/extraction.js';
+} from '../infrastructure/event-store/errors.js';
+import { EXTRACTION_CODES, extractionStatus } from '../infrastructure/extraction/extraction.js';
 import {
   MalformedBodyError,
   MethodNotAllowedError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
-} from '../http/http-errors.js';
-import { HTTP_CODES } from '../http/problem.filter.js';
-import { RateLimitedError } from '../http/rate-limit.js';
-import { ValidationFailedError } from '../http/validation.js';
-import { UnknownProjectionError } from '../projections/projection-engine.js';
+} from '../infrastructure/http/http-errors.js';
+import { HTTP_CODES } from '../infrastructure/http/problem.filter.js';
+import { RateLimitedError } from '../infrastructure/http/rate-limit.js';
+import { ValidationFailedError } from '../infrastructure/http/validation.js';
+import { UnknownProjectionError } from '../infrastructure/projections/projection-engine.js';
 
 /** Every error the service answers with; a test checks that no `readonly code =` in src is missing here. */
 const ERROR_CLASSES: Array<new (...args: never[]) => AppError> = [

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { Public } from '../auth/auth.guard.js';
+import { Public } from '../infrastructure/auth/auth.guard.js';
 import { openApiDocument } from './openapi.js';
 
 @Controller()

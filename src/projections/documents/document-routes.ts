@@ -1,0 +1,64 @@
+import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { metadataSchema } from '../../domain/schemas.js';
+import { idParam, json, problems } from '../../infrastructure/http/openapi-parts.js';
+import { listFiltersSchema } from './document-queries.js';
+
+const documentView = z
+  .object({
+    documentId: z.uuid(),
+    coachId: z.string(),
+    title: z.string().nullable(),
+    content: z.string().nullable(),
+    metadata: metadataSchema.nullable(),
+    version: z.number().int(),
+    status: z.enum(['active', 'retired', 'erased']),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Document' });
+
+/** The document reads in the OpenAPI document. */
+export const documentQueryRoutes: RouteConfig[] = [
+  {
+    method: 'get',
+    path: '/documents',
+    summary: "List a coach's documents",
+    request: { query: listFiltersSchema },
+    responses: {
+      200: json(
+        z.object({ items: z.array(documentView.omit({ content: true })), nextCursor: z.uuid().nullable() }),
+      ),
+      ...problems(400, 401, 403),
+    },
+  },
+  {
+    method: 'get',
+    path: '/documents/{id}',
+    summary: 'A document, one of its versions, or the document as it was at a moment',
+    request: {
+      params: idParam,
+      query: z.object({
+        version: z.number().int().min(1).optional(),
+        asOf: z
+          .string()
+          .optional()
+          .describe('ISO-8601 date-time: the version current then (404 before the first)'),
+      }),
+    },
+    responses: { 200: json(documentView), ...problems(401, 404, 410) },
+  },
+  {
+    method: 'get',
+    path: '/documents/{id}/file',
+    summary: 'The original file of a version',
+    request: { params: idParam, query: z.object({ version: z.number().int().min(1).optional() }) },
+    responses: {
+      200: {
+        description:
+          'The bytes, with their content type; Content-Disposition: attachment, with the uploaded file name when there was one',
+      },
+      ...problems(401, 404, 410),
+    },
+  },
+];
