@@ -15,11 +15,10 @@ import type { SearchOptions } from './cli.js';
  * database the service must not be running (one process per DATA_DIR); with DATABASE_URL it may.
  */
 export async function runSearch(config: AppConfig, query: string, o: SearchOptions, db?: SqlClient) {
-  const body = requestBody(query, o);
   // Bad arguments are refused before anything opens (or creates) the database.
-  parseWith(searchRequestSchema, body, 'arguments');
+  const request = parseWith(searchRequestSchema, requestBody(query, o), 'arguments');
   const answer = await withContext(config, { projectors: false, db }, (get) =>
-    get(QueryBus).execute(new SearchQuery(principalOf(o), body)),
+    get(QueryBus).execute(new SearchQuery(principalOf(o), request)),
   );
   const results = (answer as SearchAnswer).results;
   return { data: { results }, human: results.length ? results.map(line).join('\n') : 'no results' };

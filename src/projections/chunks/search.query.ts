@@ -3,14 +3,13 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { AppError } from '../../domain/errors.js';
 import { assertCoach, type Principal } from '../../domain/access.js';
 import { APP_CONFIG, type AppConfig } from '../../infrastructure/config/config.js';
-import { parseWith } from '../../infrastructure/http/validation.js';
 import { checkpoints } from '../../infrastructure/projections/checkpoints.js';
 import { ProjectionEngine } from '../../infrastructure/projections/projection-engine.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 import type { AsyncProjection } from '../../infrastructure/projections/projection.js';
 import { cachedResults, storeResults } from './query-cache.js';
 import { ChunkSearch, queryCacheKey, type SearchResult } from './search.js';
-import { searchRequestSchema } from './search.schema.js';
+import type { SearchRequest } from './search.schema.js';
 
 /** The chunks versions this process can search: its own first, then the live one it replaces (if any). */
 export const CHUNK_SEARCHES = Symbol('CHUNK_SEARCHES');
@@ -43,7 +42,7 @@ export class ReadModelBehindError extends AppError {
 export class SearchQuery extends Query<SearchAnswer> {
   constructor(
     readonly principal: Principal,
-    readonly body: unknown,
+    readonly request: SearchRequest,
   ) {
     super();
   }
@@ -62,8 +61,7 @@ export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
     @Inject(CHUNK_SEARCHES) private readonly versions: ServedVersion[],
   ) {}
 
-  async execute({ principal, body }: SearchQuery): Promise<SearchAnswer> {
-    const request = parseWith(searchRequestSchema, body, 'body');
+  async execute({ principal, request }: SearchQuery): Promise<SearchAnswer> {
     assertCoach(principal, request.coachId);
     const freeOnly = principal.role === 'reader' && principal.tier === 'free';
     const { projection, search } = await servedVersion(this.sql, this.versions);

@@ -8,7 +8,6 @@ import { sameValue } from '../../domain/document/document.js';
 import { canSeeTier, type Principal } from '../../domain/access.js';
 import { visibleDocument, type DocumentHead } from '../../infrastructure/documents/document-directory.js';
 import { documentDirectory } from '../documents/document-directory.js';
-import { parseWith } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 
 export interface VersionEntry {
@@ -117,7 +116,7 @@ export class DiffVersionsQuery extends Query<DocumentDiff> {
   constructor(
     readonly principal: Principal,
     readonly documentId: string,
-    readonly params: unknown,
+    readonly params: z.infer<typeof diffParamsSchema>,
   ) {
     super();
   }
@@ -139,7 +138,7 @@ export class DiffVersionsHandler implements IQueryHandler<DiffVersionsQuery, Doc
   constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
 
   async execute({ principal, documentId, params }: DiffVersionsQuery): Promise<DocumentDiff> {
-    const { from, to } = parseWith(diffParamsSchema, params, 'query');
+    const { from, to } = params;
     const head = await visibleDocument(documentDirectory, this.sql, principal, documentId);
     if (head.status === 'erased') throw new DocumentErasedError(documentId);
     const { rows } = await this.sql.query<VersionText>(

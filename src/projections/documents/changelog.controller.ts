@@ -26,7 +26,7 @@ export class ChangelogController {
 
   @Get()
   page(@CurrentPrincipal() p: Principal, @Q() query: Record<string, unknown>): Promise<ChangelogPage> {
-    return this.queries.execute(new GetChangelogQuery(p, query));
+    return this.queries.execute(new GetChangelogQuery(p, parseWith(changelogParamsSchema, query, 'query')));
   }
 
   /**

@@ -5,7 +5,6 @@ import { assertCoach, canSeeTier, type Principal } from '../../domain/access.js'
 import { positionSchema } from '../../domain/schemas.js';
 import { settledTransactions } from '../../infrastructure/event-store/horizon.js';
 import { parsePosition } from '../../infrastructure/event-store/position.js';
-import { parseWith } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 
 export const CHANGE_TYPES = [
@@ -54,7 +53,7 @@ export interface ChangelogPage {
 export class GetChangelogQuery extends Query<ChangelogPage> {
   constructor(
     readonly principal: Principal,
-    readonly params: unknown,
+    readonly params: ChangelogParams,
   ) {
     super();
   }
@@ -70,7 +69,7 @@ export class GetChangelogHandler implements IQueryHandler<GetChangelogQuery, Cha
   constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
 
   execute({ principal, params }: GetChangelogQuery): Promise<ChangelogPage> {
-    return readChangelog(this.sql, principal, parseWith(changelogParamsSchema, params, 'query'));
+    return readChangelog(this.sql, principal, params);
   }
 }
 

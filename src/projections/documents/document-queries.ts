@@ -6,7 +6,7 @@ import { AppError } from '../../domain/errors.js';
 import { DocumentErasedError, DocumentNotFoundError } from '../../domain/document/errors.js';
 import { assertCoach, canSeeCoach, canSeeDocument, canSeeTier, type Principal } from '../../domain/access.js';
 import { fileStore, type StoredFile } from '../../infrastructure/documents/file-store.js';
-import { parseWith, ValidationFailedError } from '../../infrastructure/http/validation.js';
+import { ValidationFailedError } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 
 export interface DocumentView {
@@ -26,15 +26,15 @@ export class VersionGoneError extends AppError {
   readonly status = 404;
 }
 
-const versionParam = z.coerce.number().int().min(1).max(1_000_000_000).optional();
-const asOfParam = momentSchema.optional();
+export const versionParam = z.coerce.number().int().min(1).max(1_000_000_000).optional();
+export const asOfParam = momentSchema.optional();
 
 export class GetDocumentQuery extends Query<DocumentView> {
   constructor(
     readonly principal: Principal,
     readonly documentId: string,
-    readonly version: unknown,
-    readonly asOf?: unknown,
+    readonly version?: number,
+    readonly asOf?: string,
   ) {
     super();
   }
@@ -55,8 +55,8 @@ export class GetDocumentHandler implements IQueryHandler<GetDocumentQuery, Docum
   constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
 
   async execute({ principal, documentId, version, asOf }: GetDocumentQuery): Promise<DocumentView> {
-    let wanted = parseWith(versionParam, version, 'query.version');
-    const at = parseWith(asOfParam, asOf, 'query.asOf');
+    let wanted = version;
+    const at = asOf;
     if (wanted !== undefined && at !== undefined)
       throw new ValidationFailedError('give either version or asOf, not both', {
         errors: [{ path: 'query.asOf', message: 'cannot be combined with version' }],
@@ -108,7 +108,7 @@ export class GetDocumentFileQuery extends Query<DocumentFile> {
   constructor(
     readonly principal: Principal,
     readonly documentId: string,
-    readonly version: unknown,
+    readonly version?: number,
   ) {
     super();
   }
@@ -120,7 +120,7 @@ export class GetDocumentFileHandler implements IQueryHandler<GetDocumentFileQuer
   constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
 
   async execute({ principal, documentId, version }: GetDocumentFileQuery): Promise<DocumentFile> {
-    const wanted = parseWith(versionParam, version, 'query.version');
+    const wanted = version;
     const { rows } = await this.sql.query<{
       coach_id: string;
       access_tier: string | null;
@@ -162,6 +162,7 @@ export const listFiltersSchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.uuid({ error: 'cursor must be a nextCursor returned by this endpoint' }).optional(),
 });
+export type ListFilters = z.infer<typeof listFiltersSchema>;
 
 export interface DocumentPage {
   items: Array<Omit<DocumentView, 'content'>>;
@@ -171,7 +172,7 @@ export interface DocumentPage {
 export class ListDocumentsQuery extends Query<DocumentPage> {
   constructor(
     readonly principal: Principal,
-    readonly params: unknown,
+    readonly filters: ListFilters,
   ) {
     super();
   }
@@ -182,8 +183,7 @@ export class ListDocumentsQuery extends Query<DocumentPage> {
 export class ListDocumentsHandler implements IQueryHandler<ListDocumentsQuery, DocumentPage> {
   constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
 
-  async execute({ principal, params }: ListDocumentsQuery): Promise<DocumentPage> {
-    const f = parseWith(listFiltersSchema, params, 'query');
+  async execute({ principal, filters: f }: ListDocumentsQuery): Promise<DocumentPage> {
     assertCoach(principal, f.coachId);
     const freeOnly = !canSeeTier(principal, 'premium');
     const { rows } = await this.sql.query<Record<string, unknown>>(

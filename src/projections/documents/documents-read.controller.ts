@@ -5,7 +5,11 @@ import { DocumentIdError } from '../../domain/document/errors.js';
 import { CurrentPrincipal } from '../../infrastructure/auth/auth.guard.js';
 import { attachment } from '../../infrastructure/http/content-disposition.js';
 import type { Principal } from '../../domain/access.js';
+import { parseWith } from '../../infrastructure/http/validation.js';
 import {
+  asOfParam,
+  listFiltersSchema,
+  versionParam,
   GetDocumentFileQuery,
   GetDocumentQuery,
   ListDocumentsQuery,
@@ -14,6 +18,7 @@ import {
   type DocumentView,
 } from './document-queries.js';
 import {
+  diffParamsSchema,
   DiffVersionsQuery,
   ListVersionsQuery,
   type DocumentDiff,
@@ -29,7 +34,7 @@ export class DocumentsReadController {
 
   @Get()
   list(@CurrentPrincipal() p: Principal, @Q() query: Record<string, unknown>): Promise<DocumentPage> {
-    return this.queries.execute(new ListDocumentsQuery(p, query));
+    return this.queries.execute(new ListDocumentsQuery(p, parseWith(listFiltersSchema, query, 'query')));
   }
 
   @Get(':id')
@@ -39,7 +44,14 @@ export class DocumentsReadController {
     @Q('version') version: unknown,
     @Q('asOf') asOf: unknown,
   ): Promise<DocumentView> {
-    return this.queries.execute(new GetDocumentQuery(p, id, version, asOf));
+    return this.queries.execute(
+      new GetDocumentQuery(
+        p,
+        id,
+        parseWith(versionParam, version, 'query.version'),
+        parseWith(asOfParam, asOf, 'query.asOf'),
+      ),
+    );
   }
 
   @Get(':id/versions')
@@ -56,7 +68,7 @@ export class DocumentsReadController {
     @Param('id', uuid) id: string,
     @Q() query: Record<string, unknown>,
   ): Promise<DocumentDiff> {
-    return this.queries.execute(new DiffVersionsQuery(p, id, query));
+    return this.queries.execute(new DiffVersionsQuery(p, id, parseWith(diffParamsSchema, query, 'query')));
   }
 
   @Get(':id/file')
@@ -66,7 +78,9 @@ export class DocumentsReadController {
     @Q('version') version: unknown,
     @Res() res: Response,
   ): Promise<void> {
-    const file: DocumentFile = await this.queries.execute(new GetDocumentFileQuery(p, id, version));
+    const file: DocumentFile = await this.queries.execute(
+      new GetDocumentFileQuery(p, id, parseWith(versionParam, version, 'query.version')),
+    );
     res
       .type(file.contentType)
       .setHeader('Content-Length', String(file.size))
