@@ -81,7 +81,8 @@ export interface SearchScope {
   hybridTextWeight?: number;
   /**
    * The least cosine similarity of a vector candidate (vector mode and the hybrid's vector side): below it a
-   * chunk is noise, not a weak match, and the search returns fewer than k results, or none.
+   * chunk is noise, not a weak match, and the search returns fewer than k results, or none (a hybrid with no
+   * vector candidate above it returns none, whatever the text side matches).
    */
   minSimilarity?: number;
   /** See EXACT_SEARCH_MAX (tests lower it). */
@@ -121,6 +122,9 @@ export class ChunkSearch {
     const depth = Math.max(100, k);
     return this.sql.transaction(async (tx) => {
       const byVector = await this.vector(request, freeOnly, vector!, depth, tx);
+      // The vector floor gates the whole hybrid: when no chunk passes it the query is off-topic, and BM25's
+      // matches of its common words alone would be noise, not weak answers (see BENCHMARKS.md, hybrid gate).
+      if (!byVector.length) return [];
       const byText = await this.text(request, freeOnly, depth, tx);
       return fuse([byVector, byText], k, [1, this.scope.hybridTextWeight ?? 1]).map(toResult);
     });
