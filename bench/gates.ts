@@ -146,10 +146,10 @@ function main() {
   const cut = (r: Ranked) => r.filter((h) => h.score >= floor);
   const summary = (xs: number[]) => `${mean(xs).toFixed(4)} (${interval(xs)})`;
   console.log(
-    `floor ${floor}, text weight ${weight}, ${qrels.size} development queries, ${off.vector.size} off-topic\n`,
+    `floor ${floor}, text weight ${weight}, ${qrels.size} judged queries, ${off.vector.size} off-topic\n`,
   );
   console.log(
-    '| gate | hybrid nDCG@10 | hybrid recall@100 | dev queries empty | off-topic empty | off-topic mean results |',
+    '| gate | hybrid nDCG@10 | hybrid recall@100 | judged queries empty | off-topic empty | off-topic mean results |',
   );
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const gate of gates(coverages(d), thresholds, weight)) {
