@@ -15,9 +15,12 @@
  * (see bench/floors.ts), and counts the off-topic queries of --off-topic (bench/off-topic-queries.txt) left empty.
  * The service then runs without a floor unless SEARCH_MIN_SIMILARITY is set.
  *
+ * --dump file.json writes the judged and off-topic rankings with the query's and each text hit's lexemes, for the
+ * hybrid gates evaluated offline by bench/gates.ts (the service runs without a floor, as for --floors).
+ *
  * Run: npx tsx bench/scifact.ts <beirDir> [--database-url postgres://…] [--concurrency 8] [--limit N]
  *      [--weights 1,2,3] [--proxy 1000]
- *      [--floors 0,0.05,0.1] [--off-topic bench/off-topic-queries.txt]
+ *      [--floors 0,0.05,0.1] [--off-topic bench/off-topic-queries.txt] [--dump file.json]
  * (without --database-url: PGlite in a temporary DATA_DIR)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,6 +33,8 @@ import { LOCAL_HYBRID_TEXT_WEIGHT } from '../src/projections/chunks/chunks.confi
 import { fuse } from '../src/projections/chunks/search.js';
 import { readBeir } from './beir.js';
 import { bestScores, floorTable, readOffTopic, type Rankings } from './floors.js';
+import { dumpGates } from './gates.js';
+import { interval, judgeWith, mean } from './metrics.js';
 import { arg, benchDatabase, fmt } from './support.js';
 
 const dir = process.argv[2];
@@ -41,9 +46,10 @@ const limit = Number(arg('limit', '0'));
 const proxy = Number(arg('proxy', '0'));
 const weights = arg('weights', '').split(',').filter(Boolean).map(Number);
 const floors = arg('floors', '').split(',').filter(Boolean).map(Number);
-const offTopic = floors.length ? readOffTopic(arg('off-topic', 'bench/off-topic-queries.txt')) : [];
+const dump = arg('dump', '');
+const offTopic = floors.length || dump ? readOffTopic(arg('off-topic', 'bench/off-topic-queries.txt')) : [];
 // Without a floor in the service, the sweep sees every candidate (cosine similarity is at least -1).
-if (floors.length) process.env.SEARCH_MIN_SIMILARITY ??= '-1';
+if (floors.length || dump) process.env.SEARCH_MIN_SIMILARITY ??= '-1';
 const KEY = 'bench-admin-key-0123456789abcdef';
 
 const { corpus, queries, qrels } = readBeir(dir, { proxy, limit });
@@ -169,7 +175,14 @@ try {
       console.log(`| ${w} | ${mean(ndcgs).toFixed(4)} (${interval(ndcgs)}) | ${mean(recalls).toFixed(4)} |`);
     }
   }
-  if (floors.length) await sweepFloors(chunkRankings);
+  const off = offTopic.length ? await askOffTopic() : undefined;
+  if (floors.length) sweepFloors(chunkRankings, off!);
+  if (dump) {
+    const all = new Map([...queries].filter(([qid]) => qrels.has(qid)));
+    offTopic.forEach((q, i) => all.set(`off-${i}`, q));
+    await dumpGates(dump, sqlOf(), { queries: all, qrels, corpusIdsOf, dev: chunkRankings, off: off! });
+    console.log(`\nrankings and lexemes for bench/gates.ts written to ${dump}`);
+  }
   console.log(
     proxy > 0
       ? `\n${qrels.size} held-out last sentences as queries (inverse cloze development set, not the test judgments).`
@@ -188,14 +201,19 @@ function ranked(h: Hit) {
   return { id: `${h.documentId}/${h.version}/${h.chunkIndex}`, score: h.score };
 }
 
-/** The floor sweep: the off-topic queries asked (vector and text, k = 100), then the table of bench/floors.ts. */
-async function sweepFloors(dev: Rankings) {
+/** The off-topic queries asked (vector and text, k = 100). */
+async function askOffTopic(): Promise<Rankings> {
   const off: Rankings = { vector: new Map(), text: new Map() };
   for (const [i, query] of offTopic.entries())
     for (const mode of ['vector', 'text'] as const) {
       const r = await post('/search', { coachId: 'scifact', query, k: 100, mode });
       off[mode].set(`off-${i}`, (r.body.results as Hit[]).map(ranked));
     }
+  return off;
+}
+
+/** The floor sweep over the judged and off-topic rankings: the table of bench/floors.ts. */
+function sweepFloors(dev: Rankings, off: Rankings) {
   const textWeight = Number(process.env.SEARCH_HYBRID_TEXT_WEIGHT ?? LOCAL_HYBRID_TEXT_WEIGHT);
   console.log(
     `\nthe vector floor swept offline (hybrid text weight ${textWeight}), ${offTopic.length} off-topic queries:\n`,
@@ -235,39 +253,5 @@ function sqlOf(): SqlClient {
 
 /** nDCG@10 and recall@100 of a ranking of documents (service ids, mapped to corpus ids; a document once). */
 function judge(documentIds: string[], rels: Map<string, number>): [number, number] {
-  const ranked: string[] = [];
-  for (const id of documentIds)
-    for (const cid of corpusIdsOf.get(id) ?? []) if (!ranked.includes(cid)) ranked.push(cid);
-  const recall = [...rels.keys()].filter((d) => ranked.slice(0, 100).includes(d)).length / rels.size;
-  return [ndcgAt(ranked, rels, 10), recall];
-}
-
-function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-/** Percentile bootstrap 95 % interval of the mean over queries (2,000 resamples, fixed seed). */
-function interval(xs: number[]): string {
-  let seed = 0x9e3779b9;
-  const random = () => {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    return seed / 2 ** 32;
-  };
-  const means: number[] = [];
-  for (let b = 0; b < 2000; b++) {
-    let sum = 0;
-    for (let i = 0; i < xs.length; i++) sum += xs[Math.floor(random() * xs.length)]!;
-    means.push(sum / xs.length);
-  }
-  means.sort((a, b) => a - b);
-  return `${means[49]!.toFixed(3)}–${means[1949]!.toFixed(3)}`;
-}
-
-function ndcgAt(ranked: string[], rels: Map<string, number>, k: number): number {
-  const dcg = ranked
-    .slice(0, k)
-    .reduce((s, d, i) => s + ((rels.get(d) ?? 0) > 0 ? (2 ** rels.get(d)! - 1) / Math.log2(i + 2) : 0), 0);
-  const ideal = [...rels.values()].sort((a, b) => b - a).slice(0, k);
-  const idcg = ideal.reduce((s, r, i) => s + (2 ** r - 1) / Math.log2(i + 2), 0);
-  return idcg === 0 ? 0 : dcg / idcg;
+  return judgeWith(corpusIdsOf, documentIds, rels);
 }

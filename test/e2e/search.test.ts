@@ -113,6 +113,17 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
     for (const hit of on.body.results) expect(hit.score).toBeGreaterThanOrEqual(LOCAL_MIN_SIMILARITY);
   });
 
+  it('returns nothing in hybrid mode when no vector candidate passes the floor, even where BM25 matches a word', async () => {
+    // "training" is a word of the sleep passage (BM25 finds it in text mode), but the query is about football.
+    const offTopic = 'What is the offside rule in football training?';
+    const text = await search({ query: offTopic, mode: 'text', k: 5 });
+    expect(docsOf(text)).toEqual([ids.sleep]);
+    const hybrid = await search({ query: offTopic, mode: 'hybrid', k: 5 });
+    expect([hybrid.status, hybrid.body.results]).toEqual([200, []]);
+    const on = await search({ query: 'muscle recovery after training', mode: 'hybrid', k: 5 });
+    expect(docsOf(on)[0]).toBe(ids.sleep);
+  });
+
   it('never gives a premium passage to a free reader, in any mode', async () => {
     for (const mode of ['hybrid', 'vector', 'text']) {
       const free = await search(

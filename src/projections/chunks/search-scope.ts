@@ -10,7 +10,8 @@ export interface SearchScope {
   hybridTextWeight?: number;
   /**
    * The least cosine similarity of a vector candidate (vector mode and the hybrid's vector side): below it a
-   * chunk is noise, not a weak match, and the search returns fewer than k results, or none.
+   * chunk is noise, not a weak match, and the search returns fewer than k results, or none (a hybrid with no
+   * vector candidate above it returns none, whatever the text side matches).
    */
   minSimilarity?: number;
   /** See EXACT_SEARCH_MAX (tests lower it). */

@@ -50,6 +50,9 @@ export class ChunkSearch {
     const depth = Math.max(100, k);
     return this.sql.transaction(async (tx) => {
       const byVector = await this.vector(request, freeOnly, vector!, depth, tx);
+      // The vector floor gates the whole hybrid: when no chunk passes it the query is off-topic, and BM25's
+      // matches of its common words alone would be noise, not weak answers (see BENCHMARKS.md, hybrid gate).
+      if (!byVector.length) return [];
       const byText = await this.text(request, freeOnly, depth, tx);
       return fuse([byVector, byText], k, [1, this.scope.hybridTextWeight ?? 1]).map(toResult);
     });
