@@ -9,7 +9,7 @@ import { migrated, openDatabase } from '../infrastructure/database.module.js';
 import type { SqlClient } from '../infrastructure/sql/sql-client.js';
 import type { NextFunction, Request, Response } from 'express';
 import { MalformedBodyError, PayloadTooLargeError } from '../infrastructure/http/http-errors.js';
-import { ProblemFilter, toProblem } from '../infrastructure/http/problem.filter.js';
+import { ProblemFilter, sendProblem } from '../infrastructure/http/problem.filter.js';
 import { rateLimitMiddleware } from '../infrastructure/http/rate-limit.js';
 import { routeGuard } from '../infrastructure/http/route-guard.js';
 import swaggerUi from 'swagger-ui-express';
@@ -21,12 +21,12 @@ import { createLogger } from '../infrastructure/logging/create-logger.js';
 function bodyParserErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
   const e = error as { type?: string; status?: number };
   if (!e?.type) return next(error);
-  const body = toProblem(
+  sendProblem(
+    res,
     e.type === 'entity.too.large'
       ? new PayloadTooLargeError('the JSON body is larger than JSON_BODY_LIMIT_BYTES allows')
       : new MalformedBodyError(`the request body could not be read: ${e.type}`),
   );
-  res.status(body.status).type('application/problem+json').json(body);
 }
 
 /**

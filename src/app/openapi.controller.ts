@@ -5,10 +5,8 @@ import { openApiDocument } from './openapi.js';
 @Controller()
 @Public()
 export class OpenApiController {
-  private readonly document = openApiDocument();
-
   @Get('openapi.json')
   openapi(): unknown {
-    return this.document;
+    return openApiDocument();
   }
 }

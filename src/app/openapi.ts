@@ -24,7 +24,15 @@ const ROUTES: RouteConfig[] = [
   ...healthRoutes,
 ];
 
-export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
+type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
+let generated: OpenApiDocument | undefined;
+
+/** Generated once per process: the route guard, /docs and /openapi.json all read the same document. */
+export function openApiDocument(): OpenApiDocument {
+  return (generated ??= generate());
+}
+
+function generate(): OpenApiDocument {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
@@ -46,7 +54,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
 }
 
 /** The Problem's `code`: every code the service answers with, and the statuses it comes with. */
-function listProblemCodes(document: ReturnType<OpenApiGeneratorV31['generateDocument']>): void {
+function listProblemCodes(document: OpenApiDocument): void {
   const codes = [...problemCodes()].sort(([a], [b]) => a.localeCompare(b));
   const schema = document.components?.schemas?.Problem as { properties: Record<string, object> } | undefined;
   if (!schema) return;

@@ -65,11 +65,15 @@ export class ProblemFilter implements ExceptionFilter {
     if (body.status >= 500 && error instanceof AppError) this.logger.warn(`${body.code}: ${body.detail}`);
     else if (body.status >= 500)
       this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    host
-      .switchToHttp()
-      .getResponse<Response>()
-      .status(body.status)
-      .type('application/problem+json')
-      .json(body);
+    send(host.switchToHttp().getResponse<Response>(), body);
   }
+}
+
+/** Answers with the error as problem+json: for the middleware that runs before Nest's filters reach. */
+export function sendProblem(res: Response, error: unknown): void {
+  send(res, toProblem(error));
+}
+
+function send(res: Response, body: Problem): void {
+  res.status(body.status).type('application/problem+json').json(body);
 }

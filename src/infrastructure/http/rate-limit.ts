@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { AppError } from '../../domain/errors.js';
-import { toProblem } from './problem.filter.js';
+import { sendProblem } from './problem.filter.js';
 
 export class RateLimitedError extends AppError {
   readonly code = 'RATE_LIMITED';
@@ -27,12 +27,12 @@ export function rateLimitMiddleware(perMinute: number): RequestHandler {
         : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
     },
     handler: (_req: Request, res: Response) => {
-      const body = toProblem(
+      sendProblem(
+        res,
         new RateLimitedError(
           `more than ${perMinute} requests in a minute; retry after the RateLimit-Reset header's seconds`,
         ),
       );
-      res.status(429).type('application/problem+json').json(body);
     },
   });
 }

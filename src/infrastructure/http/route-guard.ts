@@ -1,7 +1,6 @@
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AppError } from '../../domain/errors.js';
 import { MethodNotAllowedError, UnsupportedMediaTypeError } from './http-errors.js';
-import { toProblem } from './problem.filter.js';
+import { sendProblem } from './problem.filter.js';
 
 /** The `paths` of the OpenAPI document: each route's request body media types. */
 export type ApiPaths = Record<string, object | undefined>;
@@ -31,10 +30,10 @@ export function routeGuard(express: Express, paths: ApiPaths): RequestHandler {
       const e = new MethodNotAllowedError(
         `${req.method} ${req.path} is not allowed; use ${allowed.join(', ')}`,
       );
-      return send(res, e);
+      return sendProblem(res, e);
     }
     const refused = unsupportedBody(req, routes, mediaTypes);
-    if (refused) return send(res, refused);
+    if (refused) return sendProblem(res, refused);
     next();
   };
 }
@@ -84,9 +83,4 @@ function mediaTypesByRoute(paths: ApiPaths): Map<string, string[]> {
     }
   }
   return byRoute;
-}
-
-function send(res: Response, error: AppError): void {
-  const body = toProblem(error);
-  res.status(body.status).type('application/problem+json').json(body);
 }
