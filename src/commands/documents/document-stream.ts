@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '../../domain/access.js';
-import type { DocumentEvent } from '../../domain/document/document.decider.js';
+import {
+  documentDecider,
+  type DocumentCommand,
+  type DocumentEvent,
+  type DocumentState,
+} from '../../domain/document/document.decider.js';
 import { CLOCK, type Clock } from '../../infrastructure/clock/clock.js';
 import {
   DOCUMENT_DIRECTORY,
@@ -13,14 +18,14 @@ import { documentKeys } from '../../infrastructure/documents/document-keys.js';
 import { fileStore } from '../../infrastructure/documents/file-store.js';
 import { EVENT_STORE, type EventStore } from '../../infrastructure/event-store/event-store.js';
 import { SQL_CLIENT, type SqlClient, type SqlExecutor } from '../../infrastructure/sql/sql-client.js';
-import type { AlsoWrite, CommandOptions, CommandResult } from '../handle-command.js';
+import { handleCommand, type AlsoWrite, type CommandOptions, type CommandResult } from '../handle-command.js';
 
 /**
  * handleCommand's options for a document's stream. Its events are sealed with a key of its own (crypto-shredding):
  * the upload stores the new key, the erasure destroys it, in the transaction of their events; a file is stored in
  * that transaction too, and an upload of a source the coach already has is refused there, under a lock.
  */
-export const streamOf = (documentId: string) => `document-${documentId}`;
+const streamOf = (documentId: string) => `document-${documentId}`;
 
 export interface WriteResult extends CommandResult {
   documentId: string;
@@ -34,9 +39,12 @@ export interface Writer {
   idempotencyKey?: string;
 }
 
-/** The codec that seals and opens the document's events, and the key's own write (stored on upload, destroyed on erasure). */
-export async function sealedWithDocumentKey(on: SqlExecutor, documentId: string) {
-  const stored = (await documentKeys.load(on, [documentId])).get(documentId);
+/**
+ * The codec that seals and opens the document's events, and the key's own write (stored on upload, destroyed on
+ * erasure). A new document's id was just made, so it has no key to look up.
+ */
+async function sealedWithDocumentKey(on: SqlExecutor, documentId: string, isNew: boolean) {
+  const stored = isNew ? undefined : (await documentKeys.load(on, [documentId])).get(documentId);
   const key = stored ?? documentKeys.newKey();
   const keyWrite: AlsoWrite<DocumentEvent> = async (tx, events) => {
     if (events.some((e) => e.type === 'DocumentUploaded')) await documentKeys.insert(tx, documentId, key);
@@ -90,17 +98,45 @@ export class DocumentStreams {
     return visibleDocument(this.directory, this.sql, principal, documentId);
   }
 
-  async options(
+  /** A new document's stream (upload): handleCommand with the stream's options. */
+  async create(
     documentId: string,
     writer: Writer,
+    command: DocumentCommand,
+    alsoWrite: Array<AlsoWrite<DocumentEvent>>,
+  ): Promise<CommandResult> {
+    const options = await this.options(documentId, writer, alsoWrite, true);
+    return handleCommand(this.store, documentDecider, streamOf(documentId), command, options);
+  }
+
+  /**
+   * A command on an existing, visible document: handleCommand with the stream's options; a command that changed
+   * nothing answers with the document's current position.
+   */
+  async write(
+    doc: DocumentHead,
+    writer: Writer,
+    command: DocumentCommand | ((state: DocumentState) => DocumentCommand),
     ...alsoWrite: Array<AlsoWrite<DocumentEvent>>
+  ): Promise<WriteResult> {
+    const options = await this.options(doc.documentId, writer, alsoWrite, false);
+    const result = await handleCommand(
+      this.store,
+      documentDecider,
+      streamOf(doc.documentId),
+      command,
+      options,
+    );
+    return { documentId: doc.documentId, ...result, position: result.position ?? doc.position };
+  }
+
+  private async options(
+    documentId: string,
+    writer: Writer,
+    alsoWrite: Array<AlsoWrite<DocumentEvent>>,
+    isNew: boolean,
   ): Promise<CommandOptions<DocumentEvent>> {
-    const { codec, keyWrite } = await sealedWithDocumentKey(this.sql, documentId);
+    const { codec, keyWrite } = await sealedWithDocumentKey(this.sql, documentId, isNew);
     return { ...writer, occurredAt: this.clock.now(), codec, alsoWrite: [...alsoWrite, keyWrite] };
   }
-}
-
-/** A command that changed nothing answers with the document's current position. */
-export function settled(doc: DocumentHead, result: CommandResult): WriteResult {
-  return { documentId: doc.documentId, ...result, position: result.position ?? doc.position };
 }

@@ -1,9 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { documentDecider } from '../../domain/document/document.decider.js';
 import type { DocumentMetadata } from '../../domain/document/document.js';
-import { handleCommand } from '../handle-command.js';
-import { DocumentStreams, settled, streamOf, type WriteResult } from '../documents/document-stream.js';
+import { DocumentStreams, type WriteResult } from '../documents/document-stream.js';
 import { writerOf, type DocumentWrite } from '../documents/write-request.js';
 import { normaliseText } from '../documents/snapshot.js';
 
@@ -34,10 +32,6 @@ export class EditDocumentHandler implements ICommandHandler<EditDocumentCommand,
       metadata,
       changeSummary,
     };
-    const options = await this.docs.options(doc.documentId, writerOf(write));
-    return settled(
-      doc,
-      await handleCommand(this.docs.store, documentDecider, streamOf(doc.documentId), command, options),
-    );
+    return this.docs.write(doc, writerOf(write), command);
   }
 }

@@ -1,9 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { documentDecider } from '../../domain/document/document.decider.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
-import { handleCommand } from '../handle-command.js';
-import { DocumentStreams, settled, streamOf, type WriteResult } from '../documents/document-stream.js';
+import { DocumentStreams, type WriteResult } from '../documents/document-stream.js';
 import { writerOf, type DocumentWrite } from '../documents/write-request.js';
 
 export class EraseDocumentCommand extends Command<WriteResult> {
@@ -28,20 +26,13 @@ export class EraseDocumentHandler implements ICommandHandler<EraseDocumentComman
   async execute({ write }: EraseDocumentCommand): Promise<WriteResult> {
     const doc = await this.docs.visible(write.principal, write.documentId);
     const command = { type: 'EraseDocument' as const, documentId: doc.documentId, reason: write.reason };
-    const options = await this.docs.options(doc.documentId, writerOf(write));
-    const result = await handleCommand(
-      this.docs.store,
-      documentDecider,
-      streamOf(doc.documentId),
-      command,
-      options,
-    );
+    const result = await this.docs.write(doc, writerOf(write), command);
     // Deleted rows linger in table pages until vacuumed; vacuum now rather than whenever autovacuum gets there.
     await this.sql
       .exec('VACUUM document_keys, documents, document_versions, files')
       .catch((error: unknown) =>
         this.logger.warn(`vacuum after erasure failed: ${(error as Error).message}`),
       );
-    return settled(doc, result);
+    return result;
   }
 }

@@ -1,17 +1,10 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { documentDecider, type DocumentState } from '../../domain/document/document.decider.js';
+import type { DocumentState } from '../../domain/document/document.decider.js';
 import type { DocumentMetadata } from '../../domain/document/document.js';
 import { sha256 } from '../../infrastructure/documents/file-store.js';
 import { TEXT_EXTRACTOR, type TextExtractor } from '../../infrastructure/extraction/extraction.js';
-import { handleCommand } from '../handle-command.js';
-import {
-  DocumentStreams,
-  settled,
-  storeFile,
-  streamOf,
-  type WriteResult,
-} from '../documents/document-stream.js';
+import { DocumentStreams, storeFile, type WriteResult } from '../documents/document-stream.js';
 import { snapshotFromFile } from '../documents/snapshot.js';
 import { writerOf, type DocumentWrite } from '../documents/write-request.js';
 
@@ -53,14 +46,6 @@ export class ReplaceFileHandler implements ICommandHandler<ReplaceFileCommand, W
       snapshot: snapshotFromFile(extracted, metadataOf(state), file),
       changeSummary: write.changeSummary,
     });
-    const options = await this.docs.options(
-      doc.documentId,
-      writerOf(write),
-      storeFile(bytes, ref.contentType),
-    );
-    return settled(
-      doc,
-      await handleCommand(this.docs.store, documentDecider, streamOf(doc.documentId), command, options),
-    );
+    return this.docs.write(doc, writerOf(write), command, storeFile(bytes, ref.contentType));
   }
 }

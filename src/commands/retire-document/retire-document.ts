@@ -1,8 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { documentDecider } from '../../domain/document/document.decider.js';
-import { handleCommand } from '../handle-command.js';
-import { DocumentStreams, settled, streamOf, type WriteResult } from '../documents/document-stream.js';
+import { DocumentStreams, type WriteResult } from '../documents/document-stream.js';
 import { writerOf, type DocumentWrite } from '../documents/write-request.js';
 
 export class RetireDocumentCommand extends Command<WriteResult> {
@@ -19,10 +17,6 @@ export class RetireDocumentHandler implements ICommandHandler<RetireDocumentComm
   async execute({ write }: RetireDocumentCommand): Promise<WriteResult> {
     const doc = await this.docs.visible(write.principal, write.documentId);
     const command = { type: 'RetireDocument' as const, documentId: doc.documentId, reason: write.reason };
-    const options = await this.docs.options(doc.documentId, writerOf(write));
-    return settled(
-      doc,
-      await handleCommand(this.docs.store, documentDecider, streamOf(doc.documentId), command, options),
-    );
+    return this.docs.write(doc, writerOf(write), command);
   }
 }

@@ -1,8 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { documentDecider } from '../../domain/document/document.decider.js';
-import { handleCommand } from '../handle-command.js';
-import { DocumentStreams, settled, streamOf, type WriteResult } from '../documents/document-stream.js';
+import { DocumentStreams, type WriteResult } from '../documents/document-stream.js';
 import { writerOf, type DocumentWrite } from '../documents/write-request.js';
 
 export class RollBackDocumentCommand extends Command<WriteResult> {
@@ -20,10 +18,6 @@ export class RollBackDocumentHandler implements ICommandHandler<RollBackDocument
     const doc = await this.docs.visible(write.principal, write.documentId);
     const { toVersion, reason } = write;
     const command = { type: 'RollBackDocument' as const, documentId: doc.documentId, toVersion, reason };
-    const options = await this.docs.options(doc.documentId, writerOf(write));
-    return settled(
-      doc,
-      await handleCommand(this.docs.store, documentDecider, streamOf(doc.documentId), command, options),
-    );
+    return this.docs.write(doc, writerOf(write), command);
   }
 }

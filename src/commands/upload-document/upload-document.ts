@@ -2,17 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { assertCoach, type Principal } from '../../domain/access.js';
-import { documentDecider } from '../../domain/document/document.decider.js';
 import type { DocumentMetadata, Snapshot } from '../../domain/document/document.js';
 import { sha256 } from '../../infrastructure/documents/file-store.js';
 import { TEXT_EXTRACTOR, type TextExtractor } from '../../infrastructure/extraction/extraction.js';
-import { handleCommand } from '../handle-command.js';
 import {
   DocumentStreams,
   DuplicateUpload,
   refuseDuplicate,
   storeFile,
-  streamOf,
   type WriteResult,
 } from '../documents/document-stream.js';
 import { markdownSections, normaliseText, snapshotFromFile } from '../documents/snapshot.js';
@@ -61,14 +58,7 @@ export class UploadDocumentHandler implements ICommandHandler<UploadDocumentComm
     if (bytes && snapshot.file) writes.push(storeFile(bytes, snapshot.file.contentType));
     const writer = { actor: principal.keyId, idempotencyKey: upload.idempotencyKey };
     try {
-      const options = await this.docs.options(documentId, writer, ...writes);
-      const result = await handleCommand(
-        this.docs.store,
-        documentDecider,
-        streamOf(documentId),
-        command,
-        options,
-      );
+      const result = await this.docs.create(documentId, writer, command, writes);
       return { documentId, ...result, sourceId };
     } catch (error) {
       if (error instanceof DuplicateUpload) return { ...error.existing, changed: false, duplicate: true };

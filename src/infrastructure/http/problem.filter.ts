@@ -24,7 +24,7 @@ export const HTTP_CODES: Record<number, string> = {
   429: 'RATE_LIMITED',
 };
 
-export function toProblem(error: unknown): Problem {
+function toProblem(error: unknown): Problem {
   if (error instanceof AppError) {
     return problem(error.status, error.code, error.message, error.details?.errors as unknown[] | undefined);
   }
