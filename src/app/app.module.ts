@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { AppConfig } from '../infrastructure/config/config.js';
 import type { SqlClient } from '../infrastructure/sql/sql-client.js';
 import type { Clock } from '../infrastructure/clock/clock.js';
+import { checkpoints } from '../infrastructure/projections/checkpoints.js';
 import { DatabaseModule } from '../infrastructure/database.module.js';
 import { AuthModule } from '../infrastructure/auth/auth.module.js';
 import { DocumentCommandsModule } from '../commands/documents/document-commands.module.js';
@@ -20,6 +21,11 @@ import { AdminProjectionsController } from '../infrastructure/projections/admin-
 
 @Module({})
 export class AppModule {
+  /** The module on an open database: the live chunks version is read from it first (see forRoot). */
+  static async on(config: AppConfig, sql: SqlClient, clock?: Clock): Promise<DynamicModule> {
+    return AppModule.forRoot(config, sql, await checkpoints.live(sql, 'chunks'), clock);
+  }
+
   /**
    * `live`: the live chunks version, read from the database before the module is built (see bootstrap).
    * `clock`: injected by tests (the system clock otherwise).

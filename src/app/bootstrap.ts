@@ -14,7 +14,6 @@ import { rateLimitMiddleware } from '../infrastructure/http/rate-limit.js';
 import { routeGuard } from '../infrastructure/http/route-guard.js';
 import swaggerUi from 'swagger-ui-express';
 import { openApiDocument } from './openapi.js';
-import { checkpoints } from '../infrastructure/projections/checkpoints.js';
 import { createLogger } from '../infrastructure/logging/create-logger.js';
 
 /** Errors of the body parser happen before routing, where Nest's filters do not reach: same problem+json here. */
@@ -41,15 +40,11 @@ export async function createApp(
   const sql = sqlClient ? await migrated(sqlClient) : await openDatabase(config);
   let app: NestExpressApplication;
   try {
-    const live = await checkpoints.live(sql, 'chunks');
-    app = await NestFactory.create<NestExpressApplication>(
-      AppModule.forRoot(config, sql, live, options.clock),
-      {
-        logger: createLogger(config),
-        bodyParser: false,
-        abortOnError: false,
-      },
-    );
+    app = await NestFactory.create<NestExpressApplication>(await AppModule.on(config, sql, options.clock), {
+      logger: createLogger(config),
+      bodyParser: false,
+      abortOnError: false,
+    });
   } catch (error) {
     await sql.close();
     throw error;

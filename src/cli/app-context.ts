@@ -1,12 +1,11 @@
 import { userInfo } from 'node:os';
-import { Logger } from '@nestjs/common';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app/app.module.js';
 import type { Principal } from '../domain/access.js';
 import type { AppConfig } from '../infrastructure/config/config.js';
 import { migrated, openDatabase } from '../infrastructure/database.module.js';
 import { createLogger } from '../infrastructure/logging/create-logger.js';
-import { checkpoints } from '../infrastructure/projections/checkpoints.js';
 import type { SqlClient } from '../infrastructure/sql/sql-client.js';
 
 /** The CLI acts as an admin on every coach; its events name the operating-system user who ran it. */
@@ -37,14 +36,16 @@ export async function withContext<T>(
   // Modules log while they are built, before the context's logger is in place: on stderr too.
   const logger = createLogger({ ...config, LOG_LEVEL: 'warn' }, 'stderr');
   Logger.overrideLogger(logger);
-  const app = await NestFactory.createApplicationContext(
-    AppModule.forRoot(
-      { ...config, PROJECTOR_ENABLED: options.projectors },
-      sql,
-      await checkpoints.live(sql, 'chunks'),
-    ),
-    { logger, abortOnError: false },
-  );
+  let app: INestApplicationContext;
+  try {
+    app = await NestFactory.createApplicationContext(
+      await AppModule.on({ ...config, PROJECTOR_ENABLED: options.projectors }, sql),
+      { logger, abortOnError: false },
+    );
+  } catch (error) {
+    await sql.close();
+    throw error;
+  }
   try {
     return await run((token) => app.get(token));
   } finally {
