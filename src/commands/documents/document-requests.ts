@@ -38,10 +38,7 @@ const idempotencyKeyOf = ({ principal, headers }: HttpRequest) => {
 };
 
 /** If-Match or `expectedVersion` in the body; both at once must agree. */
-export function expectedVersionOf(
-  ifMatch: string | undefined,
-  fromBody: number | undefined,
-): number | undefined {
+function expectedVersionOf(ifMatch: string | undefined, fromBody: number | undefined): number | undefined {
   let fromHeader: number | undefined;
   if (ifMatch !== undefined) {
     const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(ifMatch.trim());
@@ -80,7 +77,7 @@ export function uploadCommand(r: HttpRequest): UploadDocumentCommand {
   const body = (r.body ?? {}) as Record<string, unknown>;
   if (r.file || /^multipart\//i.test(r.headers['content-type'] ?? '')) {
     const file = requiredFile(r.file);
-    const form = { coachId: body.coachId, metadata: parseJsonField(body.metadata) };
+    const form = { coachId: body.coachId, metadata: parseMetadataField(body.metadata) };
     const { coachId, metadata } = parseWith(multipartUploadSchema, form, 'form');
     return new UploadDocumentCommand({
       ...base,
@@ -129,13 +126,13 @@ export function eraseCommand(r: Write): EraseDocumentCommand {
 }
 
 /** Multipart fields arrive as strings; `metadata` is JSON text. */
-export function parseJsonField(value: unknown, path = 'form.metadata'): unknown {
+function parseMetadataField(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   try {
     return JSON.parse(value);
   } catch {
-    throw new ValidationFailedError(`${path} is not valid JSON`, {
-      errors: [{ path, message: 'not valid JSON' }],
+    throw new ValidationFailedError('form.metadata is not valid JSON', {
+      errors: [{ path: 'form.metadata', message: 'not valid JSON' }],
     });
   }
 }

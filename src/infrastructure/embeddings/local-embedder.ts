@@ -5,7 +5,7 @@ import { EmbeddingError, type Embedder } from './embedder.js';
 import { lexicalFeatures, tfWeight, type LexicalFeatures } from './lexical-features.js';
 import { DEFAULT_LOCAL_EMBEDDER_TUNING, type LocalEmbedderTuning } from './local-embedder-tuning.js';
 
-export { DEFAULT_LOCAL_EMBEDDER_TUNING, type LocalEmbedderTuning } from './local-embedder-tuning.js';
+export type { LocalEmbedderTuning } from './local-embedder-tuning.js';
 export { porterStem } from '../text/stemmer.js';
 
 /**

@@ -14,11 +14,9 @@ import { vectorSearchSql } from './vector-search.js';
 
 // The search's public surface stays importable from here; each part lives in its own module.
 export { fuse, RRF_K } from './fusion.js';
-export { EXACT_SEARCH_MAX, ESTIMATE_TTL_MS, ESTIMATES_MAX, plannedRows } from './planner-estimates.js';
+export { EXACT_SEARCH_MAX, plannedRows } from './planner-estimates.js';
 export { queryCacheKey } from './query-cache-key.js';
 export type { SearchResult } from './search-rows.js';
-export type { SearchScope } from './search-scope.js';
-export { CANDIDATE_BUDGET } from './text-search.js';
 
 /** The embedding provider did not embed the query in time, or refused it: vector and hybrid search cannot run. */
 export class EmbeddingsUnavailableError extends AppError {

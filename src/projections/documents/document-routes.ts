@@ -2,7 +2,7 @@ import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { metadataSchema } from '../../domain/schemas.js';
 import { idParam, json, problems } from '../../infrastructure/http/openapi-parts.js';
-import { listFiltersSchema } from './document-queries.js';
+import { asOfParam, listFiltersSchema, versionParam } from './document-queries.js';
 
 const documentView = z
   .object({
@@ -39,11 +39,8 @@ export const documentQueryRoutes: RouteConfig[] = [
     request: {
       params: idParam,
       query: z.object({
-        version: z.number().int().min(1).optional(),
-        asOf: z
-          .string()
-          .optional()
-          .describe('ISO-8601 date-time: the version current then (404 before the first)'),
+        version: versionParam,
+        asOf: asOfParam.describe('ISO-8601 date-time: the version current then (404 before the first)'),
       }),
     },
     responses: { 200: json(documentView), ...problems(401, 404, 410) },
@@ -52,7 +49,7 @@ export const documentQueryRoutes: RouteConfig[] = [
     method: 'get',
     path: '/documents/{id}/file',
     summary: 'The original file of a version',
-    request: { params: idParam, query: z.object({ version: z.number().int().min(1).optional() }) },
+    request: { params: idParam, query: z.object({ version: versionParam }) },
     responses: {
       200: {
         description:
