@@ -25,7 +25,7 @@ function newest(path) {
 }
 
 function stale() {
-  if (!existsSync(stamp)) return 'no build yet';
+  if (!existsSync(stamp) || !existsSync(join(root, 'dist', 'src', 'main.js'))) return 'no build yet';
   const built = statSync(stamp).mtimeMs;
   const changed = inputs.find((input) => newest(join(root, input)) > built);
   return changed && `${changed} changed since the last build`;

@@ -22,11 +22,7 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
 
   // Writes are recorded at this clock's time; `moment()` names an instant after the last write and before the next.
   const clock = new TestClock();
-  const moment = () => {
-    const at = clock.tick();
-    clock.tick();
-    return at;
-  };
+  const moment = () => clock.moment();
   beforeAll(async () => (svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '0' }, { clock })));
   afterAll(() => svc?.close());
 
@@ -170,7 +166,8 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
 
   it('streams the changelog as server-sent events, resumable with Last-Event-ID', async () => {
     const first = await upload('Stream A', 'One.', {}, 'streamcoach');
-    const read = async (headers: Record<string, string>, want: number) => {
+    // `whenOpen` runs once the first entry has arrived, so the stream is known to be open by then.
+    const read = async (headers: Record<string, string>, want: number, whenOpen?: () => Promise<void>) => {
       const controller = new AbortController();
       const res = await fetch(`${svc.base}/changelog/stream?coachId=streamcoach`, {
         headers: { authorization: 'Bearer admin-key-0123456789abcdef', ...headers },
@@ -179,7 +176,9 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
       expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
       const reader = res.body!.getReader();
       let text = '';
-      while ((text.match(/^id: /gm) ?? []).length < want) {
+      const count = () => (text.match(/^id: /gm) ?? []).length;
+      while (count() < want) {
+        if (whenOpen && count() >= 1) await whenOpen().then(() => (whenOpen = undefined));
         const { value, done } = await reader.read();
         if (done) break;
         text += new TextDecoder().decode(value);
@@ -190,10 +189,10 @@ describe.each(targets())('history over HTTP on %s', (kind) => {
         entry: JSON.parse(m[2]!),
       }));
     };
-    const streaming = read({}, 2);
-    await new Promise((r) => setTimeout(r, 100)); // lets the stream open first (not asserted)
-    const second = await upload('Stream B', 'Two.', {}, 'streamcoach'); // arrives while the stream is open
-    const got = await streaming;
+    let second = { documentId: '' };
+    const got = await read({}, 2, async () => {
+      second = await upload('Stream B', 'Two.', {}, 'streamcoach'); // arrives while the stream is open
+    });
     expect(got.map((g) => g.entry.documentId)).toEqual([first.documentId, second.documentId]);
     expect(got.map((g) => g.id)).toEqual(got.map((g) => g.entry.position));
     await svc.request('PATCH', `/documents/${first.documentId}`, { json: { content: 'One again.' } });

@@ -17,11 +17,7 @@ const doc = (title: string, content: string, extra: Record<string, unknown> = {}
 
 /** Writes are recorded at this clock's time; `moment()` names an instant after the last write and before the next. */
 const clock = new TestClock();
-const moment = () => {
-  const at = clock.tick();
-  clock.tick();
-  return at;
-};
+const moment = () => clock.moment();
 
 describe.each(targets())('search over HTTP on %s', (kind) => {
   let svc: TestService;

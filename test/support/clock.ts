@@ -21,4 +21,11 @@ export class TestClock implements Clock {
     this.current += ms;
     return this.now().toISOString();
   }
+
+  /** An instant strictly after the last write and before the next one: moves on, names it, moves on again. */
+  moment(): string {
+    const at = this.tick();
+    this.tick();
+    return at;
+  }
 }
