@@ -5,6 +5,7 @@ import { timeSlice } from '../../infrastructure/time-slice.js';
 import type { PreparedVersion } from './chunk-preparation.js';
 import { textSha256 } from './embedding-cache.js';
 import { coachesOfDocuments } from '../documents/document-directory.js';
+import { closeEarlierVersions, withNewerVersion } from './chunk-lookups.js';
 
 /** One configuration's rows: [space, chunker]. */
 export type ChunkScope = [space: string, chunker: string];
@@ -60,20 +61,6 @@ export async function writeVersions(
     }
     await insertChunks(tx, scope, statement, fresh);
   }
-}
-
-async function closeEarlierVersions(
-  tx: SqlExecutor,
-  [space, chunker]: ChunkScope,
-  closing: Array<{ document_id: string; version: number; position: string; at: string }>,
-): Promise<void> {
-  await tx.query(
-    `UPDATE chunks c SET is_current = false, valid_to = v.position, valid_to_at = v.at
-     FROM jsonb_to_recordset($3::jsonb) AS v(document_id uuid, version int, position text, at timestamptz)
-     WHERE c.space = $1 AND c.chunker = $2 AND c.document_id = v.document_id AND c.is_current
-       AND c.version < v.version`,
-    [space, chunker, JSON.stringify(closing)],
-  );
 }
 
 /** The rows of one version's chunks, each made only when called (see writeVersions). */
@@ -146,25 +133,6 @@ async function insertChunks(
      ON CONFLICT DO NOTHING`,
     [space, chunker, json, JSON.stringify(freshHashes), vectors],
   );
-}
-
-/**
- * Documents that already have chunks of a later version than the one being written (an event delivered again):
- * the chunks written for it are not current. Asked once per document, not per chunk: a correlated check per
- * chunk is planned badly while the table grows fast (on a wrong index; BENCHMARKS.md).
- */
-async function withNewerVersion(
-  tx: SqlExecutor,
-  [space, chunker]: ChunkScope,
-  versions: Array<{ document_id: string; version: number }>,
-): Promise<Set<string>> {
-  const { rows } = await tx.query<{ document_id: string }>(
-    `SELECT v.document_id::text FROM jsonb_to_recordset($3::jsonb) AS v(document_id uuid, version int)
-     WHERE EXISTS (SELECT 1 FROM chunks n WHERE n.space = $1 AND n.chunker = $2 AND n.document_id = v.document_id
-                   AND n.version > v.version)`,
-    [space, chunker, JSON.stringify(versions)],
-  );
-  return new Set(rows.map((r) => r.document_id));
 }
 
 /** The coach of each document: in the upload event's clear data, else in the inline `documents` read model. */

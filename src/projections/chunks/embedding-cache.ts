@@ -8,6 +8,13 @@ export function textSha256(text: string): string {
 }
 
 /**
+ * Vectors by space and text hash: the hashes bound as an array, so that they are the primary key's condition (a
+ * set-returning function's rows are guessed, and were joined with every vector of the space).
+ */
+export const CACHED_VECTORS_SQL = `SELECT text_sha256, embedding::text AS embedding FROM embedding_cache
+  WHERE space = $1 AND text_sha256 = ANY ($2::text[])`;
+
+/**
  * Embeds texts through the cache: a text whose SHA-256 already has a vector in this embedding space is never
  * sent to the embedder again — not by an edit that leaves a chunk unchanged, not by a rebuild. Reads happen
  * before the projector's transaction; new vectors are written inside it with the chunks that use them (the
@@ -43,11 +50,10 @@ export class EmbeddingCache {
   private async lookup(sql: SqlExecutor, hashes: string[]): Promise<Map<string, Float32Array>> {
     const found = new Map<string, Float32Array>();
     for (let i = 0; i < hashes.length; i += 1000) {
-      const { rows } = await sql.query<{ text_sha256: string; embedding: string }>(
-        `SELECT text_sha256, embedding::text AS embedding FROM embedding_cache
-         WHERE space = $1 AND text_sha256 IN (SELECT jsonb_array_elements_text($2::jsonb))`,
-        [this.space, JSON.stringify(hashes.slice(i, i + 1000))],
-      );
+      const { rows } = await sql.query<{ text_sha256: string; embedding: string }>(CACHED_VECTORS_SQL, [
+        this.space,
+        hashes.slice(i, i + 1000),
+      ]);
       for (const r of rows)
         found.set(r.text_sha256, Float32Array.from(pgvector.fromSql(r.embedding) as number[]));
     }

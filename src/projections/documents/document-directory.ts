@@ -2,6 +2,17 @@ import type { DocumentThenAndNow } from '../../domain/document/restore-plan.js';
 import type { DocumentDirectory, DocumentHead } from '../../infrastructure/documents/document-directory.js';
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 
+/**
+ * The duplicate check, by the one key of the documents_duplicates index (migration 0014): with coach_id and
+ * status as conditions of their own, a table without statistics was read through the coach's listing index.
+ */
+export const ACTIVE_WITH_SOURCE_SQL = `SELECT document_id::text, version, position FROM documents
+  WHERE source_sha256 || coach_id = $2 || $1 AND status = 'active' ORDER BY created_at LIMIT 1`;
+
+/** By primary key, for any number of documents (bound as an array: a set-returning function's rows are guessed). */
+export const COACHES_OF_DOCUMENTS_SQL = `SELECT document_id::text, coach_id FROM documents
+  WHERE document_id = ANY ($1::uuid[])`;
+
 /** The documents read model's answers to the command side (its port, DocumentDirectory). */
 export const documentDirectory: DocumentDirectory = {
   async head(on, documentId) {
@@ -29,8 +40,7 @@ export const documentDirectory: DocumentDirectory = {
 
   async activeWithSource(on, coachId, sourceSha256) {
     const { rows } = await on.query<{ document_id: string; version: number; position: string }>(
-      `SELECT document_id::text, version, position FROM documents
-       WHERE coach_id = $1 AND source_sha256 = $2 AND status = 'active' ORDER BY created_at LIMIT 1`,
+      ACTIVE_WITH_SOURCE_SQL,
       [coachId, sourceSha256],
     );
     const row = rows[0];
@@ -79,10 +89,8 @@ export async function coachesOfDocuments(
   on: SqlExecutor,
   documentIds: readonly string[],
 ): Promise<Map<string, string>> {
-  const { rows } = await on.query<{ document_id: string; coach_id: string }>(
-    `SELECT document_id::text, coach_id FROM documents
-     WHERE document_id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)`,
-    [JSON.stringify(documentIds)],
-  );
+  const { rows } = await on.query<{ document_id: string; coach_id: string }>(COACHES_OF_DOCUMENTS_SQL, [
+    [...documentIds],
+  ]);
   return new Map(rows.map((r) => [r.document_id, r.coach_id]));
 }
