@@ -230,8 +230,8 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
         const plan = (r: unknown[]) => r.map((x) => Object.values(x as object)[0]).join('\n');
         const [vector] = await embedder.embed([request.query]);
         plans.vector = plan(await search_.vector(request, false, vector!, 10, explaining));
-        await tx.exec(`DROP INDEX chunks_validity; DROP INDEX chunks_current_coach; DROP INDEX chunks_document;
-          ALTER TABLE chunks DROP CONSTRAINT chunks_space_chunker_document_id_version_chunk_index_key;
+        await tx.exec(`DROP INDEX chunks_validity; DROP INDEX chunks_current_coach;
+          ALTER TABLE chunks DROP CONSTRAINT chunks_document_key;
           SET LOCAL enable_indexscan = off`);
         plans.text = plan(await search_.text(request, false, 10, explaining));
         throw rollback;
