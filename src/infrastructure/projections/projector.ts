@@ -3,6 +3,7 @@ import type { EventStore } from '../event-store/event-store.js';
 import { EVENTS_CHANNEL } from '../event-store/postgres-event-store.js';
 import type { SqlClient, SqlSession } from '../sql/sql-client.js';
 import { checkpoints } from './checkpoints.js';
+import { analyzeStaleTables } from './table-statistics.js';
 
 export const PROJECTIONS_CHANNEL = 'docsvc_projections';
 
@@ -140,6 +141,7 @@ export class Projector {
     });
     if (events.length === 0 || !last) {
       await p.idle?.(session);
+      await this.analyze(session, true);
       if (checkpoint.status === 'building') {
         const retired = await session.transaction((tx) => checkpoints.goLive(tx, p));
         for (const config of retired) await p.dropVersion?.(session, config);
@@ -154,8 +156,16 @@ export class Projector {
       await checkpoints.advance(tx, p, last, mine.length);
     });
     if (mine.length > 0) await p.afterCommit?.(session, mine);
+    await this.analyze(session, false);
     this.options.onEvent?.({ kind: 'batch', events: events.length, position: last });
     return events.length;
+  }
+
+  /** The tables loaded meanwhile are analyzed (table-statistics.ts); a failure to does not stop projecting. */
+  private async analyze(session: SqlSession, caughtUp: boolean): Promise<void> {
+    await analyzeStaleTables(session, caughtUp).catch((error: Error) =>
+      this.options.onEvent?.({ kind: 'error', error }),
+    );
   }
 
   private async ensureSession(): Promise<SqlSession> {

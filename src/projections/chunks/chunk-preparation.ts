@@ -6,6 +6,7 @@ import { timeSlice } from '../../infrastructure/time-slice.js';
 import { openDocumentEvents } from '../documents/open-document-events.js';
 import { chunkText, type Chunk, type ChunkerConfig } from './chunker.js';
 import type { EmbeddingCache, Fresh } from './embedding-cache.js';
+import { VERSION_EVENT_TYPES } from './pending-work.js';
 
 /** A new document version's chunks, the texts embedded for them and their vectors. */
 export interface PreparedVersion {
@@ -25,12 +26,7 @@ export interface PreparedBatch {
   fresh: Fresh[];
 }
 
-const VERSION_EVENTS = new Set([
-  'DocumentUploaded',
-  'DocumentEdited',
-  'DocumentFileReplaced',
-  'DocumentRolledBack',
-]);
+const VERSION_EVENTS = new Set(VERSION_EVENT_TYPES);
 
 /** The text that is embedded for a chunk: the document's title and the chunk's section give it context. */
 export function embeddingText(title: string, chunk: Pick<Chunk, 'content' | 'section'>): string {
@@ -51,11 +47,6 @@ export async function prepareChunks(
   const byEvent = await chunkVersions(sql, events, chunker);
   const fresh = await embedVersions(sql, byEvent, cache);
   return { byEvent, fresh };
-}
-
-/** The number of chunks a prepared batch brings. */
-export function incomingChunks(batch: PreparedBatch): number {
-  return [...batch.byEvent.values()].reduce((n, p) => n + (p.kind === 'version' ? p.chunks.length : 0), 0);
 }
 
 async function chunkVersions(

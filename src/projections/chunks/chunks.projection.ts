@@ -4,11 +4,12 @@ import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
 import type { RecordedEvent } from '../../infrastructure/event-store/event-store.js';
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 import type { AsyncProjection } from '../../infrastructure/projections/projection.js';
-import { incomingChunks, prepareChunks, type Prepared, type PreparedBatch } from './chunk-preparation.js';
+import { prepareChunks, type Prepared, type PreparedBatch } from './chunk-preparation.js';
 import { closeChunks, eraseChunks, vacuumErased } from './chunk-removal.js';
 import { coachesOf, documentIdOf, writeVersions, type ChunkScope, type VersionWrite } from './chunk-rows.js';
 import { chunkerVersion, type ChunkerConfig } from './chunker.js';
 import { EmbeddingCache } from './embedding-cache.js';
+import { pendingChunks } from './pending-work.js';
 import { lockQueryCaches } from './query-cache.js';
 import { dropVectorIndexes, VectorIndexLifecycle } from './vector-index-lifecycle.js';
 import type { VectorIndexConfig } from './vector-index.js';
@@ -75,7 +76,7 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
 
     async prepare(sql, events): Promise<PreparedBatch> {
       const batch = await prepareChunks(sql, events, config.chunker, cache);
-      await indexes.dropForBulkLoad(sql, incomingChunks(batch));
+      await indexes.dropForBulkLoad(sql, () => pendingChunks(sql, events[0]!.position, config.chunker));
       return batch;
     },
 
