@@ -25,3 +25,12 @@ CREATE INDEX chunks_current_coach ON chunks (coach_id, space, chunker) WHERE is_
 -- The validity index serves as-of searches of past chunks; current chunks are found through chunks_current_coach.
 DROP INDEX chunks_validity;
 CREATE INDEX chunks_validity ON chunks (coach_id, space, chunker, valid_from_at) WHERE NOT is_current;
+
+-- The embedding cache held a copy of every chunk's vector (2 KB a chunk at 512 dimensions, as much as the chunk's
+-- own): a text's vector is now looked up in chunks first, by the hash of the text embedded (a hash index: ~20
+-- bytes a chunk), and the cache keeps only the vectors no chunk holds any more (saved when a rebuild or a switch
+-- deletes a configuration's chunks), until chunks hold them again. Existing copies go here (their space is
+-- reused; VACUUM FULL embedding_cache returns it to the system).
+CREATE INDEX chunks_embedded ON chunks USING hash (embedded_sha256);
+DELETE FROM embedding_cache c
+WHERE EXISTS (SELECT 1 FROM chunks o WHERE o.embedded_sha256 = c.text_sha256 AND o.space = c.space);

@@ -28,13 +28,13 @@ export function documentIdOf(r: RecordedEvent): string {
 /**
  * New versions, at most one per document: the chunks of each document's earlier versions leave the current
  * corpus (their validity ends at the new version's event), then the new chunks are inserted, many per statement.
- * `fresh`: the hashes of texts embedded for this batch, whose vectors go into the embedding cache.
+ * `saved`: hashes whose vectors the embedding cache held (no chunk did): chunks hold them now, the cache lets go.
  */
 export async function writeVersions(
   tx: SqlExecutor,
   scope: ChunkScope,
   run: VersionWrite[],
-  fresh: ReadonlySet<string>,
+  saved: ReadonlySet<string>,
 ): Promise<void> {
   const closing = run.map(({ recorded: r }) => ({
     document_id: documentIdOf(r),
@@ -59,7 +59,7 @@ export async function writeVersions(
       statement.push(row());
       await slice();
     }
-    await insertChunks(tx, scope, statement, fresh);
+    await insertChunks(tx, scope, statement, saved);
   }
 }
 
@@ -101,11 +101,10 @@ async function insertChunks(
   tx: SqlExecutor,
   [space, chunker]: ChunkScope,
   rows: ChunkRow[],
-  fresh: ReadonlySet<string>,
+  saved: ReadonlySet<string>,
 ): Promise<void> {
-  // Newly embedded vectors go into the embedding cache from the inserted rows, so that they are sent and parsed
-  // once. (A chunk already there from an earlier delivery was embedded then, and its vector cached then.)
-  const freshHashes = [...new Set(rows.map((r) => r.embedded_sha256).filter((h) => fresh.has(h)))];
+  // Vectors the cache held because no chunk did: these rows hold them now (by primary key, with the insert).
+  const held = [...new Set(rows.map((r) => r.embedded_sha256).filter((h) => saved.has(h)))];
   // The vectors go as one vector[] parameter (binary on PostgreSQL), zipped with the JSON rows by ROWS FROM.
   const vectors = new VectorArray(rows.map((r) => r.vector));
   const json = JSON.stringify(rows.map(({ vector: _, ...row }) => row));
@@ -126,12 +125,9 @@ async function insertChunks(
      ) AS r(document_id, coach_id, version, chunk_index, title, content, start_char, end_char, section, page,
        access_tier, document_type, tags, publication_date, metadata, embedded_sha256, valid_from, valid_from_at,
        is_current, embedding)
-     ON CONFLICT DO NOTHING RETURNING space, embedded_sha256, embedding)
-     INSERT INTO embedding_cache (space, text_sha256, embedding)
-     SELECT DISTINCT ON (embedded_sha256) space, embedded_sha256, embedding FROM inserted
-     WHERE embedded_sha256 IN (SELECT jsonb_array_elements_text($4::jsonb))
-     ON CONFLICT DO NOTHING`,
-    [space, chunker, json, JSON.stringify(freshHashes), vectors],
+     ON CONFLICT DO NOTHING RETURNING 1)
+     DELETE FROM embedding_cache WHERE space = $1 AND text_sha256 = ANY ($4::text[])`,
+    [space, chunker, json, held, vectors],
   );
 }
 
