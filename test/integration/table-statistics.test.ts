@@ -4,6 +4,8 @@ import { ProjectionEngine } from '../../src/infrastructure/projections/projectio
 import type { ProjectorEvent } from '../../src/infrastructure/projections/projector.js';
 import {
   ANALYZE_FIRST_ROWS,
+  ANALYZE_MIN_ROWS,
+  ANALYZE_SHARE,
   analyzeStaleTables,
 } from '../../src/infrastructure/projections/table-statistics.js';
 import { counterProjection } from '../support/counter-projection.js';
@@ -31,18 +33,20 @@ describe.each(targets())('the service analyzes what it loads (%s)', (kind) => {
       [n],
     );
 
-  it('analyzes a table loaded from nothing while loading, then again once a tenth of it changed', async () => {
+  it('analyzes a table loaded from nothing while loading, then again once it has grown enough', async () => {
     await addDocuments(ANALYZE_FIRST_ROWS - 1);
     expect(await analyzeStaleTables(db.client, false)).toEqual([]);
     await addDocuments(1);
     expect(await analyzeStaleTables(db.client, false)).toEqual(['documents']);
     expect(await analyzed('documents')).toBe(true);
     // Analyzed once: while loading, it is not analyzed again.
-    await addDocuments(500);
+    const due = ANALYZE_MIN_ROWS + ANALYZE_SHARE * ANALYZE_FIRST_ROWS;
+    await addDocuments(due);
     expect(await analyzeStaleTables(db.client, false)).toEqual([]);
-    // Caught up, 500 changed rows are more than 50 + 10 % of 1,000.
+    // Caught up, it is once more than the minimum plus the share of its rows have changed.
+    expect(await analyzeStaleTables(db.client, true)).toEqual([]);
+    await addDocuments(1);
     expect(await analyzeStaleTables(db.client, true)).toEqual(['documents']);
-    await addDocuments(100); // not more than 50 + 10 % of 1,500
     expect(await analyzeStaleTables(db.client, true)).toEqual([]);
   });
 
