@@ -140,7 +140,8 @@ try {
 
   console.log('\n| rebuild | time | events/s | chunks/s |\n|---|---:|---:|---:|');
   for (const cache of ['warm', 'cold'] as const) {
-    if (cache === 'cold') await sql.exec('DELETE FROM embedding_cache');
+    // The rebuild saves the chunks' vectors in the cache as it deletes them: cold means no chunk and no cache.
+    if (cache === 'cold') await sql.exec('DELETE FROM chunks; DELETE FROM embedding_cache');
     note(`rebuild, cache ${cache}`);
     const status = async () =>
       ((await read('/admin/projections')) as unknown as Array<Record<string, unknown>>).find(

@@ -3,6 +3,7 @@ import type { EventStore } from '../event-store/event-store.js';
 import { EVENTS_CHANNEL } from '../event-store/postgres-event-store.js';
 import type { SqlClient, SqlSession } from '../sql/sql-client.js';
 import { checkpoints } from './checkpoints.js';
+import { ANALYZE_CHECK_EVENTS, analyzeStaleTables } from './table-statistics.js';
 
 export const PROJECTIONS_CHANNEL = 'docsvc_projections';
 
@@ -41,6 +42,8 @@ export class Projector {
   private setUp = false;
   /** This process has projected this version while it was building or live (see the retired case in `step`). */
   private wasActiveBefore = false;
+  /** Events moved past since the tables were last checked for ANALYZE once caught up. */
+  private sinceAnalyzed = 0;
   lastError: Error | undefined;
 
   constructor(
@@ -140,6 +143,7 @@ export class Projector {
     });
     if (events.length === 0 || !last) {
       await p.idle?.(session);
+      if (this.sinceAnalyzed >= ANALYZE_CHECK_EVENTS) await this.analyze(session, true);
       if (checkpoint.status === 'building') {
         const retired = await session.transaction((tx) => checkpoints.goLive(tx, p));
         for (const config of retired) await p.dropVersion?.(session, config);
@@ -154,8 +158,18 @@ export class Projector {
       await checkpoints.advance(tx, p, last, mine.length);
     });
     if (mine.length > 0) await p.afterCommit?.(session, mine);
+    this.sinceAnalyzed += events.length;
+    if (events.length >= this.options.batchSize) await this.analyze(session, false); // a backlog: loading
     this.options.onEvent?.({ kind: 'batch', events: events.length, position: last });
     return events.length;
+  }
+
+  /** The tables loaded meanwhile are analyzed (table-statistics.ts); a failure to does not stop projecting. */
+  private async analyze(session: SqlSession, caughtUp: boolean): Promise<void> {
+    if (caughtUp) this.sinceAnalyzed = 0;
+    await analyzeStaleTables(session, caughtUp).catch((error: Error) =>
+      this.options.onEvent?.({ kind: 'error', error }),
+    );
   }
 
   private async ensureSession(): Promise<SqlSession> {

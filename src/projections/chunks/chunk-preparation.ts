@@ -5,7 +5,8 @@ import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 import { timeSlice } from '../../infrastructure/time-slice.js';
 import { openDocumentEvents } from '../documents/open-document-events.js';
 import { chunkText, type Chunk, type ChunkerConfig } from './chunker.js';
-import type { EmbeddingCache, Fresh } from './embedding-cache.js';
+import type { EmbeddingCache } from './embedding-cache.js';
+import { VERSION_EVENT_TYPES } from './pending-work.js';
 
 /** A new document version's chunks, the texts embedded for them and their vectors. */
 export interface PreparedVersion {
@@ -19,18 +20,13 @@ export interface PreparedVersion {
 /** What `prepare` found for one event: its chunks and their vectors, or why it goes to the dead letters. */
 export type Prepared = PreparedVersion | { kind: 'dead'; code: string; error: string };
 
-/** The chunks projection's prepared batch, by event id, with the vectors that were not cached yet. */
+/** The chunks projection's prepared batch, by event id, with the hashes whose vectors were found saved. */
 export interface PreparedBatch {
   byEvent: Map<string, Prepared>;
-  fresh: Fresh[];
+  saved: string[];
 }
 
-const VERSION_EVENTS = new Set([
-  'DocumentUploaded',
-  'DocumentEdited',
-  'DocumentFileReplaced',
-  'DocumentRolledBack',
-]);
+const VERSION_EVENTS = new Set(VERSION_EVENT_TYPES);
 
 /** The text that is embedded for a chunk: the document's title and the chunk's section give it context. */
 export function embeddingText(title: string, chunk: Pick<Chunk, 'content' | 'section'>): string {
@@ -49,13 +45,8 @@ export async function prepareChunks(
   cache: EmbeddingCache,
 ): Promise<PreparedBatch> {
   const byEvent = await chunkVersions(sql, events, chunker);
-  const fresh = await embedVersions(sql, byEvent, cache);
-  return { byEvent, fresh };
-}
-
-/** The number of chunks a prepared batch brings. */
-export function incomingChunks(batch: PreparedBatch): number {
-  return [...batch.byEvent.values()].reduce((n, p) => n + (p.kind === 'version' ? p.chunks.length : 0), 0);
+  const saved = await embedVersions(sql, byEvent, cache);
+  return { byEvent, saved };
 }
 
 async function chunkVersions(
@@ -76,37 +67,37 @@ async function chunkVersions(
   return byEvent;
 }
 
-/** Sets the vectors of the batch's versions; returns the ones that were not cached yet. */
+/** Sets the vectors of the batch's versions; returns the hashes whose vectors were found saved in the cache. */
 async function embedVersions(
   sql: SqlExecutor,
   byEvent: Map<string, Prepared>,
   cache: EmbeddingCache,
-): Promise<Fresh[]> {
-  const fresh: Fresh[] = [];
+): Promise<string[]> {
+  const saved: string[] = [];
   const versions = [...byEvent.entries()].filter(([, p]) => p.kind === 'version');
   try {
-    await embedAll(sql, cache, versions, fresh);
+    await embedAll(sql, cache, versions, saved);
   } catch (error) {
     if (!isDeterministic(error)) throw error;
     // One input was refused: embed event by event to find which, and set only those aside.
-    fresh.length = 0;
+    saved.length = 0;
     for (const entry of versions) {
       try {
-        await embedAll(sql, cache, [entry], fresh);
+        await embedAll(sql, cache, [entry], saved);
       } catch (e) {
         if (!isDeterministic(e)) throw e;
         byEvent.set(entry[0], { kind: 'dead', code: 'EMBEDDING_REFUSED', error: (e as Error).message });
       }
     }
   }
-  return fresh;
+  return saved;
 }
 
 async function embedAll(
   sql: SqlExecutor,
   cache: EmbeddingCache,
   entries: Array<[string, Prepared]>,
-  fresh: Fresh[],
+  saved: string[],
 ): Promise<void> {
   const texts = entries.flatMap(([, p]) => (p.kind === 'version' ? p.texts : []));
   const result = await cache.embed(sql, texts);
@@ -116,7 +107,7 @@ async function embedAll(
     p.vectors = result.vectors.slice(i, i + p.texts.length);
     i += p.texts.length;
   }
-  fresh.push(...result.fresh);
+  saved.push(...result.saved);
 }
 
 function isDeterministic(error: unknown): boolean {

@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../../infrastructure/event-store/event-store.js';
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
+import { CLOSE_DOCUMENT_SQL } from './chunk-lookups.js';
 import { documentIdOf, type ChunkScope } from './chunk-rows.js';
 
 /** A retirement: the document's current chunks of this configuration leave the current corpus at its event. */
@@ -8,11 +9,13 @@ export async function closeChunks(
   [space, chunker]: ChunkScope,
   r: RecordedEvent,
 ): Promise<void> {
-  await tx.query(
-    `UPDATE chunks SET is_current = false, valid_to = $4, valid_to_at = $5
-     WHERE space = $1 AND chunker = $2 AND document_id = $3 AND is_current`,
-    [space, chunker, documentIdOf(r), r.position, r.recordedAt.toISOString()],
-  );
+  await tx.query(CLOSE_DOCUMENT_SQL, [
+    space,
+    chunker,
+    documentIdOf(r),
+    r.position,
+    r.recordedAt.toISOString(),
+  ]);
 }
 
 /**

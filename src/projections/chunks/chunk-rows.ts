@@ -5,6 +5,7 @@ import { timeSlice } from '../../infrastructure/time-slice.js';
 import type { PreparedVersion } from './chunk-preparation.js';
 import { textSha256 } from './embedding-cache.js';
 import { coachesOfDocuments } from '../documents/document-directory.js';
+import { closeEarlierVersions, withNewerVersion } from './chunk-lookups.js';
 
 /** One configuration's rows: [space, chunker]. */
 export type ChunkScope = [space: string, chunker: string];
@@ -27,13 +28,13 @@ export function documentIdOf(r: RecordedEvent): string {
 /**
  * New versions, at most one per document: the chunks of each document's earlier versions leave the current
  * corpus (their validity ends at the new version's event), then the new chunks are inserted, many per statement.
- * `fresh`: the hashes of texts embedded for this batch, whose vectors go into the embedding cache.
+ * `saved`: hashes whose vectors the embedding cache held (no chunk did): chunks hold them now, the cache lets go.
  */
 export async function writeVersions(
   tx: SqlExecutor,
   scope: ChunkScope,
   run: VersionWrite[],
-  fresh: ReadonlySet<string>,
+  saved: ReadonlySet<string>,
 ): Promise<void> {
   const closing = run.map(({ recorded: r }) => ({
     document_id: documentIdOf(r),
@@ -58,22 +59,8 @@ export async function writeVersions(
       statement.push(row());
       await slice();
     }
-    await insertChunks(tx, scope, statement, fresh);
+    await insertChunks(tx, scope, statement, saved);
   }
-}
-
-async function closeEarlierVersions(
-  tx: SqlExecutor,
-  [space, chunker]: ChunkScope,
-  closing: Array<{ document_id: string; version: number; position: string; at: string }>,
-): Promise<void> {
-  await tx.query(
-    `UPDATE chunks c SET is_current = false, valid_to = v.position, valid_to_at = v.at
-     FROM jsonb_to_recordset($3::jsonb) AS v(document_id uuid, version int, position text, at timestamptz)
-     WHERE c.space = $1 AND c.chunker = $2 AND c.document_id = v.document_id AND c.is_current
-       AND c.version < v.version`,
-    [space, chunker, JSON.stringify(closing)],
-  );
 }
 
 /** The rows of one version's chunks, each made only when called (see writeVersions). */
@@ -114,11 +101,10 @@ async function insertChunks(
   tx: SqlExecutor,
   [space, chunker]: ChunkScope,
   rows: ChunkRow[],
-  fresh: ReadonlySet<string>,
+  saved: ReadonlySet<string>,
 ): Promise<void> {
-  // Newly embedded vectors go into the embedding cache from the inserted rows, so that they are sent and parsed
-  // once. (A chunk already there from an earlier delivery was embedded then, and its vector cached then.)
-  const freshHashes = [...new Set(rows.map((r) => r.embedded_sha256).filter((h) => fresh.has(h)))];
+  // Vectors the cache held because no chunk did: these rows hold them now (by primary key, with the insert).
+  const held = [...new Set(rows.map((r) => r.embedded_sha256).filter((h) => saved.has(h)))];
   // The vectors go as one vector[] parameter (binary on PostgreSQL), zipped with the JSON rows by ROWS FROM.
   const vectors = new VectorArray(rows.map((r) => r.vector));
   const json = JSON.stringify(rows.map(({ vector: _, ...row }) => row));
@@ -139,32 +125,10 @@ async function insertChunks(
      ) AS r(document_id, coach_id, version, chunk_index, title, content, start_char, end_char, section, page,
        access_tier, document_type, tags, publication_date, metadata, embedded_sha256, valid_from, valid_from_at,
        is_current, embedding)
-     ON CONFLICT DO NOTHING RETURNING space, embedded_sha256, embedding)
-     INSERT INTO embedding_cache (space, text_sha256, embedding)
-     SELECT DISTINCT ON (embedded_sha256) space, embedded_sha256, embedding FROM inserted
-     WHERE embedded_sha256 IN (SELECT jsonb_array_elements_text($4::jsonb))
-     ON CONFLICT DO NOTHING`,
-    [space, chunker, json, JSON.stringify(freshHashes), vectors],
+     ON CONFLICT DO NOTHING RETURNING 1)
+     DELETE FROM embedding_cache WHERE space = $1 AND text_sha256 = ANY ($4::text[])`,
+    [space, chunker, json, held, vectors],
   );
-}
-
-/**
- * Documents that already have chunks of a later version than the one being written (an event delivered again):
- * the chunks written for it are not current. Asked once per document, not per chunk: a correlated check per
- * chunk is planned badly while the table grows fast (on a wrong index; BENCHMARKS.md).
- */
-async function withNewerVersion(
-  tx: SqlExecutor,
-  [space, chunker]: ChunkScope,
-  versions: Array<{ document_id: string; version: number }>,
-): Promise<Set<string>> {
-  const { rows } = await tx.query<{ document_id: string }>(
-    `SELECT v.document_id::text FROM jsonb_to_recordset($3::jsonb) AS v(document_id uuid, version int)
-     WHERE EXISTS (SELECT 1 FROM chunks n WHERE n.space = $1 AND n.chunker = $2 AND n.document_id = v.document_id
-                   AND n.version > v.version)`,
-    [space, chunker, JSON.stringify(versions)],
-  );
-  return new Set(rows.map((r) => r.document_id));
 }
 
 /** The coach of each document: in the upload event's clear data, else in the inline `documents` read model. */

@@ -4,11 +4,12 @@ import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
 import type { RecordedEvent } from '../../infrastructure/event-store/event-store.js';
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 import type { AsyncProjection } from '../../infrastructure/projections/projection.js';
-import { incomingChunks, prepareChunks, type Prepared, type PreparedBatch } from './chunk-preparation.js';
+import { prepareChunks, type Prepared, type PreparedBatch } from './chunk-preparation.js';
 import { closeChunks, eraseChunks, vacuumErased } from './chunk-removal.js';
 import { coachesOf, documentIdOf, writeVersions, type ChunkScope, type VersionWrite } from './chunk-rows.js';
 import { chunkerVersion, type ChunkerConfig } from './chunker.js';
-import { EmbeddingCache } from './embedding-cache.js';
+import { DELETE_SAVING_VECTORS_SQL, EmbeddingCache } from './embedding-cache.js';
+import { pendingChunks } from './pending-work.js';
 import { lockQueryCaches } from './query-cache.js';
 import { dropVectorIndexes, VectorIndexLifecycle } from './vector-index-lifecycle.js';
 import type { VectorIndexConfig } from './vector-index.js';
@@ -75,7 +76,8 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
 
     async prepare(sql, events): Promise<PreparedBatch> {
       const batch = await prepareChunks(sql, events, config.chunker, cache);
-      await indexes.dropForBulkLoad(sql, incomingChunks(batch));
+      if (events[0])
+        await indexes.dropForBulkLoad(sql, () => pendingChunks(sql, events[0]!.position, config.chunker));
       return batch;
     },
 
@@ -93,12 +95,14 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
       // The version that served until now: its chunks, its statistics (the delete trigger) and its vector index.
       const o = old as Partial<ChunksVersionConfig> | null;
       if (!o?.space || !o.chunker || (o.space === space && o.chunker === chunker)) return;
-      await sql.query('DELETE FROM chunks WHERE space = $1 AND chunker = $2', [o.space, o.chunker]);
+      // Its vectors stay in the cache, as they did when the cache held a copy of every vector (a deploy rolled
+      // back to it embeds nothing again).
+      await sql.query(DELETE_SAVING_VECTORS_SQL, [o.space, o.chunker]);
       await dropVectorIndexes(sql, o.space, o.chunker);
     },
 
     async truncate(tx) {
-      await tx.query('DELETE FROM chunks WHERE space = $1 AND chunker = $2', scope);
+      await tx.query(DELETE_SAVING_VECTORS_SQL, scope); // the replay embeds nothing again
       await indexes.drop(tx);
       await tx.query('DELETE FROM projection_dead_letters WHERE projection = $1 AND version = $2', [
         this.name,
@@ -119,11 +123,11 @@ async function applyBatch(
   events: readonly RecordedEvent[],
   batch: PreparedBatch,
 ): Promise<void> {
-  const fresh = new Set(batch.fresh.map((f) => f.sha256));
+  const saved = new Set(batch.saved);
   const erasedFrom = await lockErasedCoaches(tx, events);
   let run: VersionWrite[] = [];
   const flush = async () => {
-    if (run.length > 0) await writeVersions(tx, scope, run, fresh);
+    if (run.length > 0) await writeVersions(tx, scope, run, saved);
     run = [];
   };
   for (const recorded of events) {

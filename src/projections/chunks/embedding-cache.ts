@@ -8,10 +8,28 @@ export function textSha256(text: string): string {
 }
 
 /**
+ * The vector of each text hash in a space: from a chunk that holds it (through the hash index on
+ * embedded_sha256), else from the cache of vectors no chunk holds (`saved`). Each hash is looked up on its own
+ * (LIMIT keeps the lateral subquery whole), so that the index is the only cheap way in whatever the planner knows.
+ */
+export const CACHED_VECTORS_SQL = `SELECT h AS text_sha256, v.embedding::text AS embedding, v.saved
+  FROM unnest($2::text[]) AS h CROSS JOIN LATERAL (
+    (SELECT embedding, false AS saved FROM chunks WHERE embedded_sha256 = h AND space = $1 LIMIT 1)
+    UNION ALL
+    (SELECT embedding, true FROM embedding_cache WHERE space = $1 AND text_sha256 = h)
+    LIMIT 1) v`;
+
+/** Deletes a configuration's chunks (rebuild, switch), their vectors going into the cache (space, chunker). */
+export const DELETE_SAVING_VECTORS_SQL = `WITH saved AS (INSERT INTO embedding_cache (space, text_sha256, embedding)
+    SELECT DISTINCT ON (embedded_sha256) space, embedded_sha256, embedding FROM chunks
+    WHERE space = $1 AND chunker = $2 ON CONFLICT DO NOTHING)
+  DELETE FROM chunks WHERE space = $1 AND chunker = $2`;
+
+/**
  * Embeds texts through the cache: a text whose SHA-256 already has a vector in this embedding space is never
- * sent to the embedder again — not by an edit that leaves a chunk unchanged, not by a rebuild. Reads happen
- * before the projector's transaction; new vectors are written inside it with the chunks that use them (the
- * chunks projection inserts them from its inserted rows), so they commit together.
+ * sent to the embedder again — not by an edit that leaves a chunk unchanged (its chunks hold the vector), not by
+ * a rebuild (the vectors are saved in `embedding_cache` before the chunks are deleted, and leave it once chunks
+ * hold them again: see chunk-rows.ts). Reads happen before the projector's transaction.
  */
 export class EmbeddingCache {
   constructor(private readonly embedder: Embedder) {}
@@ -20,42 +38,35 @@ export class EmbeddingCache {
     return this.embedder.space;
   }
 
-  /** Vectors for `texts` (by index), with the ones that were not cached yet. */
+  /** Vectors for `texts` (by index), and the hashes whose vectors were found saved in the cache. */
   async embed(
     sql: SqlExecutor,
     texts: readonly string[],
-  ): Promise<{ vectors: Float32Array[]; fresh: Fresh[] }> {
+  ): Promise<{ vectors: Float32Array[]; saved: string[] }> {
     const hashes = texts.map(textSha256);
-    const cached = await this.lookup(sql, [...new Set(hashes)]);
+    const { found: cached, saved } = await this.lookup(sql, [...new Set(hashes)]);
     const missing = [...new Set(hashes.filter((h) => !cached.has(h)))];
     const textOf = new Map(hashes.map((h, i) => [h, texts[i]!]));
-    const fresh: Fresh[] = [];
     if (missing.length > 0) {
       const vectors = await this.embedder.embed(missing.map((h) => textOf.get(h)!));
-      missing.forEach((h, i) => {
-        cached.set(h, vectors[i]!);
-        fresh.push({ sha256: h, vector: vectors[i]! });
-      });
+      missing.forEach((h, i) => cached.set(h, vectors[i]!));
     }
-    return { vectors: hashes.map((h) => cached.get(h)!), fresh };
+    return { vectors: hashes.map((h) => cached.get(h)!), saved };
   }
 
-  private async lookup(sql: SqlExecutor, hashes: string[]): Promise<Map<string, Float32Array>> {
+  private async lookup(sql: SqlExecutor, hashes: string[]) {
     const found = new Map<string, Float32Array>();
+    const saved: string[] = [];
     for (let i = 0; i < hashes.length; i += 1000) {
-      const { rows } = await sql.query<{ text_sha256: string; embedding: string }>(
-        `SELECT text_sha256, embedding::text AS embedding FROM embedding_cache
-         WHERE space = $1 AND text_sha256 IN (SELECT jsonb_array_elements_text($2::jsonb))`,
-        [this.space, JSON.stringify(hashes.slice(i, i + 1000))],
+      const { rows } = await sql.query<{ text_sha256: string; embedding: string; saved: boolean }>(
+        CACHED_VECTORS_SQL,
+        [this.space, hashes.slice(i, i + 1000)],
       );
-      for (const r of rows)
+      for (const r of rows) {
         found.set(r.text_sha256, Float32Array.from(pgvector.fromSql(r.embedding) as number[]));
+        if (r.saved) saved.push(r.text_sha256);
+      }
     }
-    return found;
+    return { found, saved };
   }
-}
-
-export interface Fresh {
-  sha256: string;
-  vector: Float32Array;
 }

@@ -1,9 +1,14 @@
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
+import { currentChunks } from './pending-work.js';
 import { staleVectorIndexes, vectorIndexes, type VectorIndexConfig } from './vector-index.js';
 
-/** A batch with at least this many new chunks, and more than BULK_SHARE of the current ones, is a bulk load. */
+/** Work that brings at least this many new chunks, and more than BULK_SHARE of the current ones, is a bulk load. */
 export const BULK_MIN_CHUNKS = 256;
 export const BULK_SHARE = 0.25;
+
+export function isBulkLoad(incoming: number, current: number): boolean {
+  return incoming >= BULK_MIN_CHUNKS && incoming > current * BULK_SHARE;
+}
 
 /**
  * The vector indexes of one configuration (space and chunker) around the projector's work: built at setup,
@@ -46,14 +51,15 @@ export class VectorIndexLifecycle {
     await sql.exec('ANALYZE chunks');
   }
 
-  /** A batch that brings `incoming` chunks is loaded without the indexes when it is a bulk load. */
-  async dropForBulkLoad(sql: SqlExecutor, incoming: number): Promise<void> {
-    if (this.missing || incoming < BULK_MIN_CHUNKS) return;
-    const { rows } = await sql.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM chunks WHERE space = $1 AND chunker = $2 AND is_current',
-      this.scope,
-    );
-    if (incoming <= rows[0]!.n * BULK_SHARE) return;
+  /**
+   * Before a batch: the indexes go when the work still to come (`incoming`, the chunks the pending events will
+   * write, this batch's included) is a bulk load for the chunks already current. The whole backlog decides, not
+   * the batch: a projector that keeps up with uploads reads small batches of a load as large as one it reads late.
+   */
+  async dropForBulkLoad(sql: SqlExecutor, incoming: () => Promise<number>): Promise<void> {
+    if (this.missing) return;
+    const pending = await incoming();
+    if (!isBulkLoad(pending, pending < BULK_MIN_CHUNKS ? 0 : await currentChunks(sql, this.scope))) return;
     await this.drop(sql);
   }
 

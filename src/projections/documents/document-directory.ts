@@ -1,6 +1,24 @@
 import type { DocumentThenAndNow } from '../../domain/document/restore-plan.js';
-import type { DocumentDirectory, DocumentHead } from '../../infrastructure/documents/document-directory.js';
+import {
+  sourceKey,
+  type DocumentDirectory,
+  type DocumentHead,
+} from '../../infrastructure/documents/document-directory.js';
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
+
+/**
+ * The duplicate check for a batch of sources, bound as one array, by the one key of the documents_duplicates
+ * index (migration 0014): with coach_id and status as conditions of their own, a table without statistics was
+ * read through the coach's listing index; a set-returning function's rows would be guessed.
+ */
+export const ACTIVE_WITH_SOURCES_SQL = `SELECT DISTINCT ON (source_sha256 || coach_id) source_sha256 || coach_id AS key,
+    document_id::text, version, position
+  FROM documents WHERE source_sha256 || coach_id = ANY ($1::text[]) AND status = 'active'
+  ORDER BY source_sha256 || coach_id, created_at`;
+
+/** By primary key, for any number of documents (bound as an array: a set-returning function's rows are guessed). */
+export const COACHES_OF_DOCUMENTS_SQL = `SELECT document_id::text, coach_id FROM documents
+  WHERE document_id = ANY ($1::uuid[])`;
 
 /** The documents read model's answers to the command side (its port, DocumentDirectory). */
 export const documentDirectory: DocumentDirectory = {
@@ -28,18 +46,17 @@ export const documentDirectory: DocumentDirectory = {
   },
 
   async activeWithSources(on, sources) {
+    const keys = sources.map(({ coachId, sourceSha256 }) => sourceSha256 + coachId);
     const { rows } = await on.query<{ key: string; document_id: string; version: number; position: string }>(
-      `SELECT DISTINCT ON (d.coach_id, d.source_sha256) d.coach_id || ':' || d.source_sha256 AS key,
-              d.document_id::text, d.version, d.position
-       FROM documents d
-       JOIN jsonb_to_recordset($1::jsonb) AS s("coachId" text, "sourceSha256" text)
-         ON d.coach_id = s."coachId" AND d.source_sha256 = s."sourceSha256"
-       WHERE d.status = 'active'
-       ORDER BY d.coach_id, d.source_sha256, d.created_at`,
-      [JSON.stringify(sources.map(({ coachId, sourceSha256 }) => ({ coachId, sourceSha256 })))],
+      ACTIVE_WITH_SOURCES_SQL,
+      [keys],
     );
+    // The index's key is the hash (a fixed 64 characters) then the coach.
     return new Map(
-      rows.map((r) => [r.key, { documentId: r.document_id, version: r.version, position: r.position }]),
+      rows.map((r) => [
+        sourceKey({ coachId: r.key.slice(64), sourceSha256: r.key.slice(0, 64) }),
+        { documentId: r.document_id, version: r.version, position: r.position },
+      ]),
     );
   },
 
@@ -85,10 +102,8 @@ export async function coachesOfDocuments(
   on: SqlExecutor,
   documentIds: readonly string[],
 ): Promise<Map<string, string>> {
-  const { rows } = await on.query<{ document_id: string; coach_id: string }>(
-    `SELECT document_id::text, coach_id FROM documents
-     WHERE document_id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)`,
-    [JSON.stringify(documentIds)],
-  );
+  const { rows } = await on.query<{ document_id: string; coach_id: string }>(COACHES_OF_DOCUMENTS_SQL, [
+    [...documentIds],
+  ]);
   return new Map(rows.map((r) => [r.document_id, r.coach_id]));
 }

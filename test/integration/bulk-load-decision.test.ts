@@ -1,0 +1,82 @@
+import { LocalEmbedder } from '../../src/infrastructure/embeddings/local-embedder.js';
+import type { RecordedEvent } from '../../src/infrastructure/event-store/event-store.js';
+import { serviceEventRegistry } from '../../src/infrastructure/event-store/event-types.js';
+import { PostgresEventStore } from '../../src/infrastructure/event-store/postgres-event-store.js';
+import { DEFAULT_CHUNKER_CONFIG } from '../../src/projections/chunks/chunker.js';
+import { chunksProjection } from '../../src/projections/chunks/chunks.projection.js';
+import { pendingChunks } from '../../src/projections/chunks/pending-work.js';
+import { BULK_MIN_CHUNKS } from '../../src/projections/chunks/vector-index-lifecycle.js';
+import { DEFAULT_VECTOR_INDEX } from '../../src/projections/chunks/vector-index.js';
+import { targets } from '../support/databases.js';
+import { startService, type TestService } from '../support/service.js';
+
+const meta = { documentType: 'guide', tags: [], accessTier: 'free' };
+
+/**
+ * Whether the chunks projection loads without its vector index is decided on the work still to come (the pending
+ * events), not on the batch in hand: each step is driven by hand here, one event per batch, as a projector that
+ * keeps up with uploads would read them.
+ */
+describe.each(targets())('the vector index and the pending work (%s)', (kind) => {
+  let svc: TestService;
+  let events: RecordedEvent[];
+  beforeAll(async () => {
+    svc = await startService(kind, { PROJECTOR_ENABLED: 'false' });
+    for (const part of [0, 1, 2, 3]) {
+      const text = Array.from({ length: 3_000 }, (_, i) => `Bulk ${part} sentence ${i} about protein.`);
+      await svc.request('POST', '/documents', {
+        json: { coachId: 'c', title: `Bulk ${part}`, content: `# Bulk\n\n${text.join(' ')}`, metadata: meta },
+      });
+    }
+    const page = await new PostgresEventStore(svc.db.client, serviceEventRegistry()).readAll({ limit: 100 });
+    events = page.events;
+  }, 180_000);
+  afterAll(() => svc?.close());
+
+  const projection = chunksProjection({
+    embedder: new LocalEmbedder(),
+    chunker: DEFAULT_CHUNKER_CONFIG,
+    index: DEFAULT_VECTOR_INDEX,
+  });
+  const vectorIndexes = async () =>
+    (
+      await svc.db.client.query(
+        `SELECT 1 FROM pg_indexes WHERE tablename = 'chunks' AND indexname LIKE 'chunks_vec_%'`,
+      )
+    ).rows.length;
+  const step = async (batch: RecordedEvent[]) => {
+    const prepared = await projection.prepare!(svc.db.client, batch);
+    await svc.db.client.transaction((tx) => projection.apply(tx, batch, prepared));
+  };
+  const chunksOf = async (batch: RecordedEvent[]) => {
+    const before = await currentChunks();
+    await step(batch);
+    return (await currentChunks()) - before;
+  };
+  const currentChunks = async () =>
+    (await svc.db.client.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE is_current'))
+      .rows[0]!.n;
+
+  it('drops the index at the first small batch of a bulk load, on an estimate within a factor of two', async () => {
+    const estimate = await pendingChunks(svc.db.client, events[0]!.position, DEFAULT_CHUNKER_CONFIG);
+    await projection.setup!(svc.db.client);
+    const batches = events.map((e) => [e]);
+    let written = 0;
+    // The first batch alone is below a bulk load; the four together are one, and the index goes at once.
+    written += await chunksOf(batches[0]!);
+    expect(written).toBeLessThan(BULK_MIN_CHUNKS);
+    expect(await vectorIndexes()).toBe(0);
+    for (const batch of batches.slice(1)) written += await chunksOf(batch);
+    expect(written).toBeGreaterThanOrEqual(BULK_MIN_CHUNKS);
+    expect(estimate).toBeGreaterThan(written / 2);
+    expect(estimate).toBeLessThan(written * 2);
+    await projection.idle!(svc.db.client);
+    expect(await vectorIndexes()).toBe(2);
+  });
+
+  it('keeps the index when what is still to come is small', async () => {
+    // The last event again (a redelivery): one document's chunks are pending, under a bulk load.
+    await step(events.slice(-1));
+    expect(await vectorIndexes()).toBe(2);
+  });
+});
