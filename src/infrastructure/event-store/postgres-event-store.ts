@@ -44,6 +44,7 @@ const eventRow = z.object({
   created_at: z.date(),
 });
 
+// Output columns shadow table columns in ORDER BY: order by `events.<column>` (the number), not the text alias.
 const EVENT_COLUMNS = `event_id::text, stream_id, stream_position::text, transaction_id::text AS tx,
   global_position::text AS seq, type, schema_version, data, metadata, created_at`;
 
@@ -178,7 +179,7 @@ export class PostgresEventStore implements EventStore {
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE stream_id = $1 AND stream_position >= $2 AND stream_position <= $3
          AND ($4::timestamptz IS NULL OR created_at <= $4::timestamptz)
-       ORDER BY stream_position`,
+       ORDER BY events.stream_position`,
       [
         streamId,
         options.fromVersion ?? 1,
