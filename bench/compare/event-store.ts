@@ -1,0 +1,136 @@
+/**
+ * docsvc's event store against emmett's PostgreSQL event store (issue 13): commands/s with 1 and 8 concurrent
+ * writers for 1-event and 10-event commands (each command reads its stream, folds it and appends with the
+ * version read as the expected version, through each library's own command handler), and the global order read
+ * in batches of 1,000. Every measurement runs on its own fresh database; the sides alternate which goes first
+ * each round; the median over the rounds is reported.
+ * Run: npx tsx bench/compare/event-store.ts [--rounds 3] [--seconds 5] [--read-events 50000] [--quick]
+ *      [--database-url postgres://…] (the peers: npm install --prefix bench/compare/emmett)
+ */
+import { randomUUID } from 'node:crypto';
+import { docsvcSide } from './docsvc-store.js';
+import { emmettSide } from './emmett/emmett-store.js';
+import type { StoreSide } from './store-side.js';
+import { arg, fmt, freshDatabase, median, note, quick, type Report } from './support.js';
+
+type Open = (url: string) => Promise<StoreSide>;
+const SIDES: ReadonlyArray<[string, Open]> = [
+  ['docsvc', docsvcSide],
+  ['emmett', emmettSide],
+];
+/** A writer moves to a new stream (a new document) every this many commands, so streams stay short on both sides. */
+const COMMANDS_PER_STREAM = 20;
+const TEXT = 'x'.repeat(200);
+
+export interface StoreOptions {
+  server: string;
+  rounds: number;
+  seconds: number;
+  readEvents: number;
+}
+
+export function storeOptions(server: string): StoreOptions {
+  return {
+    server,
+    rounds: Number(arg('rounds', quick ? '1' : '3')),
+    seconds: Number(arg('seconds', quick ? '1' : '5')),
+    readEvents: Number(arg('read-events', quick ? '5000' : '50000')),
+  };
+}
+
+/** `writers` writers issue commands of `perCommand` events for `seconds`; returns commands/s. */
+async function appendRun(side: StoreSide, writers: number, perCommand: number, seconds: number) {
+  const events = Array.from({ length: perCommand }, (_, i) => ({ text: `note ${i} ${TEXT}` }));
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  let commands = 0;
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      let stream = '';
+      for (let n = 0; performance.now() < deadline; n++) {
+        if (n % COMMANDS_PER_STREAM === 0) stream = randomUUID();
+        await side.command(stream, events);
+        commands++;
+      }
+    }),
+  );
+  return commands / ((performance.now() - started) / 1000);
+}
+
+/** A fresh database, the side opened on it, `run`, then both closed and dropped, whatever happened. */
+async function onFresh<T>(server: string, name: string, open: Open, run: (s: StoreSide) => Promise<T>) {
+  const db = await freshDatabase(server, name);
+  try {
+    const side = await open(db.url);
+    try {
+      return await run(side);
+    } finally {
+      await side.close();
+    }
+  } finally {
+    await db.drop();
+  }
+}
+
+/** Seeds `events` events (10-event commands, 8 writers), then times one read of the whole global order. */
+async function readRun(side: StoreSide, events: number): Promise<number> {
+  const commands = Math.ceil(events / 10);
+  const batch = Array.from({ length: 10 }, (_, i) => ({ text: `note ${i} ${TEXT}` }));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      let stream = '';
+      for (let n = 0; next < commands; n++) {
+        next++;
+        if (n % COMMANDS_PER_STREAM === 0) stream = randomUUID();
+        await side.command(stream, batch);
+      }
+    }),
+  );
+  const t = performance.now();
+  const read = await side.readAll(1000);
+  if (read !== commands * 10) throw new Error(`${side.name} read ${read} events of ${commands * 10}`);
+  return read / ((performance.now() - t) / 1000);
+}
+
+export async function eventStoreSection(report: Report, o: StoreOptions): Promise<void> {
+  const cases = [1, 8].flatMap((writers) => [1, 10].map((perCommand) => ({ writers, perCommand })));
+  const results = new Map<string, number[]>();
+  const push = (key: string, v: number) => results.set(key, [...(results.get(key) ?? []), v]);
+  for (let round = 0; round < o.rounds; round++) {
+    const order = round % 2 === 0 ? SIDES : [...SIDES].reverse();
+    for (const { writers, perCommand } of cases) {
+      for (const [name, open] of order) {
+        note(`round ${round + 1}/${o.rounds}: ${name}, ${writers} writers × ${perCommand}-event commands`);
+        const rate = await onFresh(o.server, name, open, (s) => appendRun(s, writers, perCommand, o.seconds));
+        push(`${name}|${writers}|${perCommand}`, rate);
+      }
+    }
+    for (const [name, open] of order) {
+      note(`round ${round + 1}/${o.rounds}: ${name}, global read of ${o.readEvents} events`);
+      push(`${name}|read`, await onFresh(o.server, name, open, (s) => readRun(s, o.readEvents)));
+    }
+  }
+  const m = (key: string) => median(results.get(key)!);
+  const ratio = (a: number, b: number) => `${fmt(a / b, 2)}×`;
+  report.line(
+    `Medians of ${o.rounds} round(s); each figure on its own fresh database; appends run ${o.seconds} s each.\n`,
+  );
+  report.table(
+    ['measure', 'docsvc', 'emmett 0.42', 'docsvc / emmett'],
+    [
+      ...cases.flatMap(({ writers, perCommand }) => {
+        const [d, e] = [m(`docsvc|${writers}|${perCommand}`), m(`emmett|${writers}|${perCommand}`)];
+        const label = `${writers} writer${writers > 1 ? 's' : ''}, ${perCommand}-event commands`;
+        return [
+          [`${label}: commands/s`, fmt(d), fmt(e), ratio(d, e)],
+          [`${label}: events/s`, fmt(d * perCommand), fmt(e * perCommand), ratio(d, e)],
+        ];
+      }),
+      ((d, e) => [`global read (batches of 1,000): events/s`, fmt(d), fmt(e), ratio(d, e)])(
+        m('docsvc|read'),
+        m('emmett|read'),
+      ),
+    ],
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * The event store and limits benchmarks of issue 13 in one run: docsvc against emmett's PostgreSQL event store,
+ * the chunks rebuild against a raw COPY and the HNSW build alone (SciFact), and the scaling table. Prints a
+ * markdown report and writes it to --out.
+ * Run: npm run bench:compare:store -- [--quick] [--scifact /work/shared/eval/scifact] [--sizes 10000,100000]
+ *      [--out .bench-data/compare-store.md] [--database-url postgres://…] [--only store,rebuild,scaling]
+ */
+import { eventStoreSection, storeOptions } from './event-store.js';
+import { rebuildSection } from './rebuild.js';
+import { scalingSection } from './scaling.js';
+import { arg, gitCommit, machine, quick, Report, serverUrl, serverVersion } from './support.js';
+
+const server = serverUrl();
+const only = arg('only', 'store,rebuild,scaling').split(',');
+const out = arg('out', '.bench-data/compare-store.md');
+const report = new Report();
+report.line(
+  `# Event store, rebuild and scaling benchmarks${quick ? ' (--quick smoke run: not figures)' : ''}\n`,
+);
+report.line(`- date: ${new Date().toISOString()}`);
+report.line(`- machine: ${machine()}; ${await serverVersion(server)}`);
+report.line(`- commit: ${gitCommit()}`);
+report.line(`- command: \`npm run bench:compare:store -- ${process.argv.slice(2).join(' ')}\`\n`);
+try {
+  if (only.includes('store')) {
+    report.line('## Event store: docsvc against emmett (PostgreSQL)\n');
+    await eventStoreSection(report, storeOptions(server));
+  }
+  if (only.includes('rebuild')) {
+    report.line('\n## Chunks rebuild against the limit (SciFact)\n');
+    await rebuildSection(report, server);
+  }
+  if (only.includes('scaling')) {
+    report.line('\n## Scaling: 10k, 100k, 1M chunks\n');
+    await scalingSection(report, server);
+  }
+} catch (error) {
+  report.line(`\n**FAILED**: ${String((error as Error).stack ?? error)}`);
+  process.exitCode = 1;
+} finally {
+  report.write(out);
+}
