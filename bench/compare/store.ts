@@ -8,6 +8,7 @@
 import { eventStoreSection, storeOptions } from './event-store.js';
 import { rebuildSection } from './rebuild.js';
 import { scalingSection } from './scaling.js';
+import { scifactSeed, type ScifactSeed } from './scifact-seed.js';
 import { arg, gitCommit, machine, quick, Report, serverUrl, serverVersion } from './support.js';
 
 const server = serverUrl();
@@ -21,22 +22,28 @@ report.line(`- date: ${new Date().toISOString()}`);
 report.line(`- machine: ${machine()}; ${await serverVersion(server)}`);
 report.line(`- commit: ${gitCommit()}`);
 report.line(`- command: \`npm run bench:compare:store -- ${process.argv.slice(2).join(' ')}\`\n`);
+let seed: ScifactSeed | undefined;
 try {
   if (only.includes('store')) {
     report.line('## Event store: docsvc against emmett (PostgreSQL)\n');
     await eventStoreSection(report, storeOptions(server));
   }
-  if (only.includes('rebuild')) {
+  if (only.includes('rebuild') || only.includes('scaling')) seed = await scifactSeed(server);
+  if (seed && only.includes('rebuild')) {
     report.line('\n## Chunks rebuild against the limit (SciFact)\n');
-    await rebuildSection(report, server);
+    await rebuildSection(report, server, seed);
   }
-  if (only.includes('scaling')) {
-    report.line('\n## Scaling: 10k, 100k, 1M chunks\n');
-    await scalingSection(report, server);
+  if (seed && only.includes('scaling')) {
+    report.line('\n## Scaling\n');
+    await scalingSection(report, server, seed);
   }
 } catch (error) {
   report.line(`\n**FAILED**: ${String((error as Error).stack ?? error)}`);
   process.exitCode = 1;
 } finally {
+  await seed?.dispose().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
   report.write(out);
 }
