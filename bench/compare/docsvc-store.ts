@@ -33,12 +33,14 @@ export async function docsvcSide(url: string): Promise<StoreSide> {
     },
     async readAll(limit) {
       let after: string | undefined;
-      let total = 0;
+      let events = 0;
+      const ids = new Set<string>();
       for (;;) {
         const page = await store.readAll({ after, limit });
-        total += page.events.length;
+        events += page.events.length;
+        for (const e of page.events) ids.add(e.eventId);
         after = page.last;
-        if (page.events.length === 0) return total;
+        if (page.events.length === 0) return { events, distinct: ids.size };
       }
     },
     close: () => sql.close(),

@@ -5,11 +5,12 @@
  * Run: npm run bench:compare:store -- [--quick] [--scifact /work/shared/eval/scifact] [--sizes 10000,100000]
  *      [--out .bench-data/compare-store.md] [--database-url postgres://…] [--only store,rebuild,scaling]
  */
+import { cpus, loadavg } from 'node:os';
 import { eventStoreSection, storeOptions } from './event-store.js';
 import { rebuildSection } from './rebuild.js';
 import { scalingSection } from './scaling.js';
 import { scifactSeed, type ScifactSeed } from './scifact-seed.js';
-import { arg, gitCommit, machine, quick, Report, serverUrl, serverVersion } from './support.js';
+import { arg, fmt, gitCommit, machine, quick, Report, serverUrl, serverVersion } from './support.js';
 
 const server = serverUrl();
 const only = arg('only', 'store,rebuild,scaling').split(',');
@@ -21,6 +22,7 @@ report.line(
 report.line(`- date: ${new Date().toISOString()}`);
 report.line(`- machine: ${machine()}; ${await serverVersion(server)}`);
 report.line(`- commit: ${gitCommit()}`);
+report.line(`- load average (1 min) at the start: ${fmt(loadavg()[0]!, 1)} on ${cpus().length} cores`);
 report.line(`- command: \`npm run bench:compare:store -- ${process.argv.slice(2).join(' ')}\`\n`);
 let seed: ScifactSeed | undefined;
 try {
@@ -41,6 +43,7 @@ try {
   report.line(`\n**FAILED**: ${String((error as Error).stack ?? error)}`);
   process.exitCode = 1;
 } finally {
+  report.line(`\nLoad average (1 min) at the end: ${fmt(loadavg()[0]!, 1)}.`);
   await seed?.dispose().catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;

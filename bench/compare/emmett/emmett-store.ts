@@ -28,12 +28,14 @@ export async function emmettSide(url: string): Promise<StoreSide> {
     },
     async readAll(batchSize) {
       let after = 0n;
-      let total = 0;
+      let events = 0;
+      const ids = new Set<string>();
       for (;;) {
         const batch = await readMessagesBatch(reader.execute, { after, batchSize });
-        total += batch.messages.length;
+        events += batch.messages.length;
+        for (const m of batch.messages) ids.add(m.metadata.messageId);
         after = batch.currentGlobalPosition;
-        if (batch.messages.length === 0) return total;
+        if (batch.messages.length === 0) return { events, distinct: ids.size };
       }
     },
     async close() {
