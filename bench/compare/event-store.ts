@@ -8,6 +8,7 @@
  *      [--database-url postgres://…] (the peers: npm install --prefix bench/compare/emmett)
  */
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { docsvcSide } from './docsvc-store.js';
 import { emmettSide } from './emmett/emmett-store.js';
 import type { StoreSide } from './store-side.js';
@@ -58,12 +59,17 @@ async function appendRun(side: StoreSide, writers: number, perCommand: number, s
 }
 
 /** A fresh database, the side opened on it, `run`, then both closed and dropped, whatever happened. */
-async function onFresh<T>(server: string, name: string, open: Open, run: (s: StoreSide) => Promise<T>) {
+async function onFresh<T>(
+  server: string,
+  name: string,
+  open: Open,
+  run: (s: StoreSide, url: string) => Promise<T>,
+) {
   const db = await freshDatabase(server, name);
   try {
     const side = await open(db.url);
     try {
-      return await run(side);
+      return await run(side, db.url);
     } finally {
       await side.close();
     }
@@ -72,8 +78,33 @@ async function onFresh<T>(server: string, name: string, open: Open, run: (s: Sto
   }
 }
 
+/**
+ * Until every transaction of the server older than now has ended. Both stores read the global order only below
+ * the oldest running transaction (the late-commit horizon, server-wide): a long transaction of another database
+ * (another job on the machine) would otherwise end the read early, as if it had caught up.
+ */
+async function settled(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x');
+    const deadline = Date.now() + 15 * 60_000;
+    for (;;) {
+      const r = await client.query<{ ok: boolean }>(
+        'SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS ok',
+        [rows[0]!.x],
+      );
+      if (r.rows[0]!.ok) return;
+      if (Date.now() > deadline) throw new Error('a transaction of the server stayed open for 15 minutes');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /** Seeds `events` events (10-event commands, 8 writers), then times one read of the whole global order. */
-async function readRun(side: StoreSide, events: number) {
+async function readRun(side: StoreSide, url: string, events: number) {
   const commands = Math.ceil(events / 10);
   const batch = Array.from({ length: 10 }, (_, i) => ({ text: `note ${i} ${TEXT}` }));
   let next = 0;
@@ -87,6 +118,7 @@ async function readRun(side: StoreSide, events: number) {
       }
     }),
   );
+  await settled(url);
   const t = performance.now();
   const read = await side.readAll(1000);
   const seconds = (performance.now() - t) / 1000;
@@ -112,7 +144,7 @@ export async function eventStoreSection(report: Report, o: StoreOptions): Promis
     }
     for (const [name, open] of order) {
       note(`round ${round + 1}/${o.rounds}: ${name}, global read of ${o.readEvents} events`);
-      const read = await onFresh(o.server, name, open, (s) => readRun(s, o.readEvents));
+      const read = await onFresh(o.server, name, open, (s, url) => readRun(s, url, o.readEvents));
       push(`${name}|read`, read.perSecond);
       push(`${name}|repeated`, read.repeated);
     }
@@ -146,7 +178,8 @@ export async function eventStoreSection(report: Report, o: StoreOptions): Promis
     ],
   );
   report.line(
-    `\nThe global read follows ${fmt(o.readEvents)} events appended by 8 concurrent writers (10-event commands). ` +
+    `\nThe global read follows ${fmt(o.readEvents)} events appended by 8 concurrent writers (10-event commands), ` +
+      `once every older transaction of the server has ended (both stores read below that horizon). ` +
       `emmett's readMessagesBatch orders by (transaction_id, global_position) but continues from ` +
       `\`global_position > last\`, so when concurrent transactions took their positions out of transaction order ` +
       `a batch boundary can hand some events out again (every event was read at least once here: the harness ` +
