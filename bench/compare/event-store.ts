@@ -122,11 +122,14 @@ async function readRun(side: StoreSide, url: string, events: number) {
   const t = performance.now();
   const read = await side.readAll(1000);
   const seconds = (performance.now() - t) / 1000;
-  if (read.distinct !== commands * 10) {
-    throw new Error(`${side.name} read ${read.distinct} distinct events of ${commands * 10}`);
+  const missing = commands * 10 - read.distinct;
+  // docsvc promises every event once in the global order: a miss is its bug and fails the run. emmett's batches
+  // can skip or repeat events (see the note under the table): counted and reported.
+  if (side.name === 'docsvc' && missing !== 0) {
+    throw new Error(`docsvc read ${read.distinct} distinct events of ${commands * 10}`);
   }
-  // Counted per distinct event: one delivered twice is not throughput (emmett's batches can overlap, see below).
-  return { perSecond: read.distinct / seconds, repeated: read.events - read.distinct };
+  // Counted per distinct event: one delivered twice is not throughput.
+  return { perSecond: read.distinct / seconds, repeated: read.events - read.distinct, missing };
 }
 
 export async function eventStoreSection(report: Report, o: StoreOptions): Promise<void> {
@@ -147,6 +150,7 @@ export async function eventStoreSection(report: Report, o: StoreOptions): Promis
       const read = await onFresh(o.server, name, open, (s, url) => readRun(s, url, o.readEvents));
       push(`${name}|read`, read.perSecond);
       push(`${name}|repeated`, read.repeated);
+      push(`${name}|missing`, read.missing);
     }
   }
   const m = (key: string) => median(results.get(key)!);
@@ -169,12 +173,12 @@ export async function eventStoreSection(report: Report, o: StoreOptions): Promis
         m('docsvc|read'),
         m('emmett|read'),
       ),
-      [
-        'global read: events delivered twice (per round)',
-        results.get('docsvc|repeated')!.join(', '),
-        results.get('emmett|repeated')!.join(', '),
+      ...(['repeated', 'missing'] as const).map((k) => [
+        `global read: events ${k === 'repeated' ? 'delivered twice' : 'never delivered'} (each round)`,
+        results.get(`docsvc|${k}`)!.join(', '),
+        results.get(`emmett|${k}`)!.join(', '),
         '—',
-      ],
+      ]),
     ],
   );
   report.line(
@@ -182,7 +186,8 @@ export async function eventStoreSection(report: Report, o: StoreOptions): Promis
       `once every older transaction of the server has ended (both stores read below that horizon). ` +
       `emmett's readMessagesBatch orders by (transaction_id, global_position) but continues from ` +
       `\`global_position > last\`, so when concurrent transactions took their positions out of transaction order ` +
-      `a batch boundary can hand some events out again (every event was read at least once here: the harness ` +
-      `checks it); docsvc continues from the (transaction id, position) pair.`,
+      `a batch boundary can hand some events out again or pass over some (a transaction with a later id whose ` +
+      `positions are below the last one read); docsvc continues from the (transaction id, position) pair, and ` +
+      `the run fails if docsvc misses one.`,
   );
 }
