@@ -99,7 +99,16 @@ export class Service {
       `SELECT transaction_id::text || '.' || global_position::text AS p FROM events
        ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
     );
-    await this.call('POST', '/search', { coachId, query: 'warm-up', minPosition: rows[0]!.p });
+    // A busy server (or another job's long transaction, which holds back the horizon) can keep the projection
+    // behind longer than one bounded wait: ask again.
+    for (;;) {
+      try {
+        await this.call('POST', '/search', { coachId, query: 'warm-up', minPosition: rows[0]!.p });
+        break;
+      } catch (error) {
+        if (!String(error).includes('READ_MODEL_BEHIND')) throw error;
+      }
+    }
     await this.until((s) => s.status === 'live' && s.lag === 0 && !s.rebuildRequested);
   }
 
