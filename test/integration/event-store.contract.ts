@@ -169,6 +169,14 @@ export function eventStoreContract(label: string, setup: () => Promise<ContractH
       expect(await store.readStream(stream())).toEqual([]);
     });
 
+    it('reads a stream of ten or more events in stream order (numeric, not as text)', async () => {
+      const id = stream();
+      for (let v = 0; v < 11; v++)
+        await store.append(id, [inc(v + 1)], { expectedVersion: v || 'no_stream' });
+      const positions = (await store.readStream(id)).map((e) => e.streamPosition);
+      expect(positions).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    });
+
     it('upcasts events stored by an older schema version', async () => {
       const oldBuild = new EventRegistry().register({
         type: 'PersonRenamed',

@@ -46,13 +46,13 @@ export const documentKeys = {
     );
   },
 
-  /** Keys of the given documents; an erased document has none. */
+  /** Keys of the given documents (by primary key: an array, not a set-returning function whose rows are guessed). */
   async load(on: SqlExecutor, documentIds: readonly string[]): Promise<Map<string, Buffer>> {
     if (documentIds.length === 0) return new Map();
     const { rows } = await on.query<{ document_id: string; key: string }>(
       `SELECT document_id::text, encode(key, 'base64') AS key FROM document_keys
-       WHERE document_id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)`,
-      [JSON.stringify([...new Set(documentIds)])],
+       WHERE document_id = ANY ($1::uuid[])`,
+      [[...new Set(documentIds)]],
     );
     return new Map(rows.map((r) => [r.document_id, Buffer.from(r.key, 'base64')]));
   },

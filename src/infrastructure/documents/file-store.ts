@@ -46,9 +46,9 @@ export const fileStore = {
   async deleteUnreferenced(tx: SqlExecutor, hashes: readonly string[]): Promise<void> {
     if (hashes.length === 0) return;
     await tx.query(
-      `DELETE FROM files f WHERE f.sha256 IN (SELECT jsonb_array_elements_text($1::jsonb))
+      `DELETE FROM files f WHERE f.sha256 = ANY ($1::text[])
          AND NOT EXISTS (SELECT 1 FROM document_versions v WHERE v.file_sha256 = f.sha256)`,
-      [JSON.stringify(hashes)],
+      [[...hashes]],
     );
   },
 };

@@ -48,6 +48,7 @@ const eventRow = z.object({
   created_at: z.date(),
 });
 
+// Output columns shadow table columns in ORDER BY: order by `events.<column>` (the number), not the text alias.
 const VISIBLE = settledTransactions('transaction_id');
 
 export class PostgresEventStore implements EventStore {
@@ -122,7 +123,7 @@ export class PostgresEventStore implements EventStore {
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE stream_id = $1 AND stream_position >= $2 AND stream_position <= $3
          AND ($4::timestamptz IS NULL OR created_at <= $4::timestamptz)
-       ORDER BY stream_position`,
+       ORDER BY events.stream_position`,
       [
         streamId,
         options.fromVersion ?? 1,
@@ -137,12 +138,15 @@ export class PostgresEventStore implements EventStore {
     const byStream = new Map<string, RecordedEvent[]>();
     if (streamIds.length === 0) return byStream;
     const { rows } = await this.sql.query(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id IN (SELECT jsonb_array_elements_text($1::jsonb))
-       ORDER BY stream_id, stream_position`,
-      [JSON.stringify([...new Set(streamIds)])],
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY ($1::text[])
+       ORDER BY events.stream_id, events.stream_position`,
+      [[...new Set(streamIds)]],
     );
-    for (const event of rows.map((row) => this.toRecorded(row)))
-      byStream.set(event.streamId, [...(byStream.get(event.streamId) ?? []), event]);
+    for (const event of rows.map((row) => this.toRecorded(row))) {
+      const stream = byStream.get(event.streamId);
+      if (stream) stream.push(event);
+      else byStream.set(event.streamId, [event]);
+    }
     return byStream;
   }
 
