@@ -85,7 +85,7 @@ describe.each(targets())('hot lookups on never-analyzed tables (%s)', (kind) => 
   });
 
   it("finds an upload's duplicate through the duplicates index, not through the coach's listing", async () => {
-    const plan_ = await plan(ACTIVE_WITH_SOURCES_SQL, ['coach', 'f'.repeat(64)]);
+    const plan_ = await plan(ACTIVE_WITH_SOURCES_SQL, [['f'.repeat(64) + 'coach', 'e'.repeat(64) + 'coach']]);
     expect(plan_).toEqual(['documents: documents_duplicates']);
   });
 
