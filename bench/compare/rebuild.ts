@@ -32,12 +32,14 @@ export async function rebuildSection(report: Report, server: string, seed: Scifa
       async () => {
         note(`round ${round + 1}/${rounds}: docsvc rebuild of ${seed.chunks} chunks`);
         rebuilds.push(await seed.service.rebuild());
+        note(`rebuild: ${fmt(rebuilds.at(-1)!, 1)} s`);
       },
       async () => {
         note(`round ${round + 1}/${rounds}: raw COPY + HNSW build of the same rows`);
         const r = await rawLoad(server, seed, rows);
         copies.push(r.copy);
         hnsws.push(r.hnsw);
+        note(`COPY: ${fmt(r.copy, 1)} s, HNSW: ${fmt(r.hnsw, 1)} s`);
       },
     ];
     for (const step of round % 2 === 0 ? steps : steps.reverse()) await step();

@@ -138,6 +138,7 @@ export async function scalingSection(report: Report, server: string, seed: Scifa
   for (const size of list) {
     const service = serviceSizes.includes(size) ? await servicePath(server, seed, size) : undefined;
     rows.push({ size, ...(await copyPath(server, lines, size, queries)), service });
+    note(`${fmt(size)} chunks: ${JSON.stringify(rows.at(-1))}`);
   }
   const ms = (x: number) => `${fmt(x, 1)} ms`;
   const columns: Array<[string, (r: Row) => number | undefined, (x: number) => string]> = [
