@@ -7,6 +7,7 @@
  *
  * Run: npm run bench:compare -- [beirDir] [--quick] [--copies 10] [--rounds N] [--queries N] [--limit N]
  *      [--clients 4] [--csv-rows 500] [--min-recall 0.9] [--out file.md] [--keep]
+ *      [--peers docsvc-json,docsvc-csv,langchain-guide,langchain-best]
  * (beirDir defaults to ../shared/eval/scifact; BENCH_DATABASE_URL names the server, default postgres@127.0.0.1)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import type { Service } from './docsvc-side.js';
 import { dropDatabase, serverInfo, urlOf } from './measure.js';
 import { ingestDocsvc, ingestLangChain, type Ingest, type LangChainPeer } from './peers.js';
 import { report, type RunInfo } from './report.js';
-import { searchRound, type SearchFigures } from './search-phase.js';
+import { plans, searchRound, type SearchFigures } from './search-phase.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(`--${name}`);
@@ -39,6 +40,10 @@ const minRecall = Number(arg('min-recall', '0.9'));
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const out = arg('out', `.bench-data/compare-${stamp}.md`);
 const WARMUP = 5;
+const ALL_PEERS = ['docsvc-json', 'docsvc-csv', 'langchain-guide', 'langchain-best'];
+const peers = arg('peers', ALL_PEERS.join(',')).split(',');
+if (peers.some((p) => !ALL_PEERS.includes(p)) || !peers.some((p) => p.startsWith('docsvc')))
+  throw new Error(`--peers: some of ${ALL_PEERS.join(',')}, one docsvc at least`);
 
 const docs = multiply(loadCorpus(dir, limit), copies);
 const expected = digest(chunkHashes(docs));
@@ -72,7 +77,16 @@ async function round(r: number): Promise<void> {
     'docsvc-csv': async () => {
       const d = await ingestDocsvc('csv', db('docsvc_csv'), docs, expected, { clients, csvRows });
       if (!d) csvAvailable = false;
-      else {
+      else if (!peers.includes('docsvc-json')) {
+        // No JSON-loaded service: the searches go to this one.
+        ingests.push(d.ingest);
+        json = d;
+        opened.push(
+          () => d.service.stop(),
+          () => d.sql.end(),
+        );
+        return;
+      } else {
         ingests.push(d.ingest);
         await d.service.stop();
         await d.sql.end();
@@ -96,13 +110,14 @@ async function round(r: number): Promise<void> {
       ]),
     ),
   };
-  const order = Object.keys(steps);
+  const order = Object.keys(steps).filter((p) => peers.includes(p));
   if (r % 2 === 1) order.reverse();
   try {
     for (const name of order) {
       console.error(`round ${r + 1}: ingest ${name}`);
       await steps[name]!();
     }
+    if (!json) throw new Error('no docsvc service to search (the bulk path is not available)');
     console.error(`round ${r + 1}: searches`);
     await searchRound(
       { docsvcBase: json!.service.base, docsvcSql: json!.sql, langchain },
@@ -129,10 +144,11 @@ const info: RunInfo = {
   clients,
   csvRows,
   csvAvailable,
+  peers,
   server,
   command: `npm run bench:compare -- ${argv.join(' ')}`.trim(),
 };
-const { markdown, failures } = report(info, ingests, figures, minRecall);
+const { markdown, failures } = report(info, ingests, figures, minRecall, plans);
 console.log(markdown);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, markdown);

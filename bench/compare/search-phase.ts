@@ -7,7 +7,8 @@
 import pg from 'pg';
 import { LocalEmbedder } from '../../src/infrastructure/embeddings/local-embedder.js';
 import { DEFAULT_VECTOR_INDEX } from '../../src/projections/chunks/vector-index.js';
-import { bareHnswSql, chunkScope, search } from './docsvc-side.js';
+import { COACH, bareHnswSql, chunkScope, search } from './docsvc-side.js';
+import { docsvcVectorSql } from './docsvc-sql.js';
 import type { LangChainPeer } from './peers.js';
 import { exactKth, recallOf, vectorLiteral } from './measure.js';
 
@@ -20,6 +21,8 @@ export interface Series {
   indexUsed?: boolean;
 }
 export type SearchFigures = Record<string, Series>;
+/** EXPLAIN ANALYZE of the SQL docsvc runs for a vector search, and of the bare HNSW query (first query). */
+export const plans: Record<string, string> = {};
 
 export interface Targets {
   docsvcBase: string;
@@ -45,9 +48,24 @@ export async function searchRound(t: Targets, queries: string[], figures: Search
   const embedder = new LocalEmbedder();
   const dims = embedder.dimensions;
   const vectors = (await embedder.embed(queries)).map(vectorLiteral);
-  const bare = bareHnswSql(await chunkScope(t.docsvcSql), dims);
+  const scope = await chunkScope(t.docsvcSql);
+  const bare = bareHnswSql(scope, dims);
   const ef = DEFAULT_VECTOR_INDEX.kind === 'hnsw' ? DEFAULT_VECTOR_INDEX.efSearch : 40;
+  // The session's settings are those docsvc sets in each search's transaction.
   await t.docsvcSql.query(`SET hnsw.ef_search = ${ef}`);
+  await t.docsvcSql.query('SET hnsw.iterative_scan = relaxed_order');
+  const own = await docsvcVectorSql(t.docsvcSql, scope, COACH, dims, K);
+  for (const [name, sql, params] of [
+    ['docsvc', own.sql, own.params(vectors[0]!)],
+    ['bare', bare, [vectors[0]!]],
+  ] as const) {
+    const { rows } = await t.docsvcSql.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, [
+      ...params,
+    ]);
+    plans[`${name} (${own.exact ? 'docsvc chose an exact scan' : 'docsvc chose the index'})`] = rows
+      .map((r) => r['QUERY PLAN'])
+      .join('\n');
+  }
   for (const lc of t.langchain) {
     const used = await usesIndex(lc.sql, lc.table, vectors[0]!);
     (figures[`langchain-${lc.name}`] ??= { ms: [], recall: [] }).indexUsed = used;
@@ -88,6 +106,23 @@ export async function searchRound(t: Targets, queries: string[], figures: Search
             ms,
             recallOf(
               rows.map((r) => r.d),
+              kth,
+              K,
+            ),
+          );
+      },
+      async () => {
+        // docsvc's own vector SQL sent bare: what the service adds is the rest of its time.
+        const started = performance.now();
+        const { rows } = await t.docsvcSql.query<{ distance: number }>(own.sql, own.params(vector));
+        const ms = performance.now() - started;
+        if (timed)
+          add(
+            figures,
+            'docsvc-sql',
+            ms,
+            recallOf(
+              rows.map((r) => r.distance),
               kth,
               K,
             ),
