@@ -127,7 +127,8 @@ export async function uploadCsv(
         const form = new FormData();
         form.set('file', new Blob([csvOf(file)], { type: 'text/csv' }), 'import.csv');
         const r = await call(base, '/imports/csv', { method: 'POST', body: form });
-        if (r.status === 404 && next === 1) return void (unavailable = true);
+        // The route itself is missing (a 404 from the router, not about a document).
+        if (r.status === 404 && /Cannot POST/.test(String(r.body.detail))) return void (unavailable = true);
         const failed = r.body.failed as unknown[] | undefined;
         if (r.status !== 200 || r.body.imported !== file.length || failed?.length)
           throw new Error(`POST /imports/csv: ${r.status} ${JSON.stringify(r.body).slice(0, 2000)}`);
