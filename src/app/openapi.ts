@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { documentCommandRoutes } from '../commands/documents/document-routes.js';
+import { importRoutes } from '../commands/import-csv/import-routes.js';
 import { restoreRoutes } from '../commands/restore-coach/restore-routes.js';
 import { healthRoutes } from '../infrastructure/health/health-routes.js';
 import { projectionRoutes } from '../infrastructure/projections/projection-routes.js';
@@ -16,6 +17,7 @@ import { problemCodes } from './problem-codes.js';
 const ROUTES: RouteConfig[] = [
   ...searchRoutes,
   ...documentCommandRoutes,
+  ...importRoutes,
   ...documentQueryRoutes,
   ...historyRoutes,
   ...changelogRoutes,

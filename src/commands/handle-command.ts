@@ -1,8 +1,8 @@
 import { fold, type Decider } from '../domain/decider.js';
 import { VersionConflictError } from '../infrastructure/event-store/errors.js';
 import type {
+  AppendItem,
   AppendOptions,
-  AppendResult,
   EventStore,
   NewEvent,
   RecordedEvent,
@@ -37,6 +37,8 @@ export interface CommandOptions<Event> extends Omit<AppendOptions, 'expectedVers
   codec?: EventCodec<Event>;
   /** Run in order, in the append transaction, before the events are inserted; an error aborts the append. */
   alsoWrite?: ReadonlyArray<AlsoWrite<Event>>;
+  /** The stream is new (its id was just made): there is nothing to read, and the append expects no stream. */
+  newStream?: boolean;
 }
 
 const plain: EventCodec<DomainEvent> = {
@@ -44,12 +46,33 @@ const plain: EventCodec<DomainEvent> = {
   encode: (e) => ({ type: e.type, data: e.data }),
 };
 
+/** One command of a batch: its stream, the command (or a function of the folded state) and its options. */
+export interface CommandItem<State, Command, Event> {
+  streamId: string;
+  command: Command | ((state: State) => Command);
+  options?: CommandOptions<Event>;
+}
+
+/** A batch's own steps in its transaction (EventStore.appendMany), given each item's decided events. */
+export interface BatchOptions<Event, Refusal> {
+  /** Run first; one entry per item: undefined to append it, or why not (its outcome is then `{ refused }`). */
+  admit?: (
+    tx: SqlExecutor,
+    decided: ReadonlyArray<readonly Event[]>,
+  ) => Promise<ReadonlyArray<Refusal | undefined>>;
+  /** Run after the items' own hooks, with the items that are appended (index in the batch and events). */
+  alsoWrite?: (
+    tx: SqlExecutor,
+    appended: ReadonlyArray<{ index: number; events: readonly Event[] }>,
+  ) => Promise<void>;
+}
+
+export type CommandOutcome<Refusal> = CommandResult | { refused: Refusal };
+
 /**
- * The one command handler (ARCHITECTURE.md): read the stream → decode → fold → decide → encode → append with the
- * version that was read as the expected version, so a concurrent writer makes the append fail with
- * VERSION_CONFLICT rather than decide on stale state. A caller's `expectedVersion` (If-Match) is checked first.
- * The command may be given as a function of the folded state, for a command that carries part of the state
- * forward (it then sees exactly the state that the version check protects).
+ * The one command handler (ARCHITECTURE.md), as a batch of one: see handleCommands. The command may be given as
+ * a function of the folded state, for a command that carries part of the state forward (it then sees exactly the
+ * state that the version check protects).
  */
 export async function handleCommand<State, Command, Event extends DomainEvent>(
   store: EventStore,
@@ -58,8 +81,69 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
   command: Command | ((state: State) => Command),
   options: CommandOptions<Event> = {},
 ): Promise<CommandResult> {
-  const { expectedVersion, codec = plain as EventCodec<Event>, alsoWrite = [], ...appendOptions } = options;
-  const recorded = await store.readStream(streamId);
+  const [outcome] = await handleCommands(store, decider, [{ streamId, command, options }]);
+  return outcome as CommandResult;
+}
+
+/**
+ * The one command handler for one command or many: read the streams (one query; a new stream has nothing to
+ * read) → decode → fold → decide → encode → append them all in one transaction (EventStore.appendMany), each at
+ * the version that was read, so a concurrent writer makes the batch fail with VERSION_CONFLICT rather than decide
+ * on stale state. A caller's `expectedVersion` (If-Match) is checked first. A command that decides no event
+ * appends nothing; an error from any decision, version check or hook fails the whole batch.
+ */
+export async function handleCommands<State, Command, Event extends DomainEvent, Refusal = never>(
+  store: EventStore,
+  decider: Decider<State, Command, Event>,
+  items: ReadonlyArray<CommandItem<State, Command, Event>>,
+  batch: BatchOptions<Event, Refusal> = {},
+): Promise<Array<CommandOutcome<Refusal>>> {
+  const toRead = items.filter((i) => !i.options?.newStream).map((i) => i.streamId);
+  const streams = toRead.length > 0 ? await store.readStreams(toRead) : new Map<string, RecordedEvent[]>();
+  const decided = items.map((item) => decideOne(decider, item, streams.get(item.streamId) ?? []));
+  const appending = decided.flatMap((d, index) => (d.events.length > 0 ? [index] : []));
+  if (appending.length === 0) return decided.map((d) => d.unchanged);
+  const outcomes = await store.appendMany<Refusal>(
+    appending.map((index) => appendItem(items[index]!, decided[index]!)),
+    {
+      admit:
+        batch.admit &&
+        (async (tx) => {
+          const refusals = await batch.admit!(
+            tx,
+            decided.map((d) => d.events),
+          );
+          return appending.map((index) => refusals[index]);
+        }),
+      alsoWrite:
+        batch.alsoWrite &&
+        ((tx, admitted) =>
+          batch.alsoWrite!(
+            tx,
+            admitted.map((n) => ({ index: appending[n]!, events: decided[appending[n]!]!.events })),
+          )),
+    },
+  );
+  const results: Array<CommandOutcome<Refusal>> = decided.map((d) => d.unchanged);
+  appending.forEach((index, n) => {
+    const outcome = outcomes[n]!;
+    results[index] = 'refused' in outcome ? outcome : { ...outcome, changed: true };
+  });
+  return results;
+}
+
+interface Decided<Event> {
+  events: Event[];
+  version: number;
+  unchanged: CommandResult;
+}
+
+function decideOne<State, Command, Event extends DomainEvent>(
+  decider: Decider<State, Command, Event>,
+  { streamId, command, options = {} }: CommandItem<State, Command, Event>,
+  recorded: readonly RecordedEvent[],
+): Decided<Event> {
+  const { expectedVersion, codec = plain as EventCodec<Event> } = options;
   const version = recorded.at(-1)?.streamPosition ?? 0;
   if (expectedVersion !== undefined && expectedVersion !== version) {
     throw new VersionConflictError(streamId, expectedVersion, version);
@@ -72,17 +156,29 @@ export async function handleCommand<State, Command, Event extends DomainEvent>(
     typeof command === 'function' ? (command as (s: State) => Command)(state) : command,
     state,
   );
-  if (events.length === 0) return { version, position: undefined, changed: false };
-  const result: AppendResult = await store.append(
+  return { events, version, unchanged: { version, position: undefined, changed: false } };
+}
+
+function appendItem<Event extends DomainEvent>(
+  { streamId, options = {} }: Pick<CommandItem<unknown, unknown, Event>, 'streamId' | 'options'>,
+  { events, version }: Decided<Event>,
+): AppendItem {
+  const {
+    expectedVersion: _ifMatch,
+    codec = plain as EventCodec<Event>,
+    alsoWrite = [],
+    newStream: _new,
+    ...appendOptions
+  } = options;
+  return {
     streamId,
-    events.map((e) => codec.encode(e)),
-    {
+    events: events.map((e) => codec.encode(e)),
+    options: {
       ...appendOptions,
       expectedVersion: version === 0 ? 'no_stream' : version,
       alsoWrite: async (tx) => {
         for (const write of alsoWrite) await write(tx, events);
       },
     },
-  );
-  return { ...result, changed: true };
+  };
 }

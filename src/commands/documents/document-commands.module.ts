@@ -13,7 +13,9 @@ import { ReplaceFileHandler } from '../replace-file/replace-file.js';
 import { CoachesController, RestoreCoachHandler } from '../restore-coach/restore-coach.js';
 import { RetireDocumentHandler } from '../retire-document/retire-document.js';
 import { RollBackDocumentHandler } from '../rollback-document/rollback-document.js';
+import { ImportsController } from '../import-csv/imports.controller.js';
 import { UploadDocumentHandler } from '../upload-document/upload-document.js';
+import { UploadDocumentsHandler } from '../upload-document/upload-documents.js';
 import { DocumentStreams } from './document-stream.js';
 import { DocumentsController } from './documents.controller.js';
 
@@ -46,7 +48,7 @@ export class DocumentCommandsModule {
           }),
         }),
       ],
-      controllers: [DocumentsController, CoachesController],
+      controllers: [DocumentsController, CoachesController, ImportsController],
       providers: [
         { provide: DOCUMENT_DIRECTORY, useValue: directory },
         {
@@ -63,6 +65,7 @@ export class DocumentCommandsModule {
         },
         DocumentStreams,
         UploadDocumentHandler,
+        UploadDocumentsHandler,
         EditDocumentHandler,
         ReplaceFileHandler,
         RollBackDocumentHandler,

@@ -11,14 +11,24 @@ import {
   DOCUMENT_DIRECTORY,
   visibleDocument,
   type DocumentDirectory,
+  sourceKey,
   type DocumentHead,
+  type ExistingSource,
 } from '../../infrastructure/documents/document-directory.js';
 import { decodeDocumentEvent, encodeDocumentEvent } from '../../infrastructure/documents/document-events.js';
 import { documentKeys } from '../../infrastructure/documents/document-keys.js';
 import { fileStore } from '../../infrastructure/documents/file-store.js';
 import { EVENT_STORE, type EventStore } from '../../infrastructure/event-store/event-store.js';
 import { SQL_CLIENT, type SqlClient, type SqlExecutor } from '../../infrastructure/sql/sql-client.js';
-import { handleCommand, type AlsoWrite, type CommandOptions, type CommandResult } from '../handle-command.js';
+import {
+  handleCommand,
+  handleCommands,
+  type AlsoWrite,
+  type CommandOptions,
+  type CommandOutcome,
+  type CommandResult,
+  type EventCodec,
+} from '../handle-command.js';
 
 /**
  * handleCommand's options for a document's stream. Its events are sealed with a key of its own (crypto-shredding):
@@ -39,24 +49,19 @@ export interface Writer {
   idempotencyKey?: string;
 }
 
-/**
- * The codec that seals and opens the document's events, and the key's own write (stored on upload, destroyed on
- * erasure). A new document's id was just made, so it has no key to look up.
- */
-async function sealedWithDocumentKey(on: SqlExecutor, documentId: string, isNew: boolean) {
-  const stored = isNew ? undefined : (await documentKeys.load(on, [documentId])).get(documentId);
-  const key = stored ?? documentKeys.newKey();
+/** The codec of a stream sealed with `key` (a new document's events are encoded only). */
+const sealedWith = (key: Buffer | undefined): EventCodec<DocumentEvent> => ({
+  decode: (e) => decodeDocumentEvent(e, key),
+  encode: (e) => encodeDocumentEvent(e, key ?? documentKeys.newKey()),
+});
+
+/** An existing document's codec (its stored key), and the key's own write: destroyed on erasure. */
+async function sealedWithDocumentKey(on: SqlExecutor, documentId: string) {
+  const stored = (await documentKeys.load(on, [documentId])).get(documentId);
   const keyWrite: AlsoWrite<DocumentEvent> = async (tx, events) => {
-    if (events.some((e) => e.type === 'DocumentUploaded')) await documentKeys.insert(tx, documentId, key);
     if (events.some((e) => e.type === 'DocumentErased')) await documentKeys.destroy(tx, documentId);
   };
-  return {
-    codec: {
-      decode: (e: Parameters<typeof decodeDocumentEvent>[0]) => decodeDocumentEvent(e, stored),
-      encode: (e: DocumentEvent) => encodeDocumentEvent(e, key),
-    },
-    keyWrite,
-  };
+  return { codec: sealedWith(stored), keyWrite };
 }
 
 /** The original bytes, stored by hash if and only if the event that references them is appended. */
@@ -66,22 +71,47 @@ export const storeFile =
     await fileStore.put(tx, bytes, contentType);
   };
 
-/** Thrown (and so rolled back) when the source is already active for the coach: the upload answers with it. */
-export class DuplicateUpload extends Error {
-  constructor(readonly existing: Pick<DocumentHead, 'documentId' | 'version' | 'position'>) {
-    super('duplicate upload');
-  }
+/** A new document: its upload command (its id made by the caller), its source, and writes of its own (a file). */
+export interface NewDocument {
+  command: Extract<DocumentCommand, { type: 'UploadDocument' }>;
+  sourceSha256: string;
+  alsoWrite?: Array<AlsoWrite<DocumentEvent>>;
+  idempotencyKey?: string;
 }
 
-/** Uploads of one source for one coach take turns on a transaction lock, so two at once cannot both be new. */
-export const refuseDuplicate =
-  (directory: DocumentDirectory, coachId: string, sourceSha256: string): AlsoWrite<DocumentEvent> =>
-  async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
-      `docsvc:source:${coachId}:${sourceSha256}`,
-    ]);
-    const existing = await directory.activeWithSource(tx, coachId, sourceSha256);
-    if (existing) throw new DuplicateUpload(existing);
+/** Why an upload was not appended: its source is active for the coach, or came earlier in the same batch. */
+export type Duplicate = { existing: ExistingSource } | { sameAs: number };
+
+/** A new document's outcome: created, or the document that already has its source (duplicate). */
+export type CreateOutcome = (CommandResult & { documentId: string; duplicate?: false }) | DuplicateResult;
+export type DuplicateResult = ExistingSource & { changed: false; duplicate: true };
+
+/**
+ * Uploads of one source for one coach take turns on a transaction lock, so two at once cannot both be new. A batch
+ * takes the locks of all its sources in one statement, in the locks' order (two batches cannot deadlock), and
+ * only then looks them all up in a second statement: a lookup in the same statement would read the documents as
+ * they were before it waited for a lock.
+ */
+const refuseDuplicates =
+  (directory: DocumentDirectory, uploads: readonly NewDocument[]) =>
+  async (tx: SqlExecutor): Promise<Array<Duplicate | undefined>> => {
+    const sources = uploads.map((u) => ({ coachId: u.command.coachId, sourceSha256: u.sourceSha256 }));
+    await tx.query(
+      `SELECT pg_advisory_xact_lock(h) FROM (
+         SELECT DISTINCT hashtextextended('docsvc:source:' || s, 0) AS h FROM jsonb_array_elements_text($1::jsonb) s
+         ORDER BY h) locks`,
+      [JSON.stringify(sources.map(sourceKey))],
+    );
+    const existing = await directory.activeWithSources(tx, sources);
+    const first = new Map<string, number>();
+    return sources.map((source, i) => {
+      const key = sourceKey(source);
+      const found = existing.get(key);
+      if (found) return { existing: found };
+      if (first.has(key)) return { sameAs: first.get(key)! };
+      first.set(key, i);
+      return undefined;
+    });
   };
 
 /** What the document command handlers share: the store, the read port, and the options of a document's stream. */
@@ -98,15 +128,55 @@ export class DocumentStreams {
     return visibleDocument(this.directory, this.sql, principal, documentId);
   }
 
-  /** A new document's stream (upload): handleCommand with the stream's options. */
-  async create(
-    documentId: string,
-    writer: Writer,
-    command: DocumentCommand,
-    alsoWrite: Array<AlsoWrite<DocumentEvent>>,
-  ): Promise<CommandResult> {
-    const options = await this.options(documentId, writer, alsoWrite, true);
-    return handleCommand(this.store, documentDecider, streamOf(documentId), command, options);
+  /**
+   * New documents (uploads), one or many, in one transaction: each sealed with a key of its own (all stored in one
+   * statement), none whose source is already active for its coach (the outcome names that document).
+   */
+  async create(writer: Writer, uploads: readonly NewDocument[]): Promise<CreateOutcome[]> {
+    const keys = uploads.map(() => documentKeys.newKey());
+    const occurredAt = this.clock.now();
+    const outcomes = await handleCommands(
+      this.store,
+      documentDecider,
+      uploads.map((upload, i) => ({
+        streamId: streamOf(upload.command.documentId),
+        command: upload.command,
+        options: {
+          actor: writer.actor,
+          idempotencyKey: upload.idempotencyKey,
+          occurredAt,
+          newStream: true,
+          codec: sealedWith(keys[i]!),
+          alsoWrite: upload.alsoWrite,
+        },
+      })),
+      {
+        admit: refuseDuplicates(this.directory, uploads),
+        alsoWrite: (tx, appended) =>
+          documentKeys.insertMany(
+            tx,
+            appended.map(({ index }) => ({
+              documentId: uploads[index]!.command.documentId,
+              key: keys[index]!,
+            })),
+          ),
+      },
+    );
+    return outcomes.map((outcome, i) => this.created(uploads, outcomes, outcome, i));
+  }
+
+  private created(
+    uploads: readonly NewDocument[],
+    all: ReadonlyArray<CommandOutcome<Duplicate>>,
+    outcome: CommandOutcome<Duplicate>,
+    i: number,
+  ): CreateOutcome {
+    if (!('refused' in outcome)) return { documentId: uploads[i]!.command.documentId, ...outcome };
+    const { refused } = outcome;
+    if ('existing' in refused) return { ...refused.existing, changed: false, duplicate: true };
+    const first = all[refused.sameAs] as CommandResult;
+    const documentId = uploads[refused.sameAs]!.command.documentId;
+    return { documentId, version: first.version, position: first.position!, changed: false, duplicate: true };
   }
 
   /**
@@ -119,7 +189,7 @@ export class DocumentStreams {
     command: DocumentCommand | ((state: DocumentState) => DocumentCommand),
     ...alsoWrite: Array<AlsoWrite<DocumentEvent>>
   ): Promise<WriteResult> {
-    const options = await this.options(doc.documentId, writer, alsoWrite, false);
+    const options = await this.options(doc.documentId, writer, alsoWrite);
     const result = await handleCommand(
       this.store,
       documentDecider,
@@ -134,9 +204,8 @@ export class DocumentStreams {
     documentId: string,
     writer: Writer,
     alsoWrite: Array<AlsoWrite<DocumentEvent>>,
-    isNew: boolean,
   ): Promise<CommandOptions<DocumentEvent>> {
-    const { codec, keyWrite } = await sealedWithDocumentKey(this.sql, documentId, isNew);
+    const { codec, keyWrite } = await sealedWithDocumentKey(this.sql, documentId);
     return { ...writer, occurredAt: this.clock.now(), codec, alsoWrite: [...alsoWrite, keyWrite] };
   }
 }

@@ -5,13 +5,7 @@ import { assertCoach, type Principal } from '../../domain/access.js';
 import type { DocumentMetadata, Snapshot } from '../../domain/document/document.js';
 import { sha256 } from '../../infrastructure/documents/file-store.js';
 import { TEXT_EXTRACTOR, type TextExtractor } from '../../infrastructure/extraction/extraction.js';
-import {
-  DocumentStreams,
-  DuplicateUpload,
-  refuseDuplicate,
-  storeFile,
-  type WriteResult,
-} from '../documents/document-stream.js';
+import { DocumentStreams, storeFile, type WriteResult } from '../documents/document-stream.js';
 import { markdownSections, normaliseText, snapshotFromFile } from '../documents/snapshot.js';
 import type { IncomingFile } from '../replace-file/replace-file.js';
 
@@ -52,18 +46,13 @@ export class UploadDocumentHandler implements ICommandHandler<UploadDocumentComm
     assertCoach(principal, coachId);
     const { snapshot, sourceSha256, sourceType, bytes } =
       source.kind === 'file' ? await this.fromFile(source) : fromText(source);
-    const [documentId, sourceId] = [randomUUID(), randomUUID()];
-    const command = { type: 'UploadDocument' as const, documentId, coachId, sourceId, sourceType, snapshot };
-    const writes = [refuseDuplicate(this.docs.directory, coachId, sourceSha256)];
-    if (bytes && snapshot.file) writes.push(storeFile(bytes, snapshot.file.contentType));
-    const writer = { actor: principal.keyId, idempotencyKey: upload.idempotencyKey };
-    try {
-      const result = await this.docs.create(documentId, writer, command, writes);
-      return { documentId, ...result, sourceId };
-    } catch (error) {
-      if (error instanceof DuplicateUpload) return { ...error.existing, changed: false, duplicate: true };
-      throw error;
-    }
+    const command = newUpload(coachId, sourceType, snapshot);
+    const alsoWrite = bytes && snapshot.file ? [storeFile(bytes, snapshot.file.contentType)] : [];
+    const writer = { actor: principal.keyId };
+    const [outcome] = await this.docs.create(writer, [
+      { command, sourceSha256, alsoWrite, idempotencyKey: upload.idempotencyKey },
+    ]);
+    return outcome!.duplicate ? outcome! : { ...outcome!, sourceId: command.sourceId };
   }
 
   private async fromFile({ file, metadata }: Extract<UploadSource, { kind: 'file' }>): Promise<Source> {
@@ -76,7 +65,14 @@ export class UploadDocumentHandler implements ICommandHandler<UploadDocumentComm
   }
 }
 
-function fromText(source: Extract<UploadSource, { kind: 'text' }>): Source {
+/** An upload command with new ids (the decider never makes them). */
+export function newUpload(coachId: string, sourceType: Source['sourceType'] | 'csv', snapshot: Snapshot) {
+  const [documentId, sourceId] = [randomUUID(), randomUUID()];
+  return { type: 'UploadDocument' as const, documentId, coachId, sourceId, sourceType, snapshot };
+}
+
+/** Text becomes a snapshot; its source, for duplicates, is the SHA-256 of the normalised text. */
+export function fromText(source: Omit<Extract<UploadSource, { kind: 'text' }>, 'kind'>): Source {
   const content = normaliseText(source.content);
   const metadata = { ...source.metadata, title: source.metadata.title ?? source.title };
   const snapshot: Snapshot = { title: source.title, content, format: source.format, metadata };

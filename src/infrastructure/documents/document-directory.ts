@@ -20,15 +20,24 @@ export interface DocumentHead {
  */
 export interface DocumentDirectory {
   head(on: SqlExecutor, documentId: string): Promise<DocumentHead | undefined>;
-  /** The oldest active document of the coach with this source, if any (a new upload of it is a duplicate). */
-  activeWithSource(
-    on: SqlExecutor,
-    coachId: string,
-    sourceSha256: string,
-  ): Promise<Pick<DocumentHead, 'documentId' | 'version' | 'position'> | undefined>;
+  /**
+   * For each (coach, source) that has one, the coach's oldest active document with that source (a new upload of
+   * it is a duplicate), in one query, keyed by sourceKey.
+   */
+  activeWithSources(on: SqlExecutor, sources: readonly Source[]): Promise<Map<string, ExistingSource>>;
   /** Each document of the coach: now, and the last version written at or before `asOf`. */
   thenAndNow(on: SqlExecutor, coachId: string, asOf: string): Promise<DocumentThenAndNow[]>;
 }
+
+/** A coach's source: the SHA-256 of an upload's bytes (or of its normalised text). */
+export interface Source {
+  coachId: string;
+  sourceSha256: string;
+}
+
+export type ExistingSource = Pick<DocumentHead, 'documentId' | 'version' | 'position'>;
+
+export const sourceKey = (s: Source) => `${s.coachId}:${s.sourceSha256}`;
 
 export const DOCUMENT_DIRECTORY = Symbol('DOCUMENT_DIRECTORY');
 

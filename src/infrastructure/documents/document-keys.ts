@@ -36,6 +36,16 @@ export const documentKeys = {
     ]);
   },
 
+  /** Several new documents' keys in one statement. */
+  async insertMany(tx: SqlExecutor, keys: ReadonlyArray<{ documentId: string; key: Buffer }>): Promise<void> {
+    if (keys.length === 0) return;
+    await tx.query(
+      `INSERT INTO document_keys (document_id, key)
+       SELECT k."documentId", decode(k.key, 'base64') FROM jsonb_to_recordset($1::jsonb) AS k("documentId" uuid, key text)`,
+      [JSON.stringify(keys.map((k) => ({ documentId: k.documentId, key: k.key.toString('base64') })))],
+    );
+  },
+
   /** Keys of the given documents; an erased document has none. */
   async load(on: SqlExecutor, documentIds: readonly string[]): Promise<Map<string, Buffer>> {
     if (documentIds.length === 0) return new Map();

@@ -41,6 +41,26 @@ export interface AppendResult {
   position: string;
 }
 
+/** One stream's part of a batch append. */
+export interface AppendItem {
+  streamId: string;
+  events: readonly NewEvent[];
+  options: AppendOptions;
+}
+
+/**
+ * A batch's own steps, run in its transaction. `admit` runs first (e.g. takes locks and looks up) and may refuse
+ * items: its answer, one entry per item, is undefined to append the item or a reason not to. `alsoWrite` runs
+ * after every item's own `alsoWrite`, with the indexes of the admitted items, before the events are inserted.
+ */
+export interface AppendManyOptions<Refusal = unknown> {
+  admit?: (tx: SqlExecutor) => Promise<ReadonlyArray<Refusal | undefined>>;
+  alsoWrite?: (tx: SqlExecutor, admitted: readonly number[]) => Promise<void>;
+}
+
+/** An item's outcome: appended (or replayed by its idempotency key), or refused by `admit`. */
+export type AppendOutcome<Refusal = unknown> = AppendResult | { refused: Refusal };
+
 export interface RecordedEvent<T = unknown> {
   eventId: string;
   streamId: string;
@@ -77,8 +97,19 @@ export interface ReadAllResult {
 }
 
 export interface EventStore {
+  /** A batch of one (appendMany). */
   append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
+  /**
+   * Appends to many streams (each at most once) in one transaction, with one notification: all of it or, when an
+   * item's expected version is wrong or a hook throws, none of it. Outcomes come in the items' order.
+   */
+  appendMany<Refusal = unknown>(
+    items: readonly AppendItem[],
+    options?: AppendManyOptions<Refusal>,
+  ): Promise<Array<AppendOutcome<Refusal>>>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** The events of each stream, read in one query, by stream id (a stream without events is missing). */
+  readStreams(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>>;
   /**
    * Events in the global order, never skipping one whose transaction commits late: only events of
    * transactions that no running transaction can precede are returned.

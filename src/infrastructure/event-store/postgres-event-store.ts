@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { settledTransactions } from './horizon.js';
-import { handledBy, type Projection } from '../projections/projection.js';
+import type { Projection } from '../projections/projection.js';
 import { constraintName, sqlState, type SqlClient, type SqlExecutor } from '../sql/sql-client.js';
-import { IdempotencyKeyReusedError, VersionConflictError, type ExpectedVersion } from './errors.js';
+import { appendBatch, EVENT_COLUMNS, type EncodedItem } from './append-batch.js';
+import { VersionConflictError } from './errors.js';
 import type { EventRegistry } from './event-registry.js';
 import type {
+  AppendItem,
+  AppendManyOptions,
   AppendOptions,
+  AppendOutcome,
   AppendResult,
   EventMetadata,
   EventStore,
@@ -16,9 +20,9 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
 } from './event-store.js';
-import { comparePositions, formatPosition, parsePosition, START } from './position.js';
+import { formatPosition, parsePosition, START } from './position.js';
 
-export const EVENTS_CHANNEL = 'docsvc_events';
+export { EVENTS_CHANNEL } from './append-batch.js';
 const MAX_STREAM_ID = 200;
 const MAX_EVENTS_PER_APPEND = 10_000;
 
@@ -44,9 +48,6 @@ const eventRow = z.object({
   created_at: z.date(),
 });
 
-const EVENT_COLUMNS = `event_id::text, stream_id, stream_position::text, transaction_id::text AS tx,
-  global_position::text AS seq, type, schema_version, data, metadata, created_at`;
-
 const VISIBLE = settledTransactions('transaction_id');
 
 export class PostgresEventStore implements EventStore {
@@ -63,11 +64,38 @@ export class PostgresEventStore implements EventStore {
   ) {}
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
-    if (!streamId || streamId.length > MAX_STREAM_ID)
-      throw new Error(`stream id must be 1..${MAX_STREAM_ID} characters`);
-    if (events.length === 0 || events.length > MAX_EVENTS_PER_APPEND) {
-      throw new Error(`an append takes 1..${MAX_EVENTS_PER_APPEND} events`);
+    const [outcome] = await this.appendMany([{ streamId, events, options }]);
+    return outcome as AppendResult;
+  }
+
+  async appendMany<R = unknown>(
+    items: readonly AppendItem[],
+    options: AppendManyOptions<R> = {},
+  ): Promise<Array<AppendOutcome<R>>> {
+    checkBatch(items);
+    const encoded = items.map((item) => this.encode(item));
+    const ctx = {
+      inlineProjections: this.inlineProjections,
+      recordedAt: this.recordedAt?.().toISOString() ?? null,
+      toRecorded: (row: unknown) => this.toRecorded(row),
+    };
+    try {
+      return await this.sql.transaction((tx) => appendBatch(tx, encoded, options, ctx));
+    } catch (error) {
+      // The streams row serialises appenders; this guard only fires if that row was bypassed.
+      if (
+        items.length === 1 &&
+        sqlState(error) === '23505' &&
+        constraintName(error) === 'events_stream_position_key'
+      ) {
+        const current = await this.streamVersion(items[0]!.streamId);
+        throw new VersionConflictError(items[0]!.streamId, items[0]!.options.expectedVersion, current);
+      }
+      throw error;
     }
+  }
+
+  private encode({ streamId, events, options }: AppendItem): EncodedItem {
     const metadata: EventMetadata = {
       actor: options.actor ?? 'system',
       correlationId: options.correlationId ?? randomUUID(),
@@ -86,91 +114,7 @@ export class PostgresEventStore implements EventStore {
         metadata: { ...metadata, schemaVersion },
       };
     });
-    try {
-      return await this.sql.transaction((tx) => this.appendIn(tx, streamId, rows, options));
-    } catch (error) {
-      // The streams row serialises appenders; this guard only fires if that row was bypassed.
-      if (sqlState(error) === '23505' && constraintName(error) === 'events_stream_position_key') {
-        const current = await this.streamVersion(streamId);
-        throw new VersionConflictError(streamId, options.expectedVersion, current);
-      }
-      throw error;
-    }
-  }
-
-  private async appendIn(
-    tx: SqlExecutor,
-    streamId: string,
-    rows: Array<{
-      eventId: string;
-      type: string;
-      schemaVersion: number;
-      data: unknown;
-      metadata: EventMetadata;
-    }>,
-    options: AppendOptions,
-  ): Promise<AppendResult> {
-    if (options.idempotencyKey) {
-      const replay = await this.claimIdempotencyKey(tx, options.idempotencyKey, streamId);
-      if (replay) return replay;
-    }
-    const { rows: versionRows } = await tx.query<{ version: number }>(
-      `INSERT INTO streams (stream_id, version) VALUES ($1, $2)
-       ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + EXCLUDED.version, updated_at = now()
-       RETURNING version::int AS version`,
-      [streamId, rows.length],
-    );
-    const before = versionRows[0]!.version - rows.length;
-    assertExpected(streamId, options.expectedVersion, before);
-    await options.alsoWrite?.(tx);
-    const inserted = await tx.query(
-      `INSERT INTO events (stream_id, stream_position, event_id, type, schema_version, data, metadata, created_at)
-       SELECT $1, $2 + e.ord, (e.value->>'eventId')::uuid, e.value->>'type', (e.value->>'schemaVersion')::int,
-              e.value->'data', e.value->'metadata', date_trunc('milliseconds', coalesce($4::timestamptz, now()))
-       FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(value, ord)
-       RETURNING ${EVENT_COLUMNS}`,
-      [streamId, before, JSON.stringify(rows), this.recordedAt?.().toISOString() ?? null],
-    );
-    const recorded = inserted.rows
-      .map((row) => this.toRecorded(row))
-      .sort((a, b) => a.streamPosition - b.streamPosition);
-    for (const projection of this.inlineProjections) {
-      const mine = handledBy(projection, recorded);
-      if (mine.length > 0) await projection.apply(tx, mine);
-    }
-    const last = recorded.reduce((a, b) =>
-      comparePositions(parsePosition(a.position), parsePosition(b.position)) >= 0 ? a : b,
-    );
-    const result = { version: before + rows.length, position: last.position };
-    if (options.idempotencyKey) {
-      await tx.query(`UPDATE idempotency_keys SET version = $2, position = $3 WHERE key = $1`, [
-        options.idempotencyKey,
-        result.version,
-        result.position,
-      ]);
-    }
-    await tx.query(`SELECT pg_notify($1, $2)`, [EVENTS_CHANNEL, result.position]);
-    return result;
-  }
-
-  /** Claims the key, or returns the first append's result; a concurrent first append is waited for by the index. */
-  private async claimIdempotencyKey(
-    tx: SqlExecutor,
-    key: string,
-    streamId: string,
-  ): Promise<AppendResult | undefined> {
-    const claimed = await tx.query(
-      `INSERT INTO idempotency_keys (key, stream_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key`,
-      [key, streamId],
-    );
-    if (claimed.rowCount === 1) return undefined;
-    const { rows } = await tx.query<{ stream_id: string; version: number; position: string }>(
-      `SELECT stream_id, version::int AS version, position FROM idempotency_keys WHERE key = $1`,
-      [key],
-    );
-    const first = rows[0]!;
-    if (first.stream_id !== streamId) throw new IdempotencyKeyReusedError(key, first.stream_id, streamId);
-    return { version: first.version, position: first.position };
+    return { streamId, rows, options };
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -187,6 +131,19 @@ export class PostgresEventStore implements EventStore {
       ],
     );
     return rows.map((row) => this.toRecorded(row));
+  }
+
+  async readStreams(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
+    const byStream = new Map<string, RecordedEvent[]>();
+    if (streamIds.length === 0) return byStream;
+    const { rows } = await this.sql.query(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id IN (SELECT jsonb_array_elements_text($1::jsonb))
+       ORDER BY stream_id, stream_position`,
+      [JSON.stringify([...new Set(streamIds)])],
+    );
+    for (const event of rows.map((row) => this.toRecorded(row)))
+      byStream.set(event.streamId, [...(byStream.get(event.streamId) ?? []), event]);
+    return byStream;
   }
 
   readAll(options: ReadAllOptions, via: SqlExecutor = this.sql): Promise<ReadAllResult> {
@@ -224,9 +181,17 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
-function assertExpected(streamId: string, expected: ExpectedVersion, actual: number): void {
-  const ok = expected === 'any' || (expected === 'no_stream' ? actual === 0 : actual === expected);
-  if (!ok) throw new VersionConflictError(streamId, expected, actual);
+function checkBatch(items: readonly AppendItem[]): void {
+  const total = items.reduce((n, item) => n + item.events.length, 0);
+  if (items.length === 0 || total > MAX_EVENTS_PER_APPEND)
+    throw new Error(`a batch takes 1..${MAX_EVENTS_PER_APPEND} events`);
+  for (const { streamId, events } of items) {
+    if (!streamId || streamId.length > MAX_STREAM_ID)
+      throw new Error(`stream id must be 1..${MAX_STREAM_ID} characters`);
+    if (events.length === 0) throw new Error(`an append takes 1..${MAX_EVENTS_PER_APPEND} events`);
+  }
+  if (new Set(items.map((i) => i.streamId)).size !== items.length)
+    throw new Error('a batch appends to each stream at most once');
 }
 
 async function readAllFrom(

@@ -1,10 +1,11 @@
 import type { DocumentEvent } from '../../domain/document/document.decider.js';
+import type { Snapshot } from '../../domain/document/document.js';
 import { DOCUMENT_EVENT_TYPES } from '../../infrastructure/documents/document-events.js';
 import { fileStore } from '../../infrastructure/documents/file-store.js';
 import type { RecordedEvent } from '../../infrastructure/event-store/event-store.js';
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
-import { snapshotColumns } from '../documents/documents.projection.js';
-import { openDocumentEvents } from '../documents/open-document-events.js';
+import { headOf, snapshotColumns } from '../documents/documents.projection.js';
+import { openDocumentEvents, type OpenedEvent } from '../documents/open-document-events.js';
 import type { Projection } from '../../infrastructure/projections/projection.js';
 
 const CHANGE: Record<DocumentEvent['type'], string> = {
@@ -22,13 +23,51 @@ export const documentVersionsProjection: Projection = {
   version: 1,
   handles: DOCUMENT_EVENT_TYPES,
   async apply(tx, events) {
-    for (const { recorded, event } of await openDocumentEvents(tx, events))
-      await applyOne(tx, recorded, event);
+    const opened = await openDocumentEvents(tx, events);
+    // The versions with a snapshot go in first, in one statement: a retirement copies the version before it, an
+    // erasure (a stream's last event) blanks those before it, so both come after, in order.
+    await insertSnapshots(
+      tx,
+      opened.filter((o) => SNAPSHOT_EVENTS.has(o.event.type)),
+    );
+    for (const { recorded, event } of opened)
+      if (!SNAPSHOT_EVENTS.has(event.type)) await applyOne(tx, recorded, event);
   },
   async truncate(tx) {
     await tx.query('TRUNCATE document_versions');
   },
 };
+
+const SNAPSHOT_EVENTS = new Set<DocumentEvent['type']>([
+  'DocumentUploaded',
+  'DocumentEdited',
+  'DocumentFileReplaced',
+  'DocumentRolledBack',
+]);
+
+async function insertSnapshots(tx: SqlExecutor, opened: readonly OpenedEvent[]): Promise<void> {
+  if (opened.length === 0) return;
+  const rows = opened.map(({ recorded, event }) => {
+    const data = event.data as { snapshot: Snapshot; toVersion?: number };
+    return {
+      ...headOf(recorded),
+      change: CHANGE[event.type],
+      summary: summaryOf(event),
+      toVersion: event.type === 'DocumentRolledBack' ? (data.toVersion ?? null) : null,
+      s: snapshotColumns(data.snapshot),
+    };
+  });
+  await tx.query(
+    `INSERT INTO document_versions (document_id, version, change, change_summary, actor, at, position, status,
+       rolled_back_to, title, content, format, metadata, file_sha256, file_name)
+     SELECT "documentId", version, change, summary, actor, at, position, 'active', "toVersion", s->>'title',
+       s->>'content', s->>'format', s->'metadata', s->>'fileSha256', s->>'fileName'
+     FROM jsonb_to_recordset($1::jsonb) AS x("documentId" uuid, version int, change text, summary text, actor text,
+       at timestamptz, position text, "toVersion" int, s jsonb)
+     ON CONFLICT (document_id, version) DO NOTHING`,
+    [JSON.stringify(rows)],
+  );
+}
 
 function summaryOf(event: DocumentEvent): string | null {
   const d = event.data as { changeSummary?: string; reason?: string };
@@ -52,16 +91,8 @@ async function applyOne(tx: SqlExecutor, r: RecordedEvent, event: DocumentEvent)
     case 'DocumentUploaded':
     case 'DocumentEdited':
     case 'DocumentFileReplaced':
-    case 'DocumentRolledBack': {
-      const toVersion = event.type === 'DocumentRolledBack' ? event.data.toVersion : null;
-      await tx.query(
-        `${insert} SELECT $1, $2, $3, $4, $5, $6, $7, 'active', $8, s->>'title', s->>'content', s->>'format', s->'metadata', s->>'fileSha256',
-           s->>'fileName'
-         FROM (SELECT $9::jsonb AS s) x ON CONFLICT (document_id, version) DO NOTHING`,
-        [...head, toVersion, JSON.stringify(snapshotColumns(event.data.snapshot))],
-      );
-      return;
-    }
+    case 'DocumentRolledBack':
+      return; // insertSnapshots
     case 'DocumentRetired':
       await tx.query(
         `${insert} SELECT $1, $2, $3, $4, $5, $6, $7, 'retired', NULL, title, content, format, metadata, file_sha256, file_name

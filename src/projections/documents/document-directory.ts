@@ -27,14 +27,20 @@ export const documentDirectory: DocumentDirectory = {
     );
   },
 
-  async activeWithSource(on, coachId, sourceSha256) {
-    const { rows } = await on.query<{ document_id: string; version: number; position: string }>(
-      `SELECT document_id::text, version, position FROM documents
-       WHERE coach_id = $1 AND source_sha256 = $2 AND status = 'active' ORDER BY created_at LIMIT 1`,
-      [coachId, sourceSha256],
+  async activeWithSources(on, sources) {
+    const { rows } = await on.query<{ key: string; document_id: string; version: number; position: string }>(
+      `SELECT DISTINCT ON (d.coach_id, d.source_sha256) d.coach_id || ':' || d.source_sha256 AS key,
+              d.document_id::text, d.version, d.position
+       FROM documents d
+       JOIN jsonb_to_recordset($1::jsonb) AS s("coachId" text, "sourceSha256" text)
+         ON d.coach_id = s."coachId" AND d.source_sha256 = s."sourceSha256"
+       WHERE d.status = 'active'
+       ORDER BY d.coach_id, d.source_sha256, d.created_at`,
+      [JSON.stringify(sources.map(({ coachId, sourceSha256 }) => ({ coachId, sourceSha256 })))],
     );
-    const row = rows[0];
-    return row && { documentId: row.document_id, version: row.version, position: row.position };
+    return new Map(
+      rows.map((r) => [r.key, { documentId: r.document_id, version: r.version, position: r.position }]),
+    );
   },
 
   async thenAndNow(on, coachId, asOf): Promise<DocumentThenAndNow[]> {

@@ -5,7 +5,7 @@ import { sha256 } from '../../infrastructure/documents/file-store.js';
 import type { RecordedEvent } from '../../infrastructure/event-store/event-store.js';
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 import type { Projection } from '../../infrastructure/projections/projection.js';
-import { openDocumentEvents } from './open-document-events.js';
+import { openDocumentEvents, type OpenedEvent } from './open-document-events.js';
 
 /** The current state of every document (inline: reads show a write at once). Each event applies once by version. */
 export const documentsProjection: Projection = {
@@ -13,8 +13,14 @@ export const documentsProjection: Projection = {
   version: 1,
   handles: DOCUMENT_EVENT_TYPES,
   async apply(tx, events) {
-    for (const { recorded, event } of await openDocumentEvents(tx, events))
-      await applyOne(tx, recorded, event);
+    const opened = await openDocumentEvents(tx, events);
+    // An upload is its document's first event: all of them go in first, in one statement; then the rest in order.
+    await insertUploads(
+      tx,
+      opened.filter((o) => o.event.type === 'DocumentUploaded'),
+    );
+    for (const { recorded, event } of opened)
+      if (event.type !== 'DocumentUploaded') await applyOne(tx, recorded, event);
   },
   async truncate(tx) {
     await tx.query('TRUNCATE documents');
@@ -44,6 +50,45 @@ const SET_FROM_SNAPSHOT = `title = s->>'title', content = s->>'content', format 
   tags = ARRAY(SELECT jsonb_array_elements_text(s->'tags')), publication_date = s->>'publicationDate',
   source_url = s->>'sourceUrl', source_sha256 = s->>'sourceSha256', file_sha256 = s->>'fileSha256'`;
 
+/** New documents' rows, one statement for any number of uploads. */
+async function insertUploads(tx: SqlExecutor, uploads: readonly OpenedEvent[]): Promise<void> {
+  if (uploads.length === 0) return;
+  const rows = uploads.map(({ recorded: r, event }) => {
+    const d = (event as Extract<DocumentEvent, { type: 'DocumentUploaded' }>).data;
+    return {
+      ...headOf(r),
+      coachId: d.coachId,
+      sourceId: d.sourceId,
+      sourceType: d.sourceType,
+      s: snapshotColumns(d.snapshot),
+    };
+  });
+  await tx.query(
+    `INSERT INTO documents (document_id, coach_id, status, version, source_id, source_type, created_at, created_by,
+       updated_at, updated_by, position, title, content, format, metadata, document_type, access_tier, tags,
+       publication_date, source_url, source_sha256, file_sha256)
+     SELECT "documentId", "coachId", 'active', version, "sourceId", "sourceType", at, actor, at, actor, position,
+       s->>'title', s->>'content', s->>'format', s->'metadata', s->>'documentType', s->>'accessTier',
+       ARRAY(SELECT jsonb_array_elements_text(s->'tags')), s->>'publicationDate', s->>'sourceUrl',
+       s->>'sourceSha256', s->>'fileSha256'
+     FROM jsonb_to_recordset($1::jsonb) AS x("documentId" uuid, version int, at timestamptz, actor text,
+       position text, "coachId" text, "sourceId" uuid, "sourceType" text, s jsonb)
+     ON CONFLICT (document_id) DO NOTHING`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/** The columns every event sets: whose, which version, when, by whom, where in the global order. */
+export function headOf(r: RecordedEvent) {
+  return {
+    documentId: r.streamId.replace(/^document-/, ''),
+    version: r.streamPosition,
+    at: r.recordedAt.toISOString(),
+    actor: r.metadata.actor,
+    position: r.position,
+  };
+}
+
 async function applyOne(tx: SqlExecutor, r: RecordedEvent, event: DocumentEvent): Promise<void> {
   const common = [
     r.streamId.replace(/^document-/, ''),
@@ -53,21 +98,8 @@ async function applyOne(tx: SqlExecutor, r: RecordedEvent, event: DocumentEvent)
     r.position,
   ];
   switch (event.type) {
-    case 'DocumentUploaded': {
-      const d = event.data;
-      await tx.query(
-        `INSERT INTO documents (document_id, coach_id, status, version, source_id, source_type, created_at, created_by,
-           updated_at, updated_by, position, title, content, format, metadata, document_type, access_tier, tags,
-           publication_date, source_url, source_sha256, file_sha256)
-         SELECT $1, $6, 'active', $2, $7, $8, $3, $4, $3, $4, $5, s->>'title', s->>'content', s->>'format', s->'metadata',
-           s->>'documentType', s->>'accessTier', ARRAY(SELECT jsonb_array_elements_text(s->'tags')), s->>'publicationDate',
-           s->>'sourceUrl', s->>'sourceSha256', s->>'fileSha256'
-         FROM (SELECT $9::jsonb AS s) x
-         ON CONFLICT (document_id) DO NOTHING`,
-        [...common, d.coachId, d.sourceId, d.sourceType, JSON.stringify(snapshotColumns(d.snapshot))],
-      );
-      return;
-    }
+    case 'DocumentUploaded':
+      return; // insertUploads
     case 'DocumentEdited':
     case 'DocumentFileReplaced':
     case 'DocumentRolledBack':

@@ -1,0 +1,149 @@
+import { handledBy, type Projection } from '../projections/projection.js';
+import type { SqlExecutor } from '../sql/sql-client.js';
+import { IdempotencyKeyReusedError, VersionConflictError, type ExpectedVersion } from './errors.js';
+import type {
+  AppendManyOptions,
+  AppendOptions,
+  AppendOutcome,
+  AppendResult,
+  EventMetadata,
+  RecordedEvent,
+} from './event-store.js';
+import { comparePositions, parsePosition } from './position.js';
+
+export const EVENTS_CHANNEL = 'docsvc_events';
+
+export const EVENT_COLUMNS = `event_id::text, stream_id, stream_position::text, transaction_id::text AS tx,
+  global_position::text AS seq, type, schema_version, data, metadata, created_at`;
+
+/** An item with its events encoded (registry, metadata), ready for the batch's one INSERT. */
+export interface EncodedItem {
+  streamId: string;
+  rows: Array<{
+    eventId: string;
+    type: string;
+    schemaVersion: number;
+    data: unknown;
+    metadata: EventMetadata;
+  }>;
+  options: AppendOptions;
+}
+
+export interface BatchContext {
+  inlineProjections: readonly Projection[];
+  recordedAt: string | null;
+  toRecorded: (row: unknown) => RecordedEvent;
+}
+
+/**
+ * One transaction's work for a batch: admit, replay by idempotency key, the hooks, then every stream's version and
+ * every event in one statement, the inline projections once with all recorded events, and one NOTIFY (its lock is
+ * global and taken at commit: one per transaction whatever the batch's size).
+ */
+export async function appendBatch<R>(
+  tx: SqlExecutor,
+  items: readonly EncodedItem[],
+  options: AppendManyOptions<R>,
+  ctx: BatchContext,
+): Promise<Array<AppendOutcome<R>>> {
+  const refusals = (await options.admit?.(tx)) ?? [];
+  const outcomes: Array<AppendOutcome<R> | undefined> = items.map((_, i) =>
+    refusals[i] === undefined ? undefined : { refused: refusals[i] as R },
+  );
+  for (const [i, item] of items.entries()) {
+    const key = item.options.idempotencyKey;
+    if (outcomes[i] === undefined && key) outcomes[i] = await claimIdempotencyKey(tx, key, item.streamId);
+  }
+  const appending = items.flatMap((_, i) => (outcomes[i] === undefined ? [i] : []));
+  for (const i of appending) await items[i]!.options.alsoWrite?.(tx);
+  await options.alsoWrite?.(tx, appending);
+  if (appending.length > 0) {
+    const results = await insertEvents(
+      tx,
+      appending.map((i) => items[i]!),
+      ctx,
+    );
+    appending.forEach((i, n) => (outcomes[i] = results[n]));
+  }
+  return outcomes as Array<AppendOutcome<R>>;
+}
+
+async function insertEvents(
+  tx: SqlExecutor,
+  items: readonly EncodedItem[],
+  ctx: BatchContext,
+): Promise<AppendResult[]> {
+  const rows = items.flatMap((item) =>
+    item.rows.map((row, n) => ({ ...row, streamId: item.streamId, ord: n + 1, count: item.rows.length })),
+  );
+  // Streams are locked in stream id order, so that two batches over the same streams cannot deadlock.
+  const inserted = await tx.query(
+    `WITH batch AS (
+       SELECT row_number() OVER () AS i, r.* FROM jsonb_to_recordset($1::jsonb) AS r("streamId" text, ord int,
+         count int, "eventId" uuid, type text, "schemaVersion" int, data jsonb, metadata jsonb)),
+     s AS (
+       INSERT INTO streams (stream_id, version)
+       SELECT "streamId", count FROM batch WHERE ord = 1 ORDER BY "streamId"
+       ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + EXCLUDED.version, updated_at = now()
+       RETURNING stream_id, version)
+     INSERT INTO events (stream_id, stream_position, event_id, type, schema_version, data, metadata, created_at)
+     SELECT b."streamId", s.version - b.count + b.ord, b."eventId", b.type, b."schemaVersion", b.data, b.metadata,
+            date_trunc('milliseconds', coalesce($2::timestamptz, now()))
+     FROM batch b JOIN s ON s.stream_id = b."streamId"
+     ORDER BY b.i
+     RETURNING ${EVENT_COLUMNS}`,
+    [JSON.stringify(rows), ctx.recordedAt],
+  );
+  const recorded = inserted.rows.map(ctx.toRecorded).sort(byPosition);
+  const results = items.map((item) => resultOf(item, recorded));
+  for (const projection of ctx.inlineProjections) {
+    const mine = handledBy(projection, recorded);
+    if (mine.length > 0) await projection.apply(tx, mine);
+  }
+  for (const [n, item] of items.entries()) {
+    if (!item.options.idempotencyKey) continue;
+    await tx.query(`UPDATE idempotency_keys SET version = $2, position = $3 WHERE key = $1`, [
+      item.options.idempotencyKey,
+      results[n]!.version,
+      results[n]!.position,
+    ]);
+  }
+  await tx.query(`SELECT pg_notify($1, $2)`, [EVENTS_CHANNEL, recorded.at(-1)!.position]);
+  return results;
+}
+
+/** The stream's version after the batch, once its version before has been checked against the expected one. */
+function resultOf(item: EncodedItem, recorded: readonly RecordedEvent[]): AppendResult {
+  const mine = recorded.filter((e) => e.streamId === item.streamId);
+  const version = mine.at(-1)!.streamPosition;
+  assertExpected(item.streamId, item.options.expectedVersion, version - item.rows.length);
+  return { version, position: mine.at(-1)!.position };
+}
+
+const byPosition = (a: RecordedEvent, b: RecordedEvent) =>
+  comparePositions(parsePosition(a.position), parsePosition(b.position));
+
+function assertExpected(streamId: string, expected: ExpectedVersion, actual: number): void {
+  const ok = expected === 'any' || (expected === 'no_stream' ? actual === 0 : actual === expected);
+  if (!ok) throw new VersionConflictError(streamId, expected, actual);
+}
+
+/** Claims the key, or returns the first append's result; a concurrent first append is waited for by the index. */
+async function claimIdempotencyKey(
+  tx: SqlExecutor,
+  key: string,
+  streamId: string,
+): Promise<AppendResult | undefined> {
+  const claimed = await tx.query(
+    `INSERT INTO idempotency_keys (key, stream_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key`,
+    [key, streamId],
+  );
+  if (claimed.rowCount === 1) return undefined;
+  const { rows } = await tx.query<{ stream_id: string; version: number; position: string }>(
+    `SELECT stream_id, version::int AS version, position FROM idempotency_keys WHERE key = $1`,
+    [key],
+  );
+  const first = rows[0]!;
+  if (first.stream_id !== streamId) throw new IdempotencyKeyReusedError(key, first.stream_id, streamId);
+  return { version: first.version, position: first.position };
+}
