@@ -145,7 +145,7 @@ export function report(
       `<details><summary>EXPLAIN ANALYZE, ${name}, first query</summary>`,
       '',
       '```',
-      plan,
+      plan.replace(/'\[[-0-9.e,]+\]'/g, "'[…]'"),
       '```',
       '</details>',
       '',
