@@ -46,8 +46,9 @@ if (peers.some((p) => !ALL_PEERS.includes(p)) || !peers.some((p) => p.startsWith
   throw new Error(`--peers: some of ${ALL_PEERS.join(',')}, one docsvc at least`);
 
 const docs = multiply(loadCorpus(dir, limit), copies);
-const expected = digest(chunkHashes(docs));
-const chunkCount = chunkHashes(docs).length;
+const hashes = chunkHashes(docs);
+const expected = digest(hashes);
+const chunkCount = hashes.length;
 const queries = loadQueries(dir, queryCount + WARMUP);
 const server = await serverInfo();
 console.error(
