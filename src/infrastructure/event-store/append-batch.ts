@@ -37,8 +37,8 @@ export interface BatchContext {
 
 /**
  * One transaction's work for a batch: admit, replay by idempotency key, the hooks, then every stream's version and
- * every event in one statement, the inline projections once with all recorded events, and one NOTIFY (its lock is
- * global and taken at commit: one per transaction whatever the batch's size).
+ * every event and the NOTIFY in one statement (NOTIFY's lock is global and taken at commit: one per transaction
+ * whatever the batch's size), then the inline projections once with all recorded events.
  */
 export async function appendBatch<R>(
   tx: SqlExecutor,
@@ -46,6 +46,10 @@ export async function appendBatch<R>(
   options: AppendManyOptions<R>,
   ctx: BatchContext,
 ): Promise<Array<AppendOutcome<R>>> {
+  // Every append takes `streams` first, before its hooks' locks and reads: an inline rebuild holds `streams` in
+  // EXCLUSIVE mode while it truncates the read models, so an append that read them first would deadlock with it.
+  const hooks = options.admit || options.alsoWrite || items.some((item) => item.options.alsoWrite);
+  if (hooks) await tx.query('LOCK TABLE streams IN ROW EXCLUSIVE MODE');
   const refusals = (await options.admit?.(tx)) ?? [];
   const outcomes: Array<AppendOutcome<R> | undefined> = items.map((_, i) =>
     refusals[i] === undefined ? undefined : { refused: refusals[i] as R },
@@ -76,7 +80,8 @@ async function insertEvents(
   const rows = items.flatMap((item) =>
     item.rows.map((row, n) => ({ ...row, streamId: item.streamId, ord: n + 1, count: item.rows.length })),
   );
-  // Streams are locked in stream id order, so that two batches over the same streams cannot deadlock.
+  // Streams are locked in stream id order, so that two batches over the same streams cannot deadlock. The NOTIFY
+  // is queued here and sent at commit (a rolled back batch sends none), with the batch's last position.
   const inserted = await tx.query(
     `WITH batch AS (
        SELECT row_number() OVER () AS i, r.* FROM jsonb_to_recordset($1::jsonb) AS r("streamId" text, ord int,
@@ -85,14 +90,17 @@ async function insertEvents(
        INSERT INTO streams (stream_id, version)
        SELECT "streamId", count FROM batch WHERE ord = 1 ORDER BY "streamId"
        ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + EXCLUDED.version, updated_at = now()
-       RETURNING stream_id, version)
-     INSERT INTO events (stream_id, stream_position, event_id, type, schema_version, data, metadata, created_at)
-     SELECT b."streamId", s.version - b.count + b.ord, b."eventId", b.type, b."schemaVersion", b.data, b.metadata,
-            date_trunc('milliseconds', coalesce($2::timestamptz, now()))
-     FROM batch b JOIN s ON s.stream_id = b."streamId"
-     ORDER BY b.i
-     RETURNING ${EVENT_COLUMNS}`,
-    [JSON.stringify(rows), ctx.recordedAt],
+       RETURNING stream_id, version),
+     e AS (
+       INSERT INTO events (stream_id, stream_position, event_id, type, schema_version, data, metadata, created_at)
+       SELECT b."streamId", s.version - b.count + b.ord, b."eventId", b.type, b."schemaVersion", b.data,
+              b.metadata, date_trunc('milliseconds', coalesce($2::timestamptz, now()))
+       FROM batch b JOIN s ON s.stream_id = b."streamId"
+       ORDER BY b.i
+       RETURNING ${EVENT_COLUMNS}),
+     notified AS (SELECT pg_notify($3, max(tx) || '.' || max(seq::bigint)) FROM e)
+     SELECT e.* FROM e, notified`,
+    [JSON.stringify(rows), ctx.recordedAt, EVENTS_CHANNEL],
   );
   const recorded = inserted.rows.map(ctx.toRecorded).sort(byPosition);
   const results = items.map((item) => resultOf(item, recorded));
@@ -108,7 +116,6 @@ async function insertEvents(
       results[n]!.position,
     ]);
   }
-  await tx.query(`SELECT pg_notify($1, $2)`, [EVENTS_CHANNEL, recorded.at(-1)!.position]);
   return results;
 }
 

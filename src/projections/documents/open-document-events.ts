@@ -9,17 +9,27 @@ export interface OpenedEvent {
   event: DocumentEvent;
 }
 
+/**
+ * Events opened by an earlier projection of the same append or batch: the inline projections are handed the same
+ * recorded events, in one transaction, so the second needs no keys read again. Every read of the store makes new
+ * objects, so an event read after its document's erasure is never opened from here.
+ */
+const opened = new WeakMap<RecordedEvent, DocumentEvent>();
+
 /** Decrypts document events with their keys, read in the caller's transaction (a new key commits with its upload). */
 export async function openDocumentEvents(
   tx: SqlExecutor,
   events: readonly RecordedEvent[],
 ): Promise<OpenedEvent[]> {
+  const closed = events.filter((e) => !opened.has(e));
   const keys = await documentKeys.load(
     tx,
-    events.map((e) => (e.data as { documentId: string }).documentId),
+    closed.map((e) => (e.data as { documentId: string }).documentId),
   );
-  return events.map((recorded) => ({
-    recorded,
-    event: decodeDocumentEvent(recorded, keys.get((recorded.data as { documentId: string }).documentId)),
-  }));
+  for (const recorded of closed)
+    opened.set(
+      recorded,
+      decodeDocumentEvent(recorded, keys.get((recorded.data as { documentId: string }).documentId)),
+    );
+  return events.map((recorded) => ({ recorded, event: opened.get(recorded)! }));
 }
