@@ -7,14 +7,14 @@
  *
  * Run: npm run bench:compare -- [beirDir] [--quick] [--copies 10] [--rounds N] [--queries N] [--limit N]
  *      [--clients 4] [--csv-rows 500] [--min-recall 0.9] [--out file.md] [--keep]
- *      [--peers docsvc-json,docsvc-csv,langchain-guide,langchain-best]
+ *      [--peers docsvc-json,docsvc-csv,langchain-guide,langchain-best] [--search-db name]
  * (beirDir defaults to ../shared/eval/scifact; BENCH_DATABASE_URL names the server, default postgres@127.0.0.1)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
 import { chunkHashes, digest, loadCorpus, loadQueries, multiply } from './corpus.js';
-import type { Service } from './docsvc-side.js';
+import { startService, type Service } from './docsvc-side.js';
 import { dropDatabase, serverInfo, urlOf } from './measure.js';
 import { ingestDocsvc, ingestLangChain, type Ingest, type LangChainPeer } from './peers.js';
 import { report, type RunInfo } from './report.js';
@@ -133,19 +133,39 @@ async function round(r: number): Promise<void> {
   }
 }
 
-for (let r = 0; r < rounds; r++) await round(r);
+/**
+ * --search-db NAME: only the searches, on a database a run left (--keep, or a run stopped midway), with the
+ * projector off so that nothing else runs during them.
+ */
+async function searchOnly(name: string): Promise<number> {
+  const sql = new pg.Client({ connectionString: urlOf(name) });
+  await sql.connect();
+  const service = await startService(urlOf(name), { PROJECTOR_ENABLED: 'false' });
+  try {
+    const { rows } = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE is_current');
+    await searchRound({ docsvcBase: service.base, docsvcSql: sql, langchain: [] }, queries, figures, WARMUP);
+    return rows[0]!.n;
+  } finally {
+    await service.stop();
+    await sql.end();
+  }
+}
+
+const searchDb = arg('search-db', '');
+const searchedChunks = searchDb ? await searchOnly(searchDb) : undefined;
+if (!searchDb) for (let r = 0; r < rounds; r++) await round(r);
 
 const info: RunInfo = {
   dir,
-  docs: docs.length,
-  chunks: chunkCount,
+  docs: searchDb ? 0 : docs.length,
+  chunks: searchedChunks ?? chunkCount,
   copies,
   rounds,
   queries: queries.length - WARMUP,
   clients,
   csvRows,
   csvAvailable,
-  peers,
+  peers: searchDb ? [] : peers,
   server,
   command: `npm run bench:compare -- ${argv.join(' ')}`.trim(),
 };

@@ -21,7 +21,10 @@ export interface Service {
  * Starts the service. The vector floor is off (SEARCH_MIN_SIMILARITY -1): LangChain has none, and recall@10 is
  * measured on 10 results; the query cache is off, so that every search is one.
  */
-export async function startService(databaseUrl: string): Promise<Service> {
+export async function startService(
+  databaseUrl: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Service> {
   const child = spawn(process.execPath, ['dist/src/main.js', 'serve'], {
     env: {
       ...process.env,
@@ -36,6 +39,7 @@ export async function startService(databaseUrl: string): Promise<Service> {
       SEARCH_MIN_SIMILARITY: '-1',
       SEARCH_WAIT_TIMEOUT_MS: '60000',
       JSON_BODY_LIMIT_BYTES: String(20 * 2 ** 20),
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
