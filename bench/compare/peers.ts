@@ -58,6 +58,11 @@ export class LangChainPeer {
     });
   }
 
+  /** Ends the worker at once (a failed run: nothing more to ask it). */
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
   /** Ends the worker; its peak RSS. */
   async stop(): Promise<number> {
     const { maxRssMb } = await this.ask<{ maxRssMb: number }>({ cmd: 'stop' });
@@ -88,17 +93,25 @@ export async function ingestLangChain(
   const memory = new BackendMemory();
   await memory.start(db);
   const peer = new LangChainPeer();
-  const r = await peer.ask<IngestResult>({ cmd: 'ingest', variant, url, source });
-  const backendMb = await memory.stop();
   const sql = new pg.Client({ connectionString: url });
-  await sql.connect();
   try {
+    const r = await peer.ask<IngestResult>({ cmd: 'ingest', variant, url, source });
+    await sql.connect();
     checkHashes(`LangChain (${variant})`, await tableHashes(sql, r.table), expected);
+    const ingest = {
+      peer: `langchain-${variant}`,
+      ...r,
+      backendMb: await memory.stop(),
+      dbMb: await databaseMb(db),
+    };
+    return { ingest, peer, table: r.table };
+  } catch (error) {
+    peer.kill();
+    await memory.stop();
+    throw error;
   } finally {
-    await sql.end();
+    await sql.end().catch(() => undefined);
   }
-  const ingest = { peer: `langchain-${variant}`, ...r, backendMb, dbMb: await databaseMb(db) };
-  return { ingest, peer, table: r.table };
 }
 
 /**
