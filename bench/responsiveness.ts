@@ -32,10 +32,13 @@ async function startService(env: Record<string, string>): Promise<Service> {
     env: {
       ...process.env,
       ...env,
-      ...{ PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ADMIN_API_KEY: KEY },
+      ...{ PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'log', ADMIN_API_KEY: KEY },
       RATE_LIMIT_PER_MINUTE: '1000000',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  child.stdout!.on('data', (c: Buffer) => {
+    for (const line of c.toString().split('\n')) if (/"level":"(warn|error|fatal)"/.test(line)) console.error(line);
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -164,6 +167,7 @@ function csv(entries: Array<{ title: string; text: string }>): string {
 }
 
 async function measure(base: string, label: string, work: () => Promise<void>, out: string[]) {
+  console.error(`${new Date().toISOString()} ${label}…`);
   const stop = probe(base);
   const t0 = performance.now();
   await work();

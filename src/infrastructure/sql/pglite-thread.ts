@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { workerUrl } from '../worker-url.js';
 import type { PgliteReply, PgliteRequest, PgliteWorkerOptions, SerializedError } from './pglite-worker.js';
 
 type Request = PgliteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -22,7 +23,7 @@ export class PgliteThread {
   }
 
   static async start(options: PgliteWorkerOptions): Promise<PgliteThread> {
-    const worker = new Worker(workerUrl(), { workerData: options });
+    const worker = new Worker(workerUrl(import.meta.url, 'pglite-worker'), { workerData: options });
     const ready = await new Promise<PgliteReply>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
@@ -92,20 +93,4 @@ function deserializeError({ name, message, stack, fields }: SerializedError): Er
   error.name = name;
   if (stack) error.stack = stack;
   return error;
-}
-
-/**
- * Built code runs `pglite-worker.js` beside this file. Under Jest or tsx this file is TypeScript, and so is the
- * worker: a small data: module registers tsx's hooks inside the worker, then imports `pglite-worker.ts`
- * (as the extraction worker does, worker-extractor.ts).
- */
-function workerUrl(): URL {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new URL('./pglite-worker.js', here);
-  const source = [
-    `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};`,
-    'register();',
-    `await import(${JSON.stringify(new URL('./pglite-worker.ts', here).href)});`,
-  ].join('\n');
-  return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
 }

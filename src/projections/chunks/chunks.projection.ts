@@ -5,6 +5,7 @@ import type { RecordedEvent } from '../../infrastructure/event-store/event-store
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 import type { AsyncProjection } from '../../infrastructure/projections/projection.js';
 import { incomingChunks, prepareChunks, type Prepared, type PreparedBatch } from './chunk-preparation.js';
+import { chunkSteps } from './chunk-steps.js';
 import { closeChunks, eraseChunks, vacuumErased } from './chunk-removal.js';
 import { coachesOf, documentIdOf, writeVersions, type ChunkScope, type VersionWrite } from './chunk-rows.js';
 import { chunkerVersion, type ChunkerConfig } from './chunker.js';
@@ -19,6 +20,8 @@ export interface ChunksConfig {
   index: VectorIndexConfig;
   /** maintenance_work_mem for building the vector index (an HNSW graph that fits builds in memory). */
   indexBuildMemoryMb?: number;
+  /** Keep the vector index through bulk loads and rebuilds (see VectorIndexLifecycle; PGlite). */
+  keepIndexDuringLoads?: boolean;
   /** How to make this embedder again (recorded with the checkpoint, for blue/green switches). */
   embedderOptions?: Record<string, unknown>;
   /** Kept only to serve searches until a new configuration is live (see AsyncProjection.companion). */
@@ -57,7 +60,13 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
   const chunker = chunkerVersion(config.chunker);
   const scope: ChunkScope = [space, chunker];
   const { dimensions } = config.embedder;
-  const indexes = new VectorIndexLifecycle(config.index, scope, dimensions, config.indexBuildMemoryMb);
+  const indexes = new VectorIndexLifecycle(
+    config.index,
+    scope,
+    dimensions,
+    config.indexBuildMemoryMb,
+    config.keepIndexDuringLoads,
+  );
   const recorded: ChunksVersionConfig = {
     ...{ space, chunker, dimensions, chunkerConfig: { ...config.chunker } },
     ...(config.embedderOptions ? { embedder: config.embedderOptions } : {}),
@@ -78,6 +87,8 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
       await indexes.dropForBulkLoad(sql, incomingChunks(batch));
       return batch;
     },
+
+    steps: (events, prepared, budget) => chunkSteps(events, prepared as PreparedBatch, budget),
 
     async apply(tx, events, prepared) {
       await applyBatch(tx, this, scope, events, prepared as PreparedBatch);
