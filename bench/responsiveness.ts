@@ -38,7 +38,8 @@ async function startService(env: Record<string, string>): Promise<Service> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   child.stdout!.on('data', (c: Buffer) => {
-    for (const line of c.toString().split('\n')) if (/"level":"(warn|error|fatal)"/.test(line)) console.error(line);
+    for (const line of c.toString().split('\n'))
+      if (/"level":"(warn|error|fatal)"/.test(line)) console.error(line);
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
