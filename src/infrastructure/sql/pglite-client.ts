@@ -82,7 +82,22 @@ async function runOn<R>(
   params?: readonly unknown[],
 ): Promise<QueryResult<R>> {
   const values = params?.map((p) => (p instanceof VectorArray ? p.text() : p));
-  return (await thread.call({ op: 'query', tx, text, params: values })) as QueryResult<R>;
+  const result = (await thread.call({ op: 'query', tx, text, params: values })) as QueryResult<R>;
+  for (const row of result.rows as Array<Record<string, unknown>>)
+    for (const key in row) if (typeof row[key] === 'object' && row[key] !== null) row[key] = local(row[key]);
+  return result;
+}
+
+/**
+ * A Date or byte array made by the message channel belongs to Node's main realm; code running in another realm
+ * (Jest's test context) checks `instanceof Date` against its own. The in-process client made them where its
+ * module was loaded, so they are made again here.
+ */
+function local(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(local);
+  if (Object.prototype.toString.call(value) === '[object Date]') return new Date((value as Date).getTime());
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return value;
 }
 
 class PgliteSession implements SqlSession {

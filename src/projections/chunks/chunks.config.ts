@@ -64,7 +64,6 @@ export function chunksFromConfig(
   const projection = chunksProjection({
     ...{ embedder, chunker, index },
     indexBuildMemoryMb: config.INDEX_BUILD_MEMORY_MB,
-    keepIndexDuringLoads: !config.DATABASE_URL,
     embedderOptions: embedderOptions(config),
   });
   const companion =
@@ -100,7 +99,6 @@ function companionOf(
     // Its own index kind and size may differ; search settings come from this process's configuration.
     index,
     indexBuildMemoryMb: config.INDEX_BUILD_MEMORY_MB,
-    keepIndexDuringLoads: !config.DATABASE_URL,
     embedderOptions: c.embedder,
     companion: true,
   });

@@ -20,8 +20,6 @@ export interface ChunksConfig {
   index: VectorIndexConfig;
   /** maintenance_work_mem for building the vector index (an HNSW graph that fits builds in memory). */
   indexBuildMemoryMb?: number;
-  /** Keep the vector index through bulk loads and rebuilds (see VectorIndexLifecycle; PGlite). */
-  keepIndexDuringLoads?: boolean;
   /** How to make this embedder again (recorded with the checkpoint, for blue/green switches). */
   embedderOptions?: Record<string, unknown>;
   /** Kept only to serve searches until a new configuration is live (see AsyncProjection.companion). */
@@ -60,13 +58,7 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
   const chunker = chunkerVersion(config.chunker);
   const scope: ChunkScope = [space, chunker];
   const { dimensions } = config.embedder;
-  const indexes = new VectorIndexLifecycle(
-    config.index,
-    scope,
-    dimensions,
-    config.indexBuildMemoryMb,
-    config.keepIndexDuringLoads,
-  );
+  const indexes = new VectorIndexLifecycle(config.index, scope, dimensions, config.indexBuildMemoryMb);
   const recorded: ChunksVersionConfig = {
     ...{ space, chunker, dimensions, chunkerConfig: { ...config.chunker } },
     ...(config.embedderOptions ? { embedder: config.embedderOptions } : {}),

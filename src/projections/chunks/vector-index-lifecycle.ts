@@ -22,11 +22,6 @@ export class VectorIndexLifecycle {
     dimensions: number,
     /** maintenance_work_mem for the build (an HNSW graph that fits builds in memory, much faster). */
     private readonly buildMemoryMb = 1024,
-    /**
-     * Never drop them for a load (PGlite): the build is one statement, and PGlite's one session answers no
-     * search until it ends; rows inserted into the index cost more in all but come in bounded steps.
-     */
-    private readonly keepDuringLoads = false,
   ) {
     this.indexes = vectorIndexes(index, scope[0], scope[1], dimensions);
   }
@@ -53,7 +48,7 @@ export class VectorIndexLifecycle {
 
   /** A batch that brings `incoming` chunks is loaded without the indexes when it is a bulk load. */
   async dropForBulkLoad(sql: SqlExecutor, incoming: number): Promise<void> {
-    if (this.keepDuringLoads || this.missing || incoming < BULK_MIN_CHUNKS) return;
+    if (this.missing || incoming < BULK_MIN_CHUNKS) return;
     const { rows } = await sql.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM chunks WHERE space = $1 AND chunker = $2 AND is_current',
       this.scope,
@@ -64,7 +59,6 @@ export class VectorIndexLifecycle {
 
   /** A rebuild loads every chunk again: the indexes are built once when it has caught up, not row by row. */
   async drop(sql: SqlExecutor): Promise<void> {
-    if (this.keepDuringLoads) return;
     for (const { name } of this.indexes) await sql.exec(`DROP INDEX IF EXISTS ${name}`);
     this.missing = true;
   }
