@@ -20,7 +20,9 @@ const BUDGET = 5;
  */
 describe.each(targets())('projector steps on %s', (kind) => {
   let svc: TestService;
-  beforeEach(async () => (svc = await startService(kind, { PROJECTOR_ENABLED: 'false', LOG_LEVEL: 'error' })));
+  beforeEach(
+    async () => (svc = await startService(kind, { PROJECTOR_ENABLED: 'false', LOG_LEVEL: 'error' })),
+  );
   afterEach(() => svc?.close());
 
   const upload = async (title: string, sentences: number) => {
