@@ -35,6 +35,13 @@ export interface AsyncProjection extends Projection {
    * transaction stays open on a slow network call. Its result is handed to `apply`.
    */
   prepare?(sql: SqlExecutor, events: readonly RecordedEvent[]): Promise<unknown>;
+  /**
+   * Splits a prepared batch into steps of at most `budget` units of work (the projection's unit: chunks for the
+   * chunks projection), applied in order, each in its own transaction; the checkpoint advances with the last.
+   * Whatever a step commits must be what a later delivery of the whole batch would also write. Without it, a
+   * batch is one step.
+   */
+  steps?(events: readonly RecordedEvent[], prepared: unknown, budget: number): ProjectionStep[];
   /** After the batch committed, outside any transaction (e.g. VACUUM after an erasure). */
   afterCommit?(sql: SqlExecutor, events: readonly RecordedEvent[]): Promise<void>;
   /** When the projector has caught up (nothing left to read), outside any transaction. */
@@ -44,6 +51,11 @@ export interface AsyncProjection extends Projection {
    * wrote (`config` is what it recorded). Called once, after the switch committed.
    */
   dropVersion?(sql: SqlExecutor, config: Record<string, unknown> | null): Promise<void>;
+}
+
+export interface ProjectionStep {
+  events: readonly RecordedEvent[];
+  prepared: unknown;
 }
 
 export function handledBy(projection: Projection, events: readonly RecordedEvent[]): RecordedEvent[] {

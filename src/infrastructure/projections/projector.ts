@@ -1,9 +1,13 @@
 import { handledBy, type AsyncProjection } from './projection.js';
-import type { EventStore } from '../event-store/event-store.js';
+import type { EventStore, RecordedEvent } from '../event-store/event-store.js';
 import { EVENTS_CHANNEL } from '../event-store/postgres-event-store.js';
 import type { SqlClient, SqlSession } from '../sql/sql-client.js';
 import { checkpoints } from './checkpoints.js';
 import { ANALYZE_CHECK_EVENTS, analyzeStaleTables } from './table-statistics.js';
+
+/** Default step budgets (ProjectorOptions.stepBudget); BENCHMARKS.md has what they were measured against. */
+const PGLITE_STEP_BUDGET = 256;
+const SERVER_STEP_BUDGET = 4_000;
 
 export const PROJECTIONS_CHANNEL = 'docsvc_projections';
 
@@ -15,12 +19,18 @@ export interface ProjectorOptions {
   pollMs: number;
   /** How often a standby instance tries to take over. */
   standbyRetryMs: number;
+  /**
+   * The most work one transaction may do, in the projection's unit (AsyncProjection.steps); the default is
+   * smaller on PGlite, whose single session waits for each transaction to end before it answers a search.
+   */
+  stepBudget?: number;
   onEvent?: (event: ProjectorEvent) => void;
 }
 
 export type ProjectorEvent =
   | { kind: 'state'; state: ProjectorState }
   | { kind: 'batch'; events: number; position: string }
+  | { kind: 'step'; events: number; of: number }
   | { kind: 'idle'; position: string | null }
   | { kind: 'error'; error: Error };
 
@@ -153,10 +163,7 @@ export class Projector {
     }
     const mine = handledBy(p, events);
     const prepared = mine.length > 0 && p.prepare ? await p.prepare(session, mine) : undefined;
-    await session.transaction(async (tx) => {
-      if (mine.length > 0) await p.apply(tx, mine, prepared);
-      await checkpoints.advance(tx, p, last, mine.length);
-    });
+    await this.applyInSteps(session, mine, prepared, last);
     if (mine.length > 0) await p.afterCommit?.(session, mine);
     this.sinceAnalyzed += events.length;
     if (events.length >= this.options.batchSize) await this.analyze(session, false); // a backlog: loading
@@ -170,6 +177,31 @@ export class Projector {
     await analyzeStaleTables(session, caughtUp).catch((error: Error) =>
       this.options.onEvent?.({ kind: 'error', error }),
     );
+  }
+
+  /**
+   * The batch in steps of bounded work, each in its own transaction, the checkpoint with the last: a large
+   * document is not one transaction that holds the database (and, on PGlite, every search) for minutes. A
+   * crash between steps leaves the checkpoint before the batch, which is delivered again; `apply` is idempotent.
+   */
+  private async applyInSteps(session: SqlSession, mine: RecordedEvent[], prepared: unknown, last: string) {
+    const p = this.projection;
+    const steps =
+      mine.length > 0 && p.steps ? p.steps(mine, prepared, this.stepBudget) : [{ events: mine, prepared }];
+    for (const [i, step] of steps.entries()) {
+      const final = i === steps.length - 1;
+      await session.transaction(async (tx) => {
+        if (step.events.length > 0) await p.apply(tx, step.events, step.prepared);
+        if (final) await checkpoints.advance(tx, p, last, mine.length);
+      });
+      if (final) break;
+      this.options.onEvent?.({ kind: 'step', events: step.events.length, of: mine.length });
+      await new Promise((resolve) => setTimeout(resolve, 0)); // the requests that arrived meanwhile go first
+    }
+  }
+
+  private get stepBudget(): number {
+    return this.options.stepBudget ?? (this.sql.kind === 'pglite' ? PGLITE_STEP_BUDGET : SERVER_STEP_BUDGET);
   }
 
   private async ensureSession(): Promise<SqlSession> {

@@ -1,20 +1,14 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { vector } from '@electric-sql/pglite-pgvector';
 import { DataDirLock } from './data-dir-lock.js';
+import { PgliteThread } from './pglite-thread.js';
 import type { QueryResult, SqlClient, SqlExecutor, SqlSession } from './sql-client.js';
 import { VectorArray } from './vector-array.js';
 
-type PgliteLike = Pick<PGlite, 'query'> | Transaction;
-
-async function run<R>(on: PgliteLike, text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-  const values = params?.map((p) => (p instanceof VectorArray ? p.text() : p));
-  const result = await on.query<R>(text, values);
-  return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
-}
-
 /**
+ * PGlite runs PostgreSQL compiled to WebAssembly, and a statement runs synchronously on the thread that owns
+ * the instance: on the main thread, one long statement (writing a large document's chunks, building the vector
+ * index) stopped every HTTP request of the process for its whole length. So the instance lives in a worker
+ * thread (pglite-worker.ts) and this client sends it each statement.
+ *
  * PGlite has a single database session, shared by everything in this process; it serialises queries and
  * transactions itself. Advisory locks would be re-entrant in one session, so "sessions" here take their named
  * locks from an in-process table instead — the same exclusion the server gives across connections.
@@ -24,50 +18,51 @@ export class PgliteSqlClient implements SqlClient {
   private readonly heldLocks = new Map<string, PgliteSession>();
 
   private constructor(
-    readonly db: PGlite,
+    readonly thread: PgliteThread,
     private readonly lock: DataDirLock | undefined,
   ) {}
 
   /**
    * `dataDir` undefined = in memory (tests). PostgreSQL's default 128 MB of shared buffers would live in the
-   * process's own heap here; 16 MB keeps an idle embedded service near 170 MB (BENCHMARKS.md).
+   * process's own memory here; 16 MB keeps an idle embedded service near 170 MB (BENCHMARKS.md).
    */
   static async open(dataDir?: string, sharedBuffers = '16MB'): Promise<PgliteSqlClient> {
     const lock = dataDir ? DataDirLock.acquire(dataDir) : undefined;
     try {
-      const create = () =>
-        new PGlite(dataDir ? `${dataDir}/pgdata` : 'memory://', {
-          extensions: { vector },
-          postgresqlconf: [`shared_buffers=${sharedBuffers}`],
-        });
-      if (dataDir && !existsSync(join(dataDir, 'pgdata', 'PG_VERSION'))) {
-        // initdb leaves several hundred MB in the instance that ran it; a fresh instance starts lean.
-        await create().close();
-      }
-      const db = create();
-      await db.waitReady;
-      return new PgliteSqlClient(db, lock);
+      return new PgliteSqlClient(await PgliteThread.start({ dataDir, sharedBuffers }), lock);
     } catch (error) {
       lock?.release();
       throw error;
     }
   }
 
-  query<R>(text: string, params?: readonly unknown[]) {
-    return run<R>(this.db, text, params);
+  get closed(): boolean {
+    return this.thread.closed;
   }
 
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) =>
-      fn({
-        query: (text, params) => run(tx, text, params),
-        exec: async (script) => void (await tx.exec(script)),
-      }),
-    );
+  query<R>(text: string, params?: readonly unknown[]) {
+    return runOn<R>(this.thread, undefined, text, params);
+  }
+
+  /** Same contract as PGlite's `transaction`: commits when `fn` resolves, rolls back when it throws. */
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const tx = (await this.thread.call({ op: 'begin' })) as number;
+    let result: T;
+    try {
+      result = await fn({
+        query: (text, params) => runOn(this.thread, tx, text, params),
+        exec: async (script) => void (await this.thread.call({ op: 'exec', tx, script })),
+      });
+    } catch (error) {
+      await this.thread.call({ op: 'end', tx, commit: false }).catch(() => undefined);
+      throw error;
+    }
+    await this.thread.call({ op: 'end', tx, commit: true });
+    return result;
   }
 
   async exec(script: string) {
-    await this.db.exec(script);
+    await this.thread.call({ op: 'exec', script });
   }
 
   async session(): Promise<SqlSession> {
@@ -75,9 +70,34 @@ export class PgliteSqlClient implements SqlClient {
   }
 
   async close() {
-    if (!this.db.closed) await this.db.close();
+    await this.thread.close();
     this.lock?.release();
   }
+}
+
+async function runOn<R>(
+  thread: PgliteThread,
+  tx: number | undefined,
+  text: string,
+  params?: readonly unknown[],
+): Promise<QueryResult<R>> {
+  const values = params?.map((p) => (p instanceof VectorArray ? p.text() : p));
+  const result = (await thread.call({ op: 'query', tx, text, params: values })) as QueryResult<R>;
+  for (const row of result.rows as Array<Record<string, unknown>>)
+    for (const key in row) if (typeof row[key] === 'object' && row[key] !== null) row[key] = local(row[key]);
+  return result;
+}
+
+/**
+ * A Date or byte array made by the message channel belongs to Node's main realm; code running in another realm
+ * (Jest's test context) checks `instanceof Date` against its own. The in-process client made them where its
+ * module was loaded, so they are made again here.
+ */
+function local(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(local);
+  if (Object.prototype.toString.call(value) === '[object Date]') return new Date((value as Date).getTime());
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return value;
 }
 
 class PgliteSession implements SqlSession {
@@ -114,10 +134,7 @@ class PgliteSession implements SqlSession {
   }
 
   async listen(channel: string, onNotify: (payload: string) => void) {
-    const unsubscribe = await this.client.db.listen(channel, onNotify);
-    return async () => {
-      if (!this.client.db.closed) await unsubscribe();
-    };
+    return this.client.thread.listen(channel, onNotify);
   }
 
   onError(): void {

@@ -4,7 +4,8 @@ import type { RecordedEvent } from '../../infrastructure/event-store/event-store
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 import { timeSlice } from '../../infrastructure/time-slice.js';
 import { openDocumentEvents } from '../documents/open-document-events.js';
-import { chunkText, type Chunk, type ChunkerConfig } from './chunker.js';
+import type { Chunk, ChunkerConfig } from './chunker.js';
+import { chunkOffThread } from './chunker-thread.js';
 import type { EmbeddingCache } from './embedding-cache.js';
 import { VERSION_EVENT_TYPES } from './pending-work.js';
 
@@ -60,7 +61,7 @@ async function chunkVersions(
     await slice();
     if (!VERSION_EVENTS.has(event.type)) continue;
     const snapshot = (event.data as { snapshot: Snapshot }).snapshot;
-    const chunks = chunkText(snapshot, chunker);
+    const chunks = await chunkOffThread(snapshot, chunker);
     const texts = chunks.map((c) => embeddingText(snapshot.title, c));
     byEvent.set(recorded.eventId, { kind: 'version', snapshot, chunks, texts, vectors: [] });
   }

@@ -5,6 +5,7 @@ import type { RecordedEvent } from '../../infrastructure/event-store/event-store
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 import type { AsyncProjection } from '../../infrastructure/projections/projection.js';
 import { prepareChunks, type Prepared, type PreparedBatch } from './chunk-preparation.js';
+import { chunkSteps } from './chunk-steps.js';
 import { closeChunks, eraseChunks, vacuumErased } from './chunk-removal.js';
 import { coachesOf, documentIdOf, writeVersions, type ChunkScope, type VersionWrite } from './chunk-rows.js';
 import { chunkerVersion, type ChunkerConfig } from './chunker.js';
@@ -80,6 +81,8 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
         await indexes.dropForBulkLoad(sql, () => pendingChunks(sql, events[0]!.position, config.chunker));
       return batch;
     },
+
+    steps: (events, prepared, budget) => chunkSteps(events, prepared as PreparedBatch, budget),
 
     async apply(tx, events, prepared) {
       await applyBatch(tx, this, scope, events, prepared as PreparedBatch);
