@@ -4,7 +4,7 @@ import { PostgresEventStore } from '../../src/infrastructure/event-store/postgre
 import { checkpoints } from '../../src/infrastructure/projections/checkpoints.js';
 import type { AsyncProjection } from '../../src/infrastructure/projections/projection.js';
 import { Projector, type ProjectorEvent } from '../../src/infrastructure/projections/projector.js';
-import { incomingChunks, type PreparedBatch } from '../../src/projections/chunks/chunk-preparation.js';
+import type { PreparedBatch } from '../../src/projections/chunks/chunk-preparation.js';
 import { chunksProjection } from '../../src/projections/chunks/chunks.projection.js';
 import { DEFAULT_VECTOR_INDEX } from '../../src/projections/chunks/vector-index.js';
 import { targets } from '../support/databases.js';
@@ -13,6 +13,9 @@ import { startService, type TestService } from '../support/service.js';
 const meta = { documentType: 'guide', tags: [], accessTier: 'free' };
 const chunker = { targetTokens: 24, overlapTokens: 0, maxTokens: 48 };
 const BUDGET = 5;
+
+const incomingChunks = (batch: PreparedBatch) =>
+  [...batch.byEvent.values()].reduce((n, p) => n + (p.kind === 'version' ? p.chunks.length : 0), 0);
 
 /**
  * The projector applies a batch in steps of at most the budget's chunks, each its own transaction, and moves the

@@ -40,8 +40,9 @@ function open() {
 }
 
 function close(step: ReturnType<typeof open>, batch: PreparedBatch): ProjectionStep {
-  // Every step gets the batch's fresh vectors: a step caches those of the rows it inserts (chunk-rows.ts).
-  const prepared: PreparedBatch = { byEvent: step.byEvent, fresh: batch.fresh };
+  // Every step gets the batch's saved hashes: a step takes out of the cache those of the rows it inserts
+  // (chunk-rows.ts), so a crash between steps leaves the rest's vectors saved.
+  const prepared: PreparedBatch = { byEvent: step.byEvent, saved: batch.saved };
   return { events: step.events, prepared };
 }
 
