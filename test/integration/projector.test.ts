@@ -10,6 +10,13 @@ import { testRegistry } from '../support/test-events.js';
 
 const options = { batchSize: 7, pollMs: 30, standbyRetryMs: 30 };
 
+/**
+ * The position of the last event appended: a test waits for its own writes by position. The head of the log is
+ * not enough: it names the last *settled* event, and the last append may settle only after the head was read
+ * (while a transaction that began before it, such as the projector's own, is still open).
+ */
+let lastAppended: string | undefined;
+
 async function appendMany(store: PostgresEventStore, streams: number, perStream: number): Promise<number> {
   let total = 0;
   for (let s = 0; s < streams; s++) {
@@ -19,9 +26,14 @@ async function appendMany(store: PostgresEventStore, streams: number, perStream:
       data: { by: i + 1 },
     }));
     await store.append(id, events, { expectedVersion: 'no_stream' });
-    await store.append(id, [{ type: 'NoteAdded', data: { text: 'not for the counter' } }], {
-      expectedVersion: perStream,
-    });
+    const { position } = await store.append(
+      id,
+      [{ type: 'NoteAdded', data: { text: 'not for the counter' } }],
+      {
+        expectedVersion: perStream,
+      },
+    );
+    lastAppended = position;
     total += perStream;
   }
   return total;
@@ -50,9 +62,9 @@ describe.each(targets())('projection engine on %s', (kind) => {
     const before = await appendMany(store, 10, 5);
     const e = engine([counterProjection()]);
     e.start();
-    expect(await e.waitUntilCaughtUp({ timeoutMs: 30_000 })).toBe(true);
+    expect(await e.waitUntilCaughtUp({ position: lastAppended, timeoutMs: 30_000 })).toBe(true);
     const after = await appendMany(store, 3, 4);
-    expect(await e.waitUntilCaughtUp({ timeoutMs: 30_000 })).toBe(true);
+    expect(await e.waitUntilCaughtUp({ position: lastAppended, timeoutMs: 30_000 })).toBe(true);
     const summary = await summarize(db.client);
     expect(summary.rows).toBe(before + after);
     expect(summary.maxDeliveries).toBe(1);
@@ -71,14 +83,14 @@ describe.each(targets())('projection engine on %s', (kind) => {
     await appendMany(store, 20, 3);
     const e = engine([counterProjection()]);
     e.start();
-    await e.waitUntilCaughtUp({ timeoutMs: 30_000 });
+    await e.waitUntilCaughtUp({ position: lastAppended, timeoutMs: 30_000 });
     const live = await summarize(db.client);
     await e.requestRebuild('test_counter');
     await appendMany(store, 2, 2);
     await waitFor(
       async () => (await checkpoints.read(db.client, counterProjection()))?.rebuildRequested === false,
     );
-    expect(await e.waitUntilCaughtUp({ timeoutMs: 30_000 })).toBe(true);
+    expect(await e.waitUntilCaughtUp({ position: lastAppended, timeoutMs: 30_000 })).toBe(true);
     const rebuilt = await summarize(db.client);
     expect(rebuilt.rows).toBe(live.rows + 4);
     expect(rebuilt.maxDeliveries).toBe(1);
@@ -93,10 +105,10 @@ describe.each(targets())('projection engine on %s', (kind) => {
     await appendMany(store, 5, 3);
     const v1 = engine([counterProjection(1)]);
     v1.start();
-    await v1.waitUntilCaughtUp({ timeoutMs: 30_000 });
+    await v1.waitUntilCaughtUp({ position: lastAppended, timeoutMs: 30_000 });
     const v2 = engine([counterProjection(2)]);
     v2.start();
-    expect(await v2.waitUntilCaughtUp({ timeoutMs: 30_000 })).toBe(true);
+    expect(await v2.waitUntilCaughtUp({ position: lastAppended, timeoutMs: 30_000 })).toBe(true);
     await waitFor(async () => (await checkpoints.read(db.client, counterProjection(2)))?.status === 'live');
     expect((await checkpoints.read(db.client, counterProjection(1)))?.status).toBe('retired');
     const one = await summarize(db.client, 'test_counter_v1');
@@ -145,11 +157,11 @@ describe.each(targets())('projection engine on %s', (kind) => {
     second.start();
     await waitFor(async () => (await second.status())[0]!.projector === 'standby');
     await appendMany(store, 2, 2);
-    expect(await first.waitUntilCaughtUp({ timeoutMs: 30_000 })).toBe(true);
+    expect(await first.waitUntilCaughtUp({ position: lastAppended, timeoutMs: 30_000 })).toBe(true);
     await first.stop();
     await waitFor(async () => (await second.status())[0]!.projector === 'active');
     await appendMany(store, 2, 2);
-    expect(await second.waitUntilCaughtUp({ timeoutMs: 30_000 })).toBe(true);
+    expect(await second.waitUntilCaughtUp({ position: lastAppended, timeoutMs: 30_000 })).toBe(true);
     expect(await summarize(db.client)).toMatchObject({ rows: 8, maxDeliveries: 1 });
   });
 });
