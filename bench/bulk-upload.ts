@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { comparePositions, parsePosition } from '../src/infrastructure/event-store/position.js';
-import { arg, benchDatabase, fmt } from './support.js';
+import { arg, benchDatabase, fmt, listeningPort } from './support.js';
 
 const KEY = 'bench-admin-key-0123456789abcdef';
 const HEADER = 'coach_id,title,content,document_type,access_tier,tags,author,publication_date';
@@ -51,15 +51,7 @@ async function startService(url: string, env: Record<string, string> = {}) {
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<number>((ok, fail) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on port (\d+)/.exec(out);
-      if (m) ok(Number(m[1]));
-    });
-    child.on('exit', (code) => fail(new Error(`service exited ${code}: ${out.slice(-2000)}`)));
-  });
+  const port = await listeningPort(child);
   return { child, base: `http://127.0.0.1:${port}` };
 }
 

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { arg } from './support.js';
+import { arg, listeningPort } from './support.js';
 
 const KEY = 'bench-admin-key-0123456789abcdef';
 const COACH = 'bench';
@@ -42,15 +42,7 @@ async function startService(env: Record<string, string>): Promise<Service> {
     for (const line of c.toString().split('\n'))
       if (/"level":"(warn|error|fatal)"/.test(line)) console.error(line);
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on port (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`service exited ${code}: ${out}`)));
-  });
+  const port = await listeningPort(child);
   return { child, base: `http://127.0.0.1:${port}` };
 }
 

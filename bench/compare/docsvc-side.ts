@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { comparePositions, parsePosition } from '../../src/infrastructure/event-store/position.js';
 import type { BenchDoc } from './corpus.js';
+import { listeningPort } from '../support.js';
 
 export const KEY = 'bench-compare-admin-key-0123456789';
 export const COACH = 'bench';
@@ -43,15 +44,7 @@ export async function startService(
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on port (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`docsvc exited with ${code}: ${out.slice(-2000)}`)));
-  });
+  const port = await listeningPort(child);
   child.stdout!.resume();
   return {
     child,
