@@ -62,12 +62,23 @@ function form(file: Blob, name: string, extra: Record<string, string> = {}): For
   return f;
 }
 
-/** Every 100 ms one probe of each kind, whether or not the previous one has answered. */
+type Kind = 'health' | 'search' | 'user';
+const KINDS: Record<Kind, string> = {
+  health: 'GET /health',
+  search: 'POST /search',
+  user: 'POST /search, one user',
+};
+
+/**
+ * Every 100 ms one probe of `/health` and one of `/search`, whether or not the previous one has answered (an open
+ * loop: 10 searches a second, more than one embedded session serves when each misses the query cache); and one
+ * user's searches, each sent 100 ms after the previous one answered (a closed loop: what one person waits).
+ */
 function probe(base: string) {
-  const samples = { health: [] as number[], search: [] as number[] };
-  const timeouts = { health: 0, search: 0 };
+  const samples: Record<Kind, number[]> = { health: [], search: [], user: [] };
+  const timeouts: Record<Kind, number> = { health: 0, search: 0, user: 0 };
   const pending: Promise<void>[] = [];
-  const once = (kind: 'health' | 'search', init: () => Promise<Response>) => {
+  const once = (kind: Kind, init: () => Promise<Response>) => {
     const t0 = performance.now();
     const p = init()
       .then(async (res) => {
@@ -80,16 +91,27 @@ function probe(base: string) {
         else throw error;
       });
     pending.push(p);
+    return p;
   };
   const body = JSON.stringify({ coachId: COACH, query: 'cerebral white matter diffusion', k: 10 });
+  const headers = { ...auth, 'content-type': 'application/json' };
+  const search = () =>
+    fetch(`${base}/search`, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
   const timer = setInterval(() => {
-    const signal = () => AbortSignal.timeout(10_000);
-    once('health', () => fetch(`${base}/health`, { signal: signal() }));
-    const headers = { ...auth, 'content-type': 'application/json' };
-    once('search', () => fetch(`${base}/search`, { method: 'POST', headers, body, signal: signal() }));
+    once('health', () => fetch(`${base}/health`, { signal: AbortSignal.timeout(10_000) }));
+    once('search', search);
   }, 100);
+  let stopped = false;
+  const user = (async () => {
+    while (!stopped) {
+      await once('user', search);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
   return async () => {
     clearInterval(timer);
+    stopped = true;
+    await user;
     await Promise.all(pending);
     return { samples, timeouts };
   };
@@ -102,12 +124,12 @@ function quantile(sorted: number[], q: number): number {
 }
 
 function rows(label: string, r: ProbeResult, seconds: number): string[] {
-  return (['health', 'search'] as const).map((kind) => {
+  return (Object.keys(KINDS) as Kind[]).map((kind) => {
     const s = [...r.samples[kind]].sort((a, b) => a - b);
     const ms = (n: number) =>
       Number.isNaN(n) ? '–' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${n.toFixed(0)} ms`;
     const p = [quantile(s, 0.5), quantile(s, 0.99), s.at(-1) ?? NaN].map(ms).join(' | ');
-    return `| ${label} (${seconds.toFixed(0)} s) | ${kind === 'health' ? 'GET /health' : 'POST /search'} | ${s.length} | ${p} | ${r.timeouts[kind]} |`;
+    return `| ${label} (${seconds.toFixed(0)} s) | ${KINDS[kind]} | ${s.length} | ${p} | ${r.timeouts[kind]} |`;
   });
 }
 
@@ -226,6 +248,9 @@ async function main(): Promise<void> {
     await load(svc.base, entries.slice(0, docs));
     await settled(svc.base, 'b');
     console.error(`loaded ${docs} SciFact documents in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    // The control: the same probes with nothing being projected, on the same data.
+    const idle = () => new Promise<void>((resolve) => setTimeout(resolve, 15_000));
+    await measure(svc.base, `idle, ${docs} docs + ${megabytes} MB loaded`, idle, out);
     await measure(
       svc.base,
       `chunks rebuild + vector index, ${docs} docs + ${megabytes} MB`,

@@ -23,8 +23,8 @@ export interface CommandResult {
 
 /** How a stream's events are stored: e.g. sealed with a key of the stream's own. */
 export interface EventCodec<Event> {
-  decode(recorded: RecordedEvent): Event;
-  encode(event: Event): NewEvent;
+  decode(recorded: RecordedEvent): Event | Promise<Event>;
+  encode(event: Event): NewEvent | Promise<NewEvent>;
 }
 
 /** A write that must commit with the decided events (a file, a key), in the append's transaction. */
@@ -100,11 +100,13 @@ export async function handleCommands<State, Command, Event extends DomainEvent, 
 ): Promise<Array<CommandOutcome<Refusal>>> {
   const toRead = items.filter((i) => !i.options?.newStream).map((i) => i.streamId);
   const streams = toRead.length > 0 ? await store.readStreams(toRead) : new Map<string, RecordedEvent[]>();
-  const decided = items.map((item) => decideOne(decider, item, streams.get(item.streamId) ?? []));
+  const decided = await Promise.all(
+    items.map((item) => decideOne(decider, item, streams.get(item.streamId) ?? [])),
+  );
   const appending = decided.flatMap((d, index) => (d.events.length > 0 ? [index] : []));
   if (appending.length === 0) return decided.map((d) => d.unchanged);
   const outcomes = await store.appendMany<Refusal>(
-    appending.map((index) => appendItem(items[index]!, decided[index]!)),
+    await Promise.all(appending.map((index) => appendItem(items[index]!, decided[index]!))),
     {
       admit:
         batch.admit &&
@@ -138,20 +140,17 @@ interface Decided<Event> {
   unchanged: CommandResult;
 }
 
-function decideOne<State, Command, Event extends DomainEvent>(
+async function decideOne<State, Command, Event extends DomainEvent>(
   decider: Decider<State, Command, Event>,
   { streamId, command, options = {} }: CommandItem<State, Command, Event>,
   recorded: readonly RecordedEvent[],
-): Decided<Event> {
+): Promise<Decided<Event>> {
   const { expectedVersion, codec = plain as EventCodec<Event> } = options;
   const version = recorded.at(-1)?.streamPosition ?? 0;
   if (expectedVersion !== undefined && expectedVersion !== version) {
     throw new VersionConflictError(streamId, expectedVersion, version);
   }
-  const state = fold(
-    decider,
-    recorded.map((e) => codec.decode(e)),
-  );
+  const state = fold(decider, await Promise.all(recorded.map((e) => codec.decode(e))));
   const events = decider.decide(
     typeof command === 'function' ? (command as (s: State) => Command)(state) : command,
     state,
@@ -159,10 +158,10 @@ function decideOne<State, Command, Event extends DomainEvent>(
   return { events, version, unchanged: { version, position: undefined, changed: false } };
 }
 
-function appendItem<Event extends DomainEvent>(
+async function appendItem<Event extends DomainEvent>(
   { streamId, options = {} }: Pick<CommandItem<unknown, unknown, Event>, 'streamId' | 'options'>,
   { events, version }: Decided<Event>,
-): AppendItem {
+): Promise<AppendItem> {
   const {
     expectedVersion: _ifMatch,
     codec = plain as EventCodec<Event>,
@@ -172,7 +171,7 @@ function appendItem<Event extends DomainEvent>(
   } = options;
   return {
     streamId,
-    events: events.map((e) => codec.encode(e)),
+    events: await Promise.all(events.map((e) => codec.encode(e))),
     options: {
       ...appendOptions,
       expectedVersion: version === 0 ? 'no_stream' : version,

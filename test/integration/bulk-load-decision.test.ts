@@ -79,4 +79,22 @@ describe.each(targets())('the vector index and the pending work (%s)', (kind) =>
     await step(events.slice(-1));
     expect(await vectorIndexes()).toBe(2);
   });
+  it('keeps the index through a rebuild and a bulk load when told to (the embedded default), rows all in it', async () => {
+    const keeping = chunksProjection({
+      embedder: new LocalEmbedder(),
+      chunker: DEFAULT_CHUNKER_CONFIG,
+      index: DEFAULT_VECTOR_INDEX,
+      indexDuringLoads: 'keep',
+    });
+    await keeping.setup!(svc.db.client);
+    await svc.db.client.transaction((tx) => keeping.truncate!(tx));
+    expect(await currentChunks()).toBe(0);
+    expect(await vectorIndexes()).toBe(2);
+    for (const event of events) {
+      const prepared = await keeping.prepare!(svc.db.client, [event]);
+      await svc.db.client.transaction((tx) => keeping.apply(tx, [event], prepared));
+      expect(await vectorIndexes()).toBe(2);
+    }
+    expect(await currentChunks()).toBeGreaterThanOrEqual(BULK_MIN_CHUNKS);
+  });
 });

@@ -76,12 +76,12 @@ describe.each(targets())('every registered event type on %s', (kind) => {
     expect(types.filter((type) => !examples.has(type))).toEqual([]);
     for (const type of types) {
       const event = examples.get(type)!;
-      const encoded = encodeDocumentEvent(event, key);
+      const encoded = await encodeDocumentEvent(event, key);
       const stream = `round-trip-${type}`;
       await store.append(stream, [encoded], { expectedVersion: 'no_stream' });
       const [recorded] = await store.readStream(stream);
       expect({ type: recorded!.type, data: recorded!.data }).toEqual(encoded);
-      expect(decodeDocumentEvent(recorded!, key)).toEqual(event);
+      expect(await decodeDocumentEvent(recorded!, key)).toEqual(event);
     }
   });
 });

@@ -3,7 +3,7 @@ import type { DocumentEvent } from '../../domain/document/document.decider.js';
 import { ACCESS_TIERS, type Snapshot } from '../../domain/document/document.js';
 import type { EventRegistry } from '../event-store/event-registry.js';
 import type { NewEvent, RecordedEvent } from '../event-store/event-store.js';
-import { seal, unseal } from './document-keys.js';
+import { sealOffThread, unsealOffThread } from './seal-thread.js';
 
 /**
  * How document events are stored: ids and kinds in the clear (projections and audits need them), everything a
@@ -71,31 +71,45 @@ interface Sealed {
   reason?: string;
 }
 
-export function encodeDocumentEvent(event: DocumentEvent, key: Buffer): NewEvent {
+/** The sealed part of an event, large ones sealed off the main thread. */
+function sealPart(key: Buffer, value: Sealed): Promise<string> {
+  return sealOffThread(key, value, value.snapshot?.content.length ?? 0);
+}
+
+export async function encodeDocumentEvent(event: DocumentEvent, key: Buffer): Promise<NewEvent> {
   switch (event.type) {
     case 'DocumentUploaded': {
       const { snapshot, ...clear } = event.data;
-      return { type: event.type, data: { ...clear, sealed: seal(key, { snapshot }) } };
+      return { type: event.type, data: { ...clear, sealed: await sealPart(key, { snapshot }) } };
     }
     case 'DocumentEdited': {
       const { snapshot, changeSummary, documentId, changed } = event.data;
       return {
         type: event.type,
-        data: { documentId, changed, sealed: seal(key, { snapshot, changeSummary }) },
+        data: { documentId, changed, sealed: await sealPart(key, { snapshot, changeSummary }) },
       };
     }
     case 'DocumentFileReplaced': {
       const { snapshot, changeSummary, documentId } = event.data;
-      return { type: event.type, data: { documentId, sealed: seal(key, { snapshot, changeSummary }) } };
+      return {
+        type: event.type,
+        data: { documentId, sealed: await sealPart(key, { snapshot, changeSummary }) },
+      };
     }
     case 'DocumentRolledBack': {
       const { snapshot, reason, documentId, toVersion } = event.data;
-      return { type: event.type, data: { documentId, toVersion, sealed: seal(key, { snapshot, reason }) } };
+      return {
+        type: event.type,
+        data: { documentId, toVersion, sealed: await sealPart(key, { snapshot, reason }) },
+      };
     }
     case 'DocumentRetired':
       return {
         type: event.type,
-        data: { documentId: event.data.documentId, sealed: seal(key, { reason: event.data.reason }) },
+        data: {
+          documentId: event.data.documentId,
+          sealed: await sealPart(key, { reason: event.data.reason }),
+        },
       };
     case 'DocumentErased':
       return { type: event.type, data: event.data };
@@ -111,9 +125,13 @@ export const ERASED_SNAPSHOT: Snapshot = {
 };
 
 /** Decodes a stored event; without a key (erased) the sealed part reads as the erased placeholder. */
-export function decodeDocumentEvent(event: RecordedEvent, key: Buffer | undefined): DocumentEvent {
+export async function decodeDocumentEvent(
+  event: RecordedEvent,
+  key: Buffer | undefined,
+): Promise<DocumentEvent> {
   const data = event.data as Record<string, unknown> & { sealed?: string };
-  const open: Sealed = key && data.sealed ? unseal<Sealed>(key, data.sealed) : { snapshot: ERASED_SNAPSHOT };
+  const open: Sealed =
+    key && data.sealed ? await unsealOffThread<Sealed>(key, data.sealed) : { snapshot: ERASED_SNAPSHOT };
   const { sealed: _sealed, ...clear } = data;
   switch (event.type) {
     case 'DocumentUploaded':

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { DataDirLock } from './data-dir-lock.js';
 import { PgliteThread } from './pglite-thread.js';
 import type { QueryResult, SqlClient, SqlExecutor, SqlSession } from './sql-client.js';
@@ -12,10 +13,21 @@ import { VectorArray } from './vector-array.js';
  * PGlite has a single database session, shared by everything in this process; it serialises queries and
  * transactions itself. Advisory locks would be re-entrant in one session, so "sessions" here take their named
  * locks from an in-process table instead — the same exclusion the server gives across connections.
+ *
+ * The one session also has to be shared fairly. A search is several statements in a row; between two of them
+ * the projector's next step (a transaction of up to a few seconds) would take the session, so one search waited
+ * behind several steps. Transactions of "sessions" (the projector's background work) therefore wait until the
+ * requests' own statements have been quiet for FOREGROUND_GAP_MS, but never longer than BACKGROUND_MAX_WAIT_MS,
+ * so that projecting goes on under any load.
  */
+export const FOREGROUND_GAP_MS = 15;
+export const BACKGROUND_MAX_WAIT_MS = 1_000;
+
 export class PgliteSqlClient implements SqlClient {
   readonly kind = 'pglite' as const;
   private readonly heldLocks = new Map<string, PgliteSession>();
+  private foreground = 0;
+  private lastForeground = 0;
 
   private constructor(
     readonly thread: PgliteThread,
@@ -41,11 +53,37 @@ export class PgliteSqlClient implements SqlClient {
   }
 
   query<R>(text: string, params?: readonly unknown[]) {
-    return runOn<R>(this.thread, undefined, text, params);
+    return this.inForeground(() => runOn<R>(this.thread, undefined, text, params));
   }
 
   /** Same contract as PGlite's `transaction`: commits when `fn` resolves, rolls back when it throws. */
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.inForeground(() => this.run(fn));
+  }
+
+  /** A session's transaction: after the requests' statements, within BACKGROUND_MAX_WAIT_MS. */
+  async backgroundTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const since = performance.now();
+    for (;;) {
+      const quiet = performance.now() - this.lastForeground;
+      if (this.foreground === 0 && quiet >= FOREGROUND_GAP_MS) break;
+      if (performance.now() - since >= BACKGROUND_MAX_WAIT_MS) break;
+      await new Promise((resolve) => setTimeout(resolve, FOREGROUND_GAP_MS));
+    }
+    return this.run(fn);
+  }
+
+  private async inForeground<T>(work: () => Promise<T>): Promise<T> {
+    this.foreground++;
+    try {
+      return await work();
+    } finally {
+      this.foreground--;
+      this.lastForeground = performance.now();
+    }
+  }
+
+  private async run<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const tx = (await this.thread.call({ op: 'begin' })) as number;
     let result: T;
     try {
@@ -62,7 +100,7 @@ export class PgliteSqlClient implements SqlClient {
   }
 
   async exec(script: string) {
-    await this.thread.call({ op: 'exec', script });
+    await this.inForeground(() => this.thread.call({ op: 'exec', script }));
   }
 
   async session(): Promise<SqlSession> {
@@ -113,7 +151,7 @@ class PgliteSession implements SqlSession {
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>) {
-    return this.client.transaction(fn);
+    return this.client.backgroundTransaction(fn);
   }
 
   exec(script: string) {

@@ -1,10 +1,17 @@
-import { Worker } from 'node:worker_threads';
+import { OffThread } from '../../infrastructure/off-thread.js';
 import { workerUrl } from '../../infrastructure/worker-url.js';
 import { chunkText, type Chunk, type ChunkerInput } from './chunker.js';
 import type { ChunkerConfig } from './chunker-config.js';
+import type { ChunkRequest } from './chunker-worker.js';
 
 /** Longer texts are chunked in a worker thread; shorter ones take a few tens of ms (BENCHMARKS.md). */
 export const OFF_THREAD_CHARS = 256 * 1024;
+
+/** One chunking thread for the process (OffThread). */
+const thread = new OffThread<ChunkRequest, Chunk[]>(
+  () => workerUrl(import.meta.url, 'chunker-worker'),
+  'chunker',
+);
 
 /**
  * `chunkText`, without holding the event loop: chunking is one synchronous pass that counts tokens (BPE) over
@@ -12,14 +19,8 @@ export const OFF_THREAD_CHARS = 256 * 1024;
  */
 export async function chunkOffThread(input: ChunkerInput, config: ChunkerConfig): Promise<Chunk[]> {
   if (input.content.length < OFF_THREAD_CHARS) return chunkText(input, config);
-  const workerData = {
+  return thread.run({
     input: { content: input.content, sections: input.sections, pages: input.pages },
     config,
-  };
-  const worker = new Worker(workerUrl(import.meta.url, 'chunker-worker'), { workerData });
-  return new Promise((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the chunker's worker thread exited (code ${code})`)));
   });
 }

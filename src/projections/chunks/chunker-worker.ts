@@ -1,9 +1,11 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { serveOffThread } from '../../infrastructure/off-thread.js';
 import { chunkText, type ChunkerInput } from './chunker.js';
 import type { ChunkerConfig } from './chunker-config.js';
 
-/** Chunks one document off the main thread (chunker-thread.ts) and ends. */
-if (parentPort) {
-  const { input, config } = workerData as { input: ChunkerInput; config: ChunkerConfig };
-  parentPort.postMessage(chunkText(input, config));
+/** Chunks documents off the main thread (chunker-thread.ts). */
+export interface ChunkRequest {
+  input: ChunkerInput;
+  config: ChunkerConfig;
 }
+
+serveOffThread(({ input, config }: ChunkRequest) => chunkText(input, config));

@@ -7,6 +7,7 @@ import {
 import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
 import { validateChunkerConfig } from './chunker.js';
 import { chunksProjection, type ChunksProjection, type ChunksVersionConfig } from './chunks.projection.js';
+import type { IndexDuringLoads } from './vector-index-lifecycle.js';
 import type { VectorIndexConfig } from './vector-index.js';
 
 export interface ChunksSetup {
@@ -64,6 +65,7 @@ export function chunksFromConfig(
   const projection = chunksProjection({
     ...{ embedder, chunker, index },
     indexBuildMemoryMb: config.INDEX_BUILD_MEMORY_MB,
+    indexDuringLoads: indexDuringLoadsOf(config),
     embedderOptions: embedderOptions(config),
   });
   const companion =
@@ -71,6 +73,11 @@ export function chunksFromConfig(
   const queryEmbeddingTimeoutMs = config.SEARCH_EMBEDDING_TIMEOUT_MS;
   const minSimilarity = config.SEARCH_MIN_SIMILARITY;
   return { embedder, index, hybridTextWeight, minSimilarity, queryEmbeddingTimeoutMs, projection, companion };
+}
+
+/** The embedded database keeps its vector index through loads (IndexDuringLoads says why); a server rebuilds it. */
+function indexDuringLoadsOf(config: AppConfig): IndexDuringLoads {
+  return config.DATABASE_URL ? 'rebuild' : 'keep';
 }
 
 function indexFromConfig(config: AppConfig): VectorIndexConfig {
@@ -99,6 +106,7 @@ function companionOf(
     // Its own index kind and size may differ; search settings come from this process's configuration.
     index,
     indexBuildMemoryMb: config.INDEX_BUILD_MEMORY_MB,
+    indexDuringLoads: indexDuringLoadsOf(config),
     embedderOptions: c.embedder,
     companion: true,
   });

@@ -11,11 +11,17 @@ export function isBulkLoad(incoming: number, current: number): boolean {
 }
 
 /**
- * The vector indexes of one configuration (space and chunker) around the projector's work: built at setup,
- * dropped before a bulk load or a rebuild, built again once, on all rows, when the projector has caught up.
- * Inserting into an HNSW index costs several times more per row than building it (BENCHMARKS.md), and while
- * the index is missing a vector search is an exact scan: slower, never wrong.
+ * `rebuild`: the index is dropped for a bulk load or a rebuild and built once, on all rows, when the projector has
+ * caught up. Inserting into an HNSW index costs several times more per row than building it (BENCHMARKS.md), and
+ * while the index is missing a vector search is an exact scan: slower, never wrong. The server's default.
+ * `keep`: the index stays and takes every row as it comes. The embedded database's default: it has one session,
+ * and a build is one statement that holds it, and every search with it, for the whole build; and an exact scan
+ * there costs several times what the index does, while the projector leaves the session to searches between its
+ * steps (pglite-client.ts).
  */
+export type IndexDuringLoads = 'rebuild' | 'keep';
+
+/** The vector indexes of one configuration (space and chunker) around the projector's work: built at setup. */
 export class VectorIndexLifecycle {
   private readonly indexes: Array<{ name: string; ddl: string }>;
   /** Whether the indexes are known to be missing (undefined: not checked yet). */
@@ -25,8 +31,11 @@ export class VectorIndexLifecycle {
     index: VectorIndexConfig,
     private readonly scope: [space: string, chunker: string],
     dimensions: number,
-    /** maintenance_work_mem for the build (an HNSW graph that fits builds in memory, much faster). */
-    private readonly buildMemoryMb = 1024,
+    private readonly options: {
+      /** maintenance_work_mem for the build (an HNSW graph that fits builds in memory, much faster). */
+      buildMemoryMb?: number;
+      duringLoads?: IndexDuringLoads;
+    } = {},
   ) {
     this.indexes = vectorIndexes(index, scope[0], scope[1], dimensions);
   }
@@ -57,20 +66,29 @@ export class VectorIndexLifecycle {
    * the batch: a projector that keeps up with uploads reads small batches of a load as large as one it reads late.
    */
   async dropForBulkLoad(sql: SqlExecutor, incoming: () => Promise<number>): Promise<void> {
-    if (this.missing) return;
+    if (this.missing || this.options.duringLoads === 'keep') return;
     const pending = await incoming();
     if (!isBulkLoad(pending, pending < BULK_MIN_CHUNKS ? 0 : await currentChunks(sql, this.scope))) return;
     await this.drop(sql);
   }
 
-  /** A rebuild loads every chunk again: the indexes are built once when it has caught up, not row by row. */
-  async drop(sql: SqlExecutor): Promise<void> {
+  private async drop(sql: SqlExecutor): Promise<void> {
     for (const { name } of this.indexes) await sql.exec(`DROP INDEX IF EXISTS ${name}`);
     this.missing = true;
   }
 
+  /**
+   * A rebuild, once this configuration's rows are deleted (in the same transaction): `rebuild` leaves the indexes
+   * missing, to be built once when the replay has caught up, not row by row; `keep` builds them again at once, on
+   * no live row, so that they do not carry the deleted rows' entries through the replay.
+   */
+  async reset(sql: SqlExecutor): Promise<void> {
+    await this.drop(sql);
+    if (this.options.duringLoads === 'keep') await this.build(sql);
+  }
+
   private async build(sql: SqlExecutor): Promise<void> {
-    await sql.exec(`SET maintenance_work_mem = '${this.buildMemoryMb}MB'`);
+    await sql.exec(`SET maintenance_work_mem = '${this.options.buildMemoryMb ?? 1024}MB'`);
     for (const { ddl } of this.indexes) await sql.exec(ddl);
     await sql.exec('RESET maintenance_work_mem');
     this.missing = false;

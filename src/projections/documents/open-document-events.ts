@@ -26,10 +26,9 @@ export async function openDocumentEvents(
     tx,
     closed.map((e) => (e.data as { documentId: string }).documentId),
   );
-  for (const recorded of closed)
-    opened.set(
-      recorded,
-      decodeDocumentEvent(recorded, keys.get((recorded.data as { documentId: string }).documentId)),
-    );
+  const decoded = await Promise.all(
+    closed.map((e) => decodeDocumentEvent(e, keys.get((e.data as { documentId: string }).documentId))),
+  );
+  closed.forEach((recorded, i) => opened.set(recorded, decoded[i]!));
   return events.map((recorded) => ({ recorded, event: opened.get(recorded)! }));
 }
