@@ -198,6 +198,20 @@ async function load(base: string, entries: Array<{ title: string; text: string }
   await Promise.all([worker(), worker(), worker(), worker()]);
 }
 
+/** How long an upload over MAX_UPLOAD_BYTES (the default 50 MB) waits for its 413 while the projector works. */
+async function oversize(base: string, out: string[]): Promise<void> {
+  const t0 = performance.now();
+  const res = await fetch(`${base}/documents`, {
+    method: 'POST',
+    headers: auth,
+    body: form(new Blob([new Uint8Array(50 * 1024 * 1024 + 1)]), 'too-big.txt', { coachId: COACH }),
+  });
+  await res.arrayBuffer();
+  out.push(
+    `| (during it) an upload of 50 MB + 1 byte | its ${res.status} | 1 | ${(performance.now() - t0).toFixed(0)} ms | | | |`,
+  );
+}
+
 async function measure(base: string, label: string, work: () => Promise<void>, out: string[]) {
   console.error(`${new Date().toISOString()} ${label}…`);
   const stop = probe(base);
@@ -240,6 +254,7 @@ async function main(): Promise<void> {
       `${megabytes} MB upload, projected`,
       async () => {
         await upload(svc.base, new Blob([text]), 'big.txt');
+        await oversize(svc.base, out);
         await settled(svc.base, 'a');
       },
       out,

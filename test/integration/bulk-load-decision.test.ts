@@ -79,12 +79,12 @@ describe.each(targets())('the vector index and the pending work (%s)', (kind) =>
     await step(events.slice(-1));
     expect(await vectorIndexes()).toBe(2);
   });
-  it('keeps the index through a rebuild and a bulk load when told to (the embedded default), rows all in it', async () => {
+  it('keeps the index through a rebuild and a bulk load whose build would be too long to block on', async () => {
     const keeping = chunksProjection({
       embedder: new LocalEmbedder(),
       chunker: DEFAULT_CHUNKER_CONFIG,
       index: DEFAULT_VECTOR_INDEX,
-      indexDuringLoads: 'keep',
+      maxBlockingBuildChunks: BULK_MIN_CHUNKS, // under what the test loads
     });
     await keeping.setup!(svc.db.client);
     await svc.db.client.transaction((tx) => keeping.truncate!(tx));

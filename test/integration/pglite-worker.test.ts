@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
+import { runInBackground } from '../../src/infrastructure/sql/background-work.js';
 import { PgliteSqlClient } from '../../src/infrastructure/sql/pglite-client.js';
 import { sqlState, constraintName } from '../../src/infrastructure/sql/sql-client.js';
 import { VectorArray } from '../../src/infrastructure/sql/vector-array.js';
@@ -92,45 +93,42 @@ describe('PGlite in a worker thread', () => {
     await client.query('SELECT 1');
     expect(got).toEqual(['one', 'two']);
   });
-  it("lets a request's next statement go before a session's transaction that arrived between its statements", async () => {
-    const session = await client.session();
+  it("lets a request's next statement go before a background transaction that arrived between its statements", async () => {
     const order: string[] = [];
-    try {
-      await client.query('SELECT 1');
-      // The request's second statement starts as soon as its first answers; the projector's step has come meanwhile.
-      const request = client.query('SELECT pg_sleep(0.05)').then(async () => {
-        const next = client.query('SELECT 2').then(() => order.push('request, second statement'));
-        order.push('request, first statement');
-        await next;
-      });
-      const step = session.transaction(async (tx) => {
-        order.push('session transaction');
+    await client.query('SELECT 1');
+    // The request's second statement starts as soon as its first answers; the projector's step has come meanwhile.
+    const request = client.query('SELECT pg_sleep(0.05)').then(async () => {
+      const next = client.query('SELECT 2').then(() => order.push('request, second statement'));
+      order.push('request, first statement');
+      await next;
+    });
+    const step = runInBackground(() =>
+      client.transaction(async (tx) => {
+        order.push('background transaction');
         await tx.query('SELECT 3');
-      });
-      await Promise.all([request, step]);
-      expect(order).toEqual(['request, first statement', 'request, second statement', 'session transaction']);
-    } finally {
-      await session.release();
-    }
+      }),
+    );
+    await Promise.all([request, step]);
+    expect(order).toEqual([
+      'request, first statement',
+      'request, second statement',
+      'background transaction',
+    ]);
   });
 
-  it("runs a session's transaction even while requests never stop coming", async () => {
-    const session = await client.session();
+  it('runs a background transaction even while requests never stop coming', async () => {
     let ran = false;
     let requests = 0;
-    try {
-      // Without a bound on its wait the step would never run, and this loop would not end (the test's timeout).
-      const requesting = (async () => {
-        while (!ran) {
-          await client.query('SELECT pg_sleep(0.005)');
-          requests++;
-        }
-      })();
-      await nextTurn();
-      await Promise.all([requesting, session.transaction(async () => void (ran = true))]);
-      expect(requests).toBeGreaterThan(1); // it did wait for requests first
-    } finally {
-      await session.release();
-    }
+    // Without a bound on its wait the step would never run, and this loop would not end (the test's timeout).
+    const requesting = (async () => {
+      while (!ran) {
+        await client.query('SELECT pg_sleep(0.005)');
+        requests++;
+      }
+    })();
+    await nextTurn();
+    const step = runInBackground(() => client.transaction(async () => void (ran = true)));
+    await Promise.all([requesting, step]);
+    expect(requests).toBeGreaterThan(1); // it did wait for requests first
   });
 });

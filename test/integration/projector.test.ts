@@ -69,6 +69,8 @@ describe.each(targets())('projection engine on %s', (kind) => {
     expect(summary.rows).toBe(before + after);
     expect(summary.maxDeliveries).toBe(1);
     expect(summary.total).toBe(10 * 15 + 3 * 10);
+    // Going live is the projector's next transaction once it finds nothing more to read, after the catch-up.
+    await waitFor(async () => (await e.status())[0]?.status === 'live');
     const [status] = await e.status();
     expect(status).toMatchObject({
       name: 'test_counter',

@@ -1,12 +1,13 @@
 import { handledBy, type AsyncProjection } from './projection.js';
 import type { EventStore, RecordedEvent } from '../event-store/event-store.js';
 import { EVENTS_CHANNEL } from '../event-store/postgres-event-store.js';
+import { runInBackground } from '../sql/background-work.js';
 import type { SqlClient, SqlSession } from '../sql/sql-client.js';
 import { checkpoints } from './checkpoints.js';
 import { ANALYZE_CHECK_EVENTS, analyzeStaleTables } from './table-statistics.js';
 
 /** Default step budgets (ProjectorOptions.stepBudget); BENCHMARKS.md has what they were measured against. */
-const PGLITE_STEP_BUDGET = 256;
+const PGLITE_STEP_BUDGET = 32;
 const SERVER_STEP_BUDGET = 4_000;
 
 export const PROJECTIONS_CHANNEL = 'docsvc_projections';
@@ -74,7 +75,7 @@ export class Projector {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loopDone = this.loop();
+    this.loopDone = runInBackground(() => this.loop());
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { isBackgroundWork } from './background-work.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { PgliteThread } from './pglite-thread.js';
 import type { QueryResult, SqlClient, SqlExecutor, SqlSession } from './sql-client.js';
@@ -16,11 +17,11 @@ import { VectorArray } from './vector-array.js';
  *
  * The one session also has to be shared fairly. A search is several statements in a row; between two of them
  * the projector's next step (a transaction of up to a few seconds) would take the session, so one search waited
- * behind several steps. Transactions of "sessions" (the projector's background work) therefore wait until the
- * requests' own statements have been quiet for FOREGROUND_GAP_MS, but never longer than BACKGROUND_MAX_WAIT_MS,
- * so that projecting goes on under any load.
+ * behind several steps. So the transactions of background work (the projectors, background-work.ts) wait until
+ * the requests' statements have been quiet for FOREGROUND_GAP_MS (longer than the gap between two statements of
+ * one request), but never longer than BACKGROUND_MAX_WAIT_MS, so that projecting goes on under any load.
  */
-export const FOREGROUND_GAP_MS = 15;
+export const FOREGROUND_GAP_MS = 5;
 export const BACKGROUND_MAX_WAIT_MS = 1_000;
 
 export class PgliteSqlClient implements SqlClient {
@@ -53,16 +54,23 @@ export class PgliteSqlClient implements SqlClient {
   }
 
   query<R>(text: string, params?: readonly unknown[]) {
-    return this.inForeground(() => runOn<R>(this.thread, undefined, text, params));
+    return this.counted(() => runOn<R>(this.thread, undefined, text, params));
   }
 
   /** Same contract as PGlite's `transaction`: commits when `fn` resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.inForeground(() => this.run(fn));
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    if (!isBackgroundWork()) return this.inForeground(() => this.run(fn));
+    await this.requestsQuiet();
+    return this.run(fn);
   }
 
-  /** A session's transaction: after the requests' statements, within BACKGROUND_MAX_WAIT_MS. */
-  async backgroundTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  /** A request's statement is counted (a background one is not, and goes at once: its reads are short). */
+  private counted<T>(work: () => Promise<T>): Promise<T> {
+    return isBackgroundWork() ? work() : this.inForeground(work);
+  }
+
+  /** Resolves once the requests' statements have been quiet for FOREGROUND_GAP_MS, or BACKGROUND_MAX_WAIT_MS. */
+  private async requestsQuiet(): Promise<void> {
     const since = performance.now();
     for (;;) {
       const quiet = performance.now() - this.lastForeground;
@@ -70,7 +78,6 @@ export class PgliteSqlClient implements SqlClient {
       if (performance.now() - since >= BACKGROUND_MAX_WAIT_MS) break;
       await new Promise((resolve) => setTimeout(resolve, FOREGROUND_GAP_MS));
     }
-    return this.run(fn);
   }
 
   private async inForeground<T>(work: () => Promise<T>): Promise<T> {
@@ -100,7 +107,7 @@ export class PgliteSqlClient implements SqlClient {
   }
 
   async exec(script: string) {
-    await this.inForeground(() => this.thread.call({ op: 'exec', script }));
+    await this.counted(() => this.thread.call({ op: 'exec', script }));
   }
 
   async session(): Promise<SqlSession> {
@@ -151,7 +158,7 @@ class PgliteSession implements SqlSession {
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>) {
-    return this.client.backgroundTransaction(fn);
+    return this.client.transaction(fn);
   }
 
   exec(script: string) {

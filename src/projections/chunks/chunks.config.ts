@@ -7,7 +7,7 @@ import {
 import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
 import { validateChunkerConfig } from './chunker.js';
 import { chunksProjection, type ChunksProjection, type ChunksVersionConfig } from './chunks.projection.js';
-import type { IndexDuringLoads } from './vector-index-lifecycle.js';
+import { EMBEDDED_MAX_BLOCKING_BUILD_CHUNKS } from './vector-index-lifecycle.js';
 import type { VectorIndexConfig } from './vector-index.js';
 
 export interface ChunksSetup {
@@ -65,7 +65,7 @@ export function chunksFromConfig(
   const projection = chunksProjection({
     ...{ embedder, chunker, index },
     indexBuildMemoryMb: config.INDEX_BUILD_MEMORY_MB,
-    indexDuringLoads: indexDuringLoadsOf(config),
+    maxBlockingBuildChunks: maxBlockingBuildChunksOf(config),
     embedderOptions: embedderOptions(config),
   });
   const companion =
@@ -75,9 +75,9 @@ export function chunksFromConfig(
   return { embedder, index, hybridTextWeight, minSimilarity, queryEmbeddingTimeoutMs, projection, companion };
 }
 
-/** The embedded database keeps its vector index through loads (IndexDuringLoads says why); a server rebuilds it. */
-function indexDuringLoadsOf(config: AppConfig): IndexDuringLoads {
-  return config.DATABASE_URL ? 'rebuild' : 'keep';
+/** Only the embedded database bounds a build that blocks its one session (vector-index-lifecycle.ts). */
+function maxBlockingBuildChunksOf(config: AppConfig): number | undefined {
+  return config.DATABASE_URL ? undefined : EMBEDDED_MAX_BLOCKING_BUILD_CHUNKS;
 }
 
 function indexFromConfig(config: AppConfig): VectorIndexConfig {
@@ -106,7 +106,7 @@ function companionOf(
     // Its own index kind and size may differ; search settings come from this process's configuration.
     index,
     indexBuildMemoryMb: config.INDEX_BUILD_MEMORY_MB,
-    indexDuringLoads: indexDuringLoadsOf(config),
+    maxBlockingBuildChunks: maxBlockingBuildChunksOf(config),
     embedderOptions: c.embedder,
     companion: true,
   });

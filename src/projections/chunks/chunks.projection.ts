@@ -10,9 +10,9 @@ import { closeChunks, eraseChunks, vacuumErased } from './chunk-removal.js';
 import { coachesOf, documentIdOf, writeVersions, type ChunkScope, type VersionWrite } from './chunk-rows.js';
 import { chunkerVersion, type ChunkerConfig } from './chunker.js';
 import { DELETE_SAVING_VECTORS_SQL, EmbeddingCache } from './embedding-cache.js';
-import { pendingChunks } from './pending-work.js';
+import { currentChunks, pendingChunks } from './pending-work.js';
 import { lockQueryCaches } from './query-cache.js';
-import { dropVectorIndexes, VectorIndexLifecycle, type IndexDuringLoads } from './vector-index-lifecycle.js';
+import { dropVectorIndexes, VectorIndexLifecycle } from './vector-index-lifecycle.js';
 import type { VectorIndexConfig } from './vector-index.js';
 
 export interface ChunksConfig {
@@ -21,8 +21,8 @@ export interface ChunksConfig {
   index: VectorIndexConfig;
   /** maintenance_work_mem for building the vector index (an HNSW graph that fits builds in memory). */
   indexBuildMemoryMb?: number;
-  /** Whether the vector index is dropped for a load and built once after it (see VectorIndexLifecycle). */
-  indexDuringLoads?: IndexDuringLoads;
+  /** A load whose index build would index more chunks keeps the index (see VectorIndexLifecycle). */
+  maxBlockingBuildChunks?: number;
   /** How to make this embedder again (recorded with the checkpoint, for blue/green switches). */
   embedderOptions?: Record<string, unknown>;
   /** Kept only to serve searches until a new configuration is live (see AsyncProjection.companion). */
@@ -63,7 +63,7 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
   const { dimensions } = config.embedder;
   const indexes = new VectorIndexLifecycle(config.index, scope, dimensions, {
     buildMemoryMb: config.indexBuildMemoryMb,
-    duringLoads: config.indexDuringLoads,
+    maxBlockingBuildChunks: config.maxBlockingBuildChunks,
   });
   const recorded: ChunksVersionConfig = {
     ...{ space, chunker, dimensions, chunkerConfig: { ...config.chunker } },
@@ -110,8 +110,9 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
     },
 
     async truncate(tx) {
+      const loading = await currentChunks(tx, scope); // what the replay will load again
       await tx.query(DELETE_SAVING_VECTORS_SQL, scope); // the replay embeds nothing again
-      await indexes.reset(tx);
+      await indexes.reset(tx, loading);
       await tx.query('DELETE FROM projection_dead_letters WHERE projection = $1 AND version = $2', [
         this.name,
         this.version,

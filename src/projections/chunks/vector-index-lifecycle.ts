@@ -11,15 +11,12 @@ export function isBulkLoad(incoming: number, current: number): boolean {
 }
 
 /**
- * `rebuild`: the index is dropped for a bulk load or a rebuild and built once, on all rows, when the projector has
- * caught up. Inserting into an HNSW index costs several times more per row than building it (BENCHMARKS.md), and
- * while the index is missing a vector search is an exact scan: slower, never wrong. The server's default.
- * `keep`: the index stays and takes every row as it comes. The embedded database's default: it has one session,
- * and a build is one statement that holds it, and every search with it, for the whole build; and an exact scan
- * there costs several times what the index does, while the projector leaves the session to searches between its
- * steps (pglite-client.ts).
+ * The most chunks whose index may be built in one statement on the embedded database (PGlite): about a second of
+ * build there (BENCHMARKS.md, Responsiveness). It has one session, and a build holds it, and every search with
+ * it, for the whole build; a larger load keeps the index and inserts into it row by row, slower in all but
+ * leaving the session to searches between the projector's steps (pglite-client.ts). A server has no such bound.
  */
-export type IndexDuringLoads = 'rebuild' | 'keep';
+export const EMBEDDED_MAX_BLOCKING_BUILD_CHUNKS = 2_000;
 
 /** The vector indexes of one configuration (space and chunker) around the projector's work: built at setup. */
 export class VectorIndexLifecycle {
@@ -34,7 +31,11 @@ export class VectorIndexLifecycle {
     private readonly options: {
       /** maintenance_work_mem for the build (an HNSW graph that fits builds in memory, much faster). */
       buildMemoryMb?: number;
-      duringLoads?: IndexDuringLoads;
+      /**
+       * The index is dropped for a load (and built once, on all rows, when the projector has caught up) only if
+       * that build would index at most this many chunks; undefined: always (a server's default).
+       */
+      maxBlockingBuildChunks?: number;
     } = {},
   ) {
     this.indexes = vectorIndexes(index, scope[0], scope[1], dimensions);
@@ -66,10 +67,16 @@ export class VectorIndexLifecycle {
    * the batch: a projector that keeps up with uploads reads small batches of a load as large as one it reads late.
    */
   async dropForBulkLoad(sql: SqlExecutor, incoming: () => Promise<number>): Promise<void> {
-    if (this.missing || this.options.duringLoads === 'keep') return;
+    if (this.missing || this.options.maxBlockingBuildChunks === 0) return;
     const pending = await incoming();
-    if (!isBulkLoad(pending, pending < BULK_MIN_CHUNKS ? 0 : await currentChunks(sql, this.scope))) return;
-    await this.drop(sql);
+    if (pending < BULK_MIN_CHUNKS) return;
+    const current = await currentChunks(sql, this.scope);
+    if (isBulkLoad(pending, current) && this.mayBuild(pending + current)) await this.drop(sql);
+  }
+
+  private mayBuild(chunks: number): boolean {
+    const max = this.options.maxBlockingBuildChunks;
+    return max === undefined || chunks <= max;
   }
 
   private async drop(sql: SqlExecutor): Promise<void> {
@@ -78,13 +85,14 @@ export class VectorIndexLifecycle {
   }
 
   /**
-   * A rebuild, once this configuration's rows are deleted (in the same transaction): `rebuild` leaves the indexes
-   * missing, to be built once when the replay has caught up, not row by row; `keep` builds them again at once, on
-   * no live row, so that they do not carry the deleted rows' entries through the replay.
+   * A rebuild, once this configuration's rows (`chunks` of them) are deleted, in the same transaction: the indexes
+   * are left missing, to be built once when the replay has caught up, not row by row; unless that build would be
+   * too long to block on (maxBlockingBuildChunks): they are then built again at once, on no live row, so that
+   * they do not carry the deleted rows' entries through the replay.
    */
-  async reset(sql: SqlExecutor): Promise<void> {
+  async reset(sql: SqlExecutor, chunks: number): Promise<void> {
     await this.drop(sql);
-    if (this.options.duringLoads === 'keep') await this.build(sql);
+    if (!this.mayBuild(chunks)) await this.build(sql);
   }
 
   private async build(sql: SqlExecutor): Promise<void> {
