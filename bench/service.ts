@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { arg, benchDatabase, fmt } from './support.js';
+import { arg, benchDatabase, fmt, listeningPort } from './support.js';
 
 const idleSeconds = Number(arg('idle-seconds', '10'));
 const serverUrl = arg(
@@ -26,15 +26,7 @@ async function measure(env: Record<string, string>) {
     env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on port (\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`service exited with ${code}: ${out}`)));
-  });
+  const port = await listeningPort(child);
   while (
     !(await fetch(`http://127.0.0.1:${port}/health`)
       .then((r) => r.ok)

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { minimalPdf } from '../test/support/pdf.js';
-import { arg, benchDatabase, fmt } from './support.js';
+import { arg, benchDatabase, fmt, listeningPort } from './support.js';
 
 const runs = Number(arg('runs', '20'));
 const databaseUrl = process.argv.includes('--database-url') ? arg('database-url', '') : undefined;
@@ -28,15 +28,7 @@ async function startService(env: Record<string, string>) {
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on port (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`service exited ${code}: ${out}`)));
-  });
+  const port = await listeningPort(child);
   return { child, base: `http://127.0.0.1:${port}` };
 }
 
