@@ -115,11 +115,12 @@ describe.each(targets())('projector processes on %s', (kind) => {
     const successor = kind === 'postgres' ? second : start();
     await successor.waitFor((l) => l.kind === 'state' && l.state === 'active', 30_000);
     if (kind === 'postgres') {
-      await store.append(`c-${randomUUID()}`, [{ type: 'CounterIncremented', data: { by: 2 } }], {
-        expectedVersion: 'no_stream',
-      });
-      const head = await store.head();
-      await successor.waitFor((l) => l.kind === 'idle' && l.position === head);
+      const { position } = await store.append(
+        `c-${randomUUID()}`,
+        [{ type: 'CounterIncremented', data: { by: 2 } }],
+        { expectedVersion: 'no_stream' },
+      );
+      await successor.waitFor((l) => l.kind === 'idle' && l.position === position);
     } else {
       await successor.waitFor((l) => l.kind === 'idle');
     }
