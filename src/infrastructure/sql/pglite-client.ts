@@ -22,7 +22,7 @@ import { VectorArray } from './vector-array.js';
  * one request), but never longer than BACKGROUND_MAX_WAIT_MS, so that projecting goes on under any load.
  */
 export const FOREGROUND_GAP_MS = 5;
-export const BACKGROUND_MAX_WAIT_MS = 1_000;
+export const BACKGROUND_MAX_WAIT_MS = 100;
 
 export class PgliteSqlClient implements SqlClient {
   readonly kind = 'pglite' as const;
