@@ -6,6 +6,13 @@ interface Reply {
   error?: { name: string; message: string };
 }
 
+/**
+ * Texts from this many characters up are sealed, unsealed and chunked in a worker thread: serialising, encrypting
+ * or chunking a 20 MB document held the event loop, and every HTTP request of the process with it, for seconds
+ * (BENCHMARKS.md, "Responsiveness"); below this size the thread's round trip costs more than it saves.
+ */
+export const OFF_THREAD_CHARS = 256 * 1024;
+
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 
 /**

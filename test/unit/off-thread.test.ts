@@ -1,14 +1,8 @@
-import {
-  chunkOffThread,
-  OFF_THREAD_CHARS as CHUNK_OFF_THREAD,
-} from '../../src/projections/chunks/chunker-thread.js';
+import { chunkOffThread } from '../../src/projections/chunks/chunker-thread.js';
+import { OFF_THREAD_CHARS } from '../../src/infrastructure/off-thread.js';
 import { chunkText, DEFAULT_CHUNKER_CONFIG } from '../../src/projections/chunks/chunker.js';
 import { documentKeys, seal, unseal } from '../../src/infrastructure/documents/document-keys.js';
-import {
-  OFF_THREAD_CHARS,
-  sealOffThread,
-  unsealOffThread,
-} from '../../src/infrastructure/documents/seal-thread.js';
+import { sealOffThread, unsealOffThread } from '../../src/infrastructure/documents/seal-thread.js';
 
 /** How many turns the event loop takes while `work` runs: 0 when it runs to the end on the calling thread. */
 async function loopTurnsDuring<T>(work: () => Promise<T>): Promise<{ value: T; turns: number }> {
@@ -62,7 +56,7 @@ describe('chunking large texts off the main thread', () => {
   it('chunks a large text in the worker, as the main thread would, twice in a row on the same thread', async () => {
     const paragraph = 'Vitamin D status and bone density in older adults. '.repeat(40);
     const input = {
-      content: Array.from({ length: CHUNK_OFF_THREAD / paragraph.length + 2 }, () => paragraph).join('\n\n'),
+      content: Array.from({ length: OFF_THREAD_CHARS / paragraph.length + 2 }, () => paragraph).join('\n\n'),
     };
     const expected = chunkText(input, DEFAULT_CHUNKER_CONFIG);
     for (let run = 0; run < 2; run++) {

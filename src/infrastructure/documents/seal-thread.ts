@@ -1,14 +1,7 @@
-import { OffThread } from '../off-thread.js';
+import { OFF_THREAD_CHARS, OffThread } from '../off-thread.js';
 import { workerUrl } from '../worker-url.js';
 import { seal, unseal } from './document-keys.js';
 import type { SealRequest } from './seal-worker.js';
-
-/**
- * Payloads from this many characters up are sealed and unsealed in a worker thread. Serialising, encrypting and
- * encoding a 20 MB document held the event loop for over half a second, and every HTTP request of the process
- * with it (BENCHMARKS.md, "Responsiveness"); below this size the thread's round trip costs more than it saves.
- */
-export const OFF_THREAD_CHARS = 256 * 1024;
 
 const thread = new OffThread<SealRequest, unknown>(
   () => workerUrl(import.meta.url, 'seal-worker'),

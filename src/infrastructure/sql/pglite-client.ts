@@ -59,9 +59,8 @@ export class PgliteSqlClient implements SqlClient {
 
   /** Same contract as PGlite's `transaction`: commits when `fn` resolves, rolls back when it throws. */
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    if (!isBackgroundWork()) return this.inForeground(() => this.run(fn));
-    await this.requestsQuiet();
-    return this.run(fn);
+    if (isBackgroundWork()) await this.requestsQuiet();
+    return this.counted(() => this.run(fn));
   }
 
   /** A request's statement is counted (a background one is not, and goes at once: its reads are short). */

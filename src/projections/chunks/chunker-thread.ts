@@ -1,11 +1,8 @@
-import { OffThread } from '../../infrastructure/off-thread.js';
+import { OFF_THREAD_CHARS, OffThread } from '../../infrastructure/off-thread.js';
 import { workerUrl } from '../../infrastructure/worker-url.js';
 import { chunkText, type Chunk, type ChunkerInput } from './chunker.js';
 import type { ChunkerConfig } from './chunker-config.js';
 import type { ChunkRequest } from './chunker-worker.js';
-
-/** Longer texts are chunked in a worker thread; shorter ones take a few tens of ms (BENCHMARKS.md). */
-export const OFF_THREAD_CHARS = 256 * 1024;
 
 /** One chunking thread for the process (OffThread). */
 const thread = new OffThread<ChunkRequest, Chunk[]>(
