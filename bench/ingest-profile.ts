@@ -3,8 +3,10 @@
  * concurrency) to the built service on a fresh PostgreSQL database, waits for the chunks projection, and prints
  * pg_stat_statements' top statements (total time, calls per upload), the service's Node CPU profile (self time
  * by origin and function) and the database's bytes per chunk by table, TOAST and index.
+ * --clients N uploads with N concurrent clients (1); with --csv ROWS, the documents go as CSV files of ROWS rows
+ * (POST /imports/csv) by --clients N (4) clients instead.
  * Run: npm run build && npx tsx bench/ingest-profile.ts <corpus.jsonl> --database-url postgres://… [--limit N]
- *      [--keep]
+ *      [--csv 500 [--clients 4]] [--keep]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -15,10 +17,13 @@ import pg from 'pg';
 import { summarizeProfile } from './cpu-profile.js';
 import { storageReport } from './storage-report.js';
 import { arg, benchDatabase } from './support.js';
+import { KEY, uploadCsv } from './compare/docsvc-side.js';
 
 const corpusFile = process.argv[2]!;
 const limit = Number(arg('limit', '0'));
-const KEY = 'bench-admin-key-0123456789abcdef';
+const csvRows = Number(arg('csv', '0'));
+const clients = Number(arg('clients', '4'));
+const jsonClients = Number(arg('clients', '1'));
 const docs = readFileSync(corpusFile, 'utf8')
   .split('\n')
   .filter((l) => l.trim())
@@ -69,20 +74,10 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 200));
 }
 await sql.query('SELECT pg_stat_statements_reset()');
+const cpuBefore = { machine: machineCpuSeconds(), service: processCpuSeconds(child.pid!) };
 const started = performance.now();
-for (const d of docs) {
-  const res = await fetch(`${base}/documents`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      coachId: 'scifact',
-      title: d.title?.trim() || d._id,
-      content: d.text.trim() || d.title || d._id,
-      metadata: { documentType: 'research', tags: [], accessTier: 'free' },
-    }),
-  });
-  if (res.status !== 201 && res.status !== 200) throw new Error(`upload ${d._id}: ${await res.text()}`);
-}
+if (csvRows > 0) await uploadAsCsv();
+else await uploadOneByOne();
 const uploadedMs = performance.now() - started;
 // Caught up when the chunks checkpoint is at the last event (GET /admin/projections counts only the events below
 // the late-commit horizon, which a long transaction anywhere on the server holds back).
@@ -96,15 +91,24 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 200));
 }
 const indexedMs = performance.now() - started;
+const serviceCpu = processCpuSeconds(child.pid!) - cpuBefore.service;
+const machineCpu = machineCpuSeconds() - cpuBefore.machine;
 child.kill('SIGUSR2');
 await new Promise((resolve) => child.once('exit', resolve));
 
-console.log(
-  `# ingest profile — ${new Date().toISOString()}, ${db.label}, ${docs.length} documents uploaded one at a time\n`,
-);
+const how =
+  csvRows > 0
+    ? `as CSV files of ${csvRows} rows, ${clients} clients`
+    : `uploaded one per request by ${jsonClients} client(s)`;
+console.log(`# ingest profile — ${new Date().toISOString()}, ${db.label}, ${docs.length} documents ${how}\n`);
 console.log(
   `uploads done in ${(uploadedMs / 1000).toFixed(1)} s (${(uploadedMs / docs.length).toFixed(1)} ms each), ` +
     `indexed in ${(indexedMs / 1000).toFixed(1)} s\n`,
+);
+console.log(
+  `CPU from the first upload to indexed: machine ${machineCpu.toFixed(1)} s (all processes), service process ` +
+    `${serviceCpu.toFixed(1)} s = ${((serviceCpu * 1000) / docs.length).toFixed(2)} ms a document, the rest ` +
+    `(PostgreSQL, this client) ${(machineCpu - serviceCpu).toFixed(1)} s\n`,
 );
 const { rows } = await sql.query<{ calls: string; total: number; mean: number; query: string }>(
   `SELECT calls, total_exec_time AS total, mean_exec_time AS mean, regexp_replace(query, '\\s+', ' ', 'g') AS query
@@ -124,6 +128,46 @@ console.log('\n## Storage\n');
 console.log(await storageReport(sql));
 await sql.end();
 await db.dispose();
+
+/** One POST /documents per document, by --clients concurrent clients (1 unless given). */
+async function uploadOneByOne() {
+  let next = 0;
+  const client = async () => {
+    while (next < docs.length) {
+      const d = docs[next++]!;
+      const res = await fetch(`${base}/documents`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          coachId: 'scifact',
+          title: d.title?.trim() || d._id,
+          content: d.text.trim() || d.title || d._id,
+          metadata: { documentType: 'research', tags: [], accessTier: 'free' },
+        }),
+      });
+      if (res.status !== 201 && res.status !== 200) throw new Error(`upload ${d._id}: ${await res.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: csvRows > 0 ? 1 : jsonClients }, client));
+}
+
+async function uploadAsCsv() {
+  const bench = docs.map((d) => ({ title: d.title?.trim() || d._id, content: d.text.trim() || d._id }));
+  await uploadCsv(base, bench, clients, csvRows);
+}
+
+/** CPU seconds of a process so far (user + system, from /proc; clock ticks of 1/100 s). */
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds the whole machine has been busy so far (every state but idle and iowait, /proc/stat). */
+function machineCpuSeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { comparePositions, parsePosition } from '../../src/infrastructure/event-store/position.js';
+import { EXACT_SEARCH_MAX } from '../../src/projections/chunks/planner-estimates.js';
 import type { BenchDoc } from './corpus.js';
 import { listeningPort } from '../support.js';
 
@@ -157,15 +158,21 @@ export async function waitSearchable(base: string, position: string): Promise<vo
   }
 }
 
-/** Until the current chunks' HNSW index exists (docsvc drops it for a bulk load and builds it once caught up). */
-export async function waitIndexed(sql: pg.Client): Promise<void> {
+/**
+ * Until the current chunks' HNSW index exists (docsvc drops it for a bulk load and builds it once caught up);
+ * false at once when the service builds none: fewer current chunks than its VECTOR_INDEX_MIN_CHUNKS (the default,
+ * EXACT_SEARCH_MAX, on a server), where every vector search is an exact scan. Called once searchable.
+ */
+export async function waitIndexed(sql: pg.Client): Promise<boolean> {
+  const { rows } = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE is_current');
+  if (rows[0]!.n < EXACT_SEARCH_MAX) return false;
   for (;;) {
     const { rows } = await sql.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname
        JOIN pg_index x ON x.indexrelid = c.oid
        WHERE i.tablename = 'chunks' AND i.indexname ~ '^chunks_vec_hnsw_' AND i.indexname !~ '_past$' AND x.indisvalid`,
     );
-    if (rows[0]!.n > 0) return;
+    if (rows[0]!.n > 0) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
 }

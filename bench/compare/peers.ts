@@ -23,6 +23,8 @@ export interface Ingest {
   peer: string;
   searchableMs: number;
   indexedMs: number;
+  /** false: docsvc built no vector index, the corpus being under VECTOR_INDEX_MIN_CHUNKS (every search exact). */
+  indexBuilt?: boolean;
   appRssMb: number;
   backendMb: number;
   dbMb: number;
@@ -145,7 +147,7 @@ export async function ingestDocsvc(
     }
     await waitSearchable(service.base, position);
     const searchableMs = performance.now() - started;
-    await waitIndexed(sql);
+    const indexBuilt = await waitIndexed(sql);
     const indexedMs = performance.now() - started;
     const backendMb = await memory.stop();
     const hashes = (await storedHashes(sql)).sort();
@@ -155,6 +157,7 @@ export async function ingestDocsvc(
       peer: `docsvc-${path}`,
       searchableMs,
       indexedMs,
+      indexBuilt,
       appRssMb: peakRssMb(service.child.pid!),
       backendMb,
       dbMb: await databaseMb(db),

@@ -53,7 +53,8 @@ function ingestTable(info: RunInfo, ingests: Ingest[]): string[] {
     const x = median(runs.map((i) => i.indexedMs)) / 1000;
     lines.push(
       `| ${label} | ${fmt(info.docs / s)} | ${fmt(info.chunks / s)} | ${fmt(info.docs / x)} | ${fmt(info.chunks / x)} | ` +
-        `${fmt(s, 1)} s | ${fmt(x, 1)} s | ${fmt(median(runs.map((i) => i.appRssMb)))} MB | ` +
+        `${fmt(s, 1)} s | ${fmt(x, 1)} s${runs.some((i) => i.indexBuilt === false) ? ' (no index: exact search)' : ''} | ` +
+        `${fmt(median(runs.map((i) => i.appRssMb)))} MB | ` +
         `${fmt(median(runs.map((i) => i.backendMb)))} MB | ${fmt(median(runs.map((i) => i.dbMb)))} MB |`,
     );
   }
@@ -128,7 +129,8 @@ export function report(
       `medians of the rounds, search latencies pooled over ${info.queries} queries × ${info.rounds} round(s).`,
     '',
     `docsvc: ${info.clients} concurrent clients; CSV files of ${info.csvRows} rows. "Searchable": a search with ` +
-      '`minPosition` = the last write answers; "indexed": the HNSW index exists too. LangChain: searchable when ' +
+      '`minPosition` = the last write answers; "indexed": the HNSW index exists too (docsvc builds none under ' +
+      '12,000 current chunks, VECTOR_INDEX_MIN_CHUNKS: every vector search there is exact). LangChain: searchable when ' +
       '`addDocuments` has returned, indexed when `createHnswIndex` has. RSS, app: the service process or the ' +
       "LangChain process (VmHWM); PG backends: peak of the sum of private memory (RssAnon) of the database's backends.",
     '',

@@ -12,7 +12,10 @@ import { SQL_CLIENT, type SqlClient } from '../../src/infrastructure/sql/sql-cli
 
 const KEY = 'bench-admin-key-0123456789abcdef';
 
-/** The service's configuration in every benchmark here: defaults, no rate limit, no query cache. */
+/**
+ * The service's configuration in every benchmark here: defaults, no rate limit, no query cache, and the vector
+ * index from the first chunk (the rebuild is compared with a raw load that builds it, whatever the corpus size).
+ */
 export function benchConfig(url: string): AppConfig {
   return loadConfig({
     DATABASE_URL: url,
@@ -22,6 +25,7 @@ export function benchConfig(url: string): AppConfig {
     QUERY_CACHE_TTL_SECONDS: '0',
     SEARCH_WAIT_TIMEOUT_MS: '60000',
     PROJECTOR_POLL_MS: '50',
+    VECTOR_INDEX_MIN_CHUNKS: '0',
   });
 }
 

@@ -175,9 +175,12 @@ async function appendItem<Event extends DomainEvent>(
     options: {
       ...appendOptions,
       expectedVersion: version === 0 ? 'no_stream' : version,
-      alsoWrite: async (tx) => {
-        for (const write of alsoWrite) await write(tx, events);
-      },
+      // None when there is nothing to write: an append without hooks is one statement (append-batch.ts).
+      ...(alsoWrite.length > 0 && {
+        alsoWrite: async (tx: SqlExecutor) => {
+          for (const write of alsoWrite) await write(tx, events);
+        },
+      }),
     },
   };
 }

@@ -20,6 +20,7 @@ async function start(db: TestDatabase, kind: string, env: Record<string, string>
       LOG_LEVEL: 'fatal',
       PROJECTOR_POLL_MS: '50',
       QUERY_CACHE_TTL_SECONDS: '0',
+      VECTOR_INDEX_MIN_CHUNKS: '0', // the vector indexes from the first chunk: which exist is checked below
       ...env,
     }),
     client,

@@ -41,7 +41,8 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
   ];
 
   beforeAll(async () => {
-    svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '0' }, { clock });
+    // The vector indexes from the first chunk (the plans are checked below), not from EXACT_SEARCH_MAX's.
+    svc = await startService(kind, { QUERY_CACHE_TTL_SECONDS: '0', VECTOR_INDEX_MIN_CHUNKS: '0' }, { clock });
     ids = {
       liver: await upload(
         doc(

@@ -97,4 +97,56 @@ describe.each(targets())('the vector index and the pending work (%s)', (kind) =>
     }
     expect(await currentChunks()).toBeGreaterThanOrEqual(BULK_MIN_CHUNKS);
   });
+
+  describe('below the corpus size where a vector search uses its index (indexMinChunks)', () => {
+    const lazy = (indexMinChunks: number, maxBlockingBuildChunks?: number) =>
+      chunksProjection({
+        embedder: new LocalEmbedder(),
+        chunker: DEFAULT_CHUNKER_CONFIG,
+        index: DEFAULT_VECTOR_INDEX,
+        indexMinChunks,
+        ...(maxBlockingBuildChunks === undefined ? {} : { maxBlockingBuildChunks }),
+      });
+    const load = async (projection: ReturnType<typeof lazy>, indexesAfterEach: number[]) => {
+      for (const event of events) {
+        const prepared = await projection.prepare!(svc.db.client, [event]);
+        await svc.db.client.transaction((tx) => projection.apply(tx, [event], prepared));
+        indexesAfterEach.push(await vectorIndexes());
+      }
+    };
+
+    it('loads and stays without one while the corpus is below indexMinChunks', async () => {
+      const small = lazy(100_000);
+      await small.setup!(svc.db.client);
+      await svc.db.client.transaction((tx) => small.truncate!(tx));
+      const seen: number[] = [];
+      await load(small, seen);
+      await small.idle!(svc.db.client);
+      expect(await currentChunks()).toBeGreaterThanOrEqual(BULK_MIN_CHUNKS);
+      expect([...seen, await vectorIndexes()]).toEqual([0, 0, 0, 0, 0]);
+    });
+
+    it('builds it once caught up when a bulk load takes the corpus to indexMinChunks', async () => {
+      const bulk = lazy(BULK_MIN_CHUNKS - 1);
+      await bulk.setup!(svc.db.client); // the corpus is over: built, then dropped for the load
+      expect(await vectorIndexes()).toBe(2);
+      await svc.db.client.transaction((tx) => bulk.truncate!(tx));
+      const seen: number[] = [];
+      await load(bulk, seen);
+      expect(seen).toEqual([0, 0, 0, 0]);
+      await bulk.idle!(svc.db.client);
+      expect(await vectorIndexes()).toBe(2);
+    });
+
+    it('builds it before the batch that starts a load too large to build after (the embedded bound)', async () => {
+      await svc.db.client.transaction((tx) => lazy(100_000).truncate!(tx)); // no index, no chunk
+      await lazy(100_000).idle!(svc.db.client);
+      const bounded = lazy(10, BULK_MIN_CHUNKS);
+      await bounded.setup!(svc.db.client);
+      expect(await vectorIndexes()).toBe(0);
+      const seen: number[] = [];
+      await load(bounded, seen);
+      expect(seen).toEqual([2, 2, 2, 2]);
+    });
+  });
 });

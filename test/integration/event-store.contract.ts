@@ -80,7 +80,13 @@ export function eventStoreContract(label: string, setup: () => Promise<ContractH
       );
       expect((await store.append(id, [inc(1)], { expectedVersion: 1 })).version).toBe(2);
       expect((await store.append(id, [inc(1), inc(1)], { expectedVersion: 'any' })).version).toBe(4);
-      await expect(store.append(stream(), [inc(1)], { expectedVersion: 3 })).rejects.toMatchObject({
+      const fresh = stream();
+      await expect(store.append(fresh, [inc(1)], { expectedVersion: 3 })).rejects.toMatchObject({
+        actual: 0,
+      });
+      // A refused append wrote nothing, on a new stream as on an existing one.
+      expect(await store.readStream(fresh)).toHaveLength(0);
+      await expect(store.append(fresh, [inc(1)], { expectedVersion: 1 })).rejects.toMatchObject({
         actual: 0,
       });
       expect(await store.readStream(id)).toHaveLength(4);

@@ -52,8 +52,10 @@ describe.each(targets())('a transaction that commits late, on %s', (kind) => {
       const mark = events.length;
       const a = gated(db.client);
       release = a.release;
+      // A hook keeps A's append in a transaction (a hookless one is a statement of its own), which the gate holds.
       const appendA = new PostgresEventStore(a.client, testRegistry()).append('A', inc(10), {
         expectedVersion: 'no_stream',
+        alsoWrite: async () => undefined,
       });
       await a.inserted;
       const appendB = store.append('B', inc(100), { expectedVersion: 'no_stream' });

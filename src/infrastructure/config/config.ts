@@ -93,6 +93,7 @@ export const configSchema = z
     IVFFLAT_LISTS: positiveInt.max(32_768).default(100),
     IVFFLAT_PROBES: positiveInt.max(32_768).default(10),
     INDEX_BUILD_MEMORY_MB: positiveInt.min(16).max(65_536).default(1_024),
+    VECTOR_INDEX_MIN_CHUNKS: z.coerce.number().int().min(0).max(100_000_000).optional(),
     SEARCH_HYBRID_TEXT_WEIGHT: z.coerce.number().min(0).max(100).optional(),
     SEARCH_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).optional(),
     QUERY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),

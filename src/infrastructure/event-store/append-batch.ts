@@ -77,31 +77,7 @@ async function insertEvents(
   items: readonly EncodedItem[],
   ctx: BatchContext,
 ): Promise<AppendResult[]> {
-  const rows = items.flatMap((item) =>
-    item.rows.map((row, n) => ({ ...row, streamId: item.streamId, ord: n + 1, count: item.rows.length })),
-  );
-  // Streams are locked in stream id order, so that two batches over the same streams cannot deadlock. The NOTIFY
-  // is queued here and sent at commit (a rolled back batch sends none), with the batch's last position.
-  const inserted = await tx.query(
-    `WITH batch AS (
-       SELECT row_number() OVER () AS i, r.* FROM jsonb_to_recordset($1::jsonb) AS r("streamId" text, ord int,
-         count int, "eventId" uuid, type text, "schemaVersion" int, data jsonb, metadata jsonb)),
-     s AS (
-       INSERT INTO streams (stream_id, version)
-       SELECT "streamId", count FROM batch WHERE ord = 1 ORDER BY "streamId"
-       ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + EXCLUDED.version, updated_at = now()
-       RETURNING stream_id, version),
-     e AS (
-       INSERT INTO events (stream_id, stream_position, event_id, type, schema_version, data, metadata, created_at)
-       SELECT b."streamId", s.version - b.count + b.ord, b."eventId", b.type, b."schemaVersion", b.data,
-              b.metadata, date_trunc('milliseconds', coalesce($2::timestamptz, now()))
-       FROM batch b JOIN s ON s.stream_id = b."streamId"
-       ORDER BY b.i
-       RETURNING ${EVENT_COLUMNS}),
-     notified AS (SELECT pg_notify($3, max(tx) || '.' || max(seq::bigint)) FROM e)
-     SELECT e.* FROM e, notified`,
-    [JSON.stringify(rows), ctx.recordedAt, EVENTS_CHANNEL],
-  );
+  const inserted = await tx.query(insertEventsSql(false), insertParams(items, ctx));
   const recorded = inserted.rows.map(ctx.toRecorded).sort(byPosition);
   const results = items.map((item) => resultOf(item, recorded));
   for (const projection of ctx.inlineProjections) {
@@ -117,6 +93,81 @@ async function insertEvents(
     ]);
   }
   return results;
+}
+
+/**
+ * Whether one stream's append has nothing to do but its statement: no hook, no idempotency key, no inline
+ * projection of its events. It is then sent alone, committed on its own (appendAlone).
+ */
+export function appendsAlone<R>(
+  items: readonly EncodedItem[],
+  options: AppendManyOptions<R>,
+  ctx: BatchContext,
+): boolean {
+  if (items.length !== 1 || options.admit || options.alsoWrite) return false;
+  const [{ rows, options: own }] = items as [EncodedItem];
+  if (own.alsoWrite || own.idempotencyKey) return false;
+  return !ctx.inlineProjections.some((p) => rows.some((row) => p.handles.includes(row.type)));
+}
+
+/**
+ * One stream's events as one statement outside a transaction: PostgreSQL commits a statement on its own, so the
+ * BEGIN and COMMIT round trips go (the same append took four round trips with its read, against an event store
+ * that calls one function: BENCHMARKS.md, "Against emmett"). The expected version is checked in the statement,
+ * which then writes nothing: undefined is returned, and the caller reports the conflict.
+ */
+export async function appendAlone(
+  sql: SqlExecutor,
+  item: EncodedItem,
+  ctx: BatchContext,
+): Promise<AppendResult | undefined> {
+  const expected = item.options.expectedVersion;
+  const inserted = await sql.query(insertEventsSql(true), [
+    ...insertParams([item], ctx),
+    expected === 'any' ? null : expected === 'no_stream' ? 0 : expected,
+  ]);
+  if (inserted.rows.length === 0) return undefined;
+  const recorded = inserted.rows.map(ctx.toRecorded).sort(byPosition);
+  return resultOf(item, recorded);
+}
+
+function insertParams(items: readonly EncodedItem[], ctx: BatchContext): unknown[] {
+  const rows = items.flatMap((item) =>
+    item.rows.map((row, n) => ({ ...row, streamId: item.streamId, ord: n + 1, count: item.rows.length })),
+  );
+  return [JSON.stringify(rows), ctx.recordedAt, EVENTS_CHANNEL];
+}
+
+/**
+ * Every stream's version and every event and the NOTIFY, in one statement. Streams are locked in stream id order,
+ * so that two batches over the same streams cannot deadlock. The NOTIFY is queued here and sent at commit (a
+ * rolled back batch sends none), with the batch's last position. `checked` (one stream, its expected version as
+ * $4, NULL for any): a stream whose version is not the expected one is neither created nor moved on, and then no
+ * event is inserted and nothing is notified.
+ */
+function insertEventsSql(checked: boolean): string {
+  const created = checked
+    ? `AND ($4::int IS NULL OR $4::int = 0 OR EXISTS (SELECT 1 FROM streams x WHERE x.stream_id = "streamId"))`
+    : '';
+  const moved = checked ? 'WHERE $4::int IS NULL OR streams.version = $4::int' : '';
+  return `WITH batch AS (
+       SELECT row_number() OVER () AS i, r.* FROM jsonb_to_recordset($1::jsonb) AS r("streamId" text, ord int,
+         count int, "eventId" uuid, type text, "schemaVersion" int, data jsonb, metadata jsonb)),
+     s AS (
+       INSERT INTO streams (stream_id, version)
+       SELECT "streamId", count FROM batch WHERE ord = 1 ${created} ORDER BY "streamId"
+       ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + EXCLUDED.version, updated_at = now()
+       ${moved}
+       RETURNING stream_id, version),
+     e AS (
+       INSERT INTO events (stream_id, stream_position, event_id, type, schema_version, data, metadata, created_at)
+       SELECT b."streamId", s.version - b.count + b.ord, b."eventId", b.type, b."schemaVersion", b.data,
+              b.metadata, date_trunc('milliseconds', coalesce($2::timestamptz, now()))
+       FROM batch b JOIN s ON s.stream_id = b."streamId"
+       ORDER BY b.i
+       RETURNING ${EVENT_COLUMNS}),
+     notified AS (SELECT pg_notify($3, max(tx) || '.' || max(seq::bigint)) FROM e HAVING count(*) > 0)
+     SELECT e.* FROM e, notified`;
 }
 
 /** The stream's version after the batch, once its version before has been checked against the expected one. */

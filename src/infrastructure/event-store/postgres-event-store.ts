@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { settledTransactions } from './horizon.js';
 import type { Projection } from '../projections/projection.js';
 import { constraintName, sqlState, type SqlClient, type SqlExecutor } from '../sql/sql-client.js';
-import { appendBatch, EVENT_COLUMNS, type EncodedItem } from './append-batch.js';
+import {
+  appendAlone,
+  appendBatch,
+  appendsAlone,
+  EVENT_COLUMNS,
+  type BatchContext,
+  type EncodedItem,
+} from './append-batch.js';
 import { VersionConflictError } from './errors.js';
 import type { EventRegistry } from './event-registry.js';
 import type {
@@ -81,6 +88,7 @@ export class PostgresEventStore implements EventStore {
       toRecorded: (row: unknown) => this.toRecorded(row),
     };
     try {
+      if (appendsAlone(encoded, options, ctx)) return [await this.appendAlone(encoded[0]!, ctx)];
       return await this.sql.transaction((tx) => appendBatch(tx, encoded, options, ctx));
     } catch (error) {
       // The streams row serialises appenders; this guard only fires if that row was bypassed.
@@ -94,6 +102,14 @@ export class PostgresEventStore implements EventStore {
       }
       throw error;
     }
+  }
+
+  /** appendAlone, its version conflict reported with the stream's version as it is now. */
+  private async appendAlone(item: EncodedItem, ctx: BatchContext): Promise<AppendResult> {
+    const result = await appendAlone(this.sql, item, ctx);
+    if (result) return result;
+    const current = await this.streamVersion(item.streamId);
+    throw new VersionConflictError(item.streamId, item.options.expectedVersion, current);
   }
 
   private encode({ streamId, events, options }: AppendItem): EncodedItem {

@@ -31,7 +31,11 @@ export async function closeEarlierVersions(
   [space, chunker]: ChunkScope,
   closing: Array<{ document_id: string; version: number; position: string; at: string }>,
 ): Promise<void> {
-  await tx.query(CLOSE_EARLIER_VERSIONS_SQL, [space, chunker, JSON.stringify(closing)]);
+  // A first version has no earlier one: an upload skips the statement and its update trigger, which cost more
+  // than the upload's own chunk insert when the projector keeps up (BENCHMARKS.md, "Ingest: where the time goes").
+  const later = closing.filter((c) => c.version > 1);
+  if (later.length === 0) return;
+  await tx.query(CLOSE_EARLIER_VERSIONS_SQL, [space, chunker, JSON.stringify(later)]);
 }
 
 /**

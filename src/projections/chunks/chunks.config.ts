@@ -8,6 +8,7 @@ import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
 import { validateChunkerConfig } from './chunker.js';
 import { chunksProjection, type ChunksProjection, type ChunksVersionConfig } from './chunks.projection.js';
 import { EMBEDDED_MAX_BLOCKING_BUILD_CHUNKS } from './vector-index-lifecycle.js';
+import { EXACT_SEARCH_MAX } from './planner-estimates.js';
 import type { VectorIndexConfig } from './vector-index.js';
 
 export interface ChunksSetup {
@@ -66,6 +67,7 @@ export function chunksFromConfig(
     ...{ embedder, chunker, index },
     indexBuildMemoryMb: config.INDEX_BUILD_MEMORY_MB,
     maxBlockingBuildChunks: maxBlockingBuildChunksOf(config),
+    indexMinChunks: indexMinChunksOf(config),
     embedderOptions: embedderOptions(config),
   });
   const companion =
@@ -78,6 +80,18 @@ export function chunksFromConfig(
 /** Only the embedded database bounds a build that blocks its one session (vector-index-lifecycle.ts). */
 function maxBlockingBuildChunksOf(config: AppConfig): number | undefined {
   return config.DATABASE_URL ? undefined : EMBEDDED_MAX_BLOCKING_BUILD_CHUNKS;
+}
+
+/**
+ * Up to EXACT_SEARCH_MAX current chunks every vector search is an exact scan and the index would only be paid
+ * for (row by row, the most expensive write of an upload: BENCHMARKS.md, "Ingest: where the time goes"). The
+ * embedded database builds it sooner, while the build is still short enough to block its one session.
+ */
+function indexMinChunksOf(config: AppConfig): number {
+  if (config.VECTOR_INDEX_MIN_CHUNKS !== undefined) return config.VECTOR_INDEX_MIN_CHUNKS;
+  return config.DATABASE_URL
+    ? EXACT_SEARCH_MAX
+    : Math.min(EXACT_SEARCH_MAX, EMBEDDED_MAX_BLOCKING_BUILD_CHUNKS);
 }
 
 function indexFromConfig(config: AppConfig): VectorIndexConfig {
@@ -107,6 +121,7 @@ function companionOf(
     index,
     indexBuildMemoryMb: config.INDEX_BUILD_MEMORY_MB,
     maxBlockingBuildChunks: maxBlockingBuildChunksOf(config),
+    indexMinChunks: indexMinChunksOf(config),
     embedderOptions: c.embedder,
     companion: true,
   });

@@ -23,6 +23,8 @@ export interface ChunksConfig {
   indexBuildMemoryMb?: number;
   /** A load whose index build would index more chunks keeps the index (see VectorIndexLifecycle). */
   maxBlockingBuildChunks?: number;
+  /** The vector index exists from this many current chunks up (VectorIndexLifecycle; default 0: always). */
+  indexMinChunks?: number;
   /** How to make this embedder again (recorded with the checkpoint, for blue/green switches). */
   embedderOptions?: Record<string, unknown>;
   /** Kept only to serve searches until a new configuration is live (see AsyncProjection.companion). */
@@ -64,6 +66,7 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
   const indexes = new VectorIndexLifecycle(config.index, scope, dimensions, {
     buildMemoryMb: config.indexBuildMemoryMb,
     maxBlockingBuildChunks: config.maxBlockingBuildChunks,
+    minChunks: config.indexMinChunks,
   });
   const recorded: ChunksVersionConfig = {
     ...{ space, chunker, dimensions, chunkerConfig: { ...config.chunker } },
@@ -83,7 +86,9 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
     async prepare(sql, events): Promise<PreparedBatch> {
       const batch = await prepareChunks(sql, events, config.chunker, cache);
       if (events[0])
-        await indexes.dropForBulkLoad(sql, () => pendingChunks(sql, events[0]!.position, config.chunker));
+        await indexes.beforeBatch(sql, newChunks(batch), () =>
+          pendingChunks(sql, events[0]!.position, config.chunker),
+        );
       return batch;
     },
 
@@ -119,6 +124,13 @@ export function chunksProjection(config: ChunksConfig): ChunksProjection {
       ]);
     },
   };
+}
+
+/** The chunks a prepared batch will write. */
+function newChunks(batch: PreparedBatch): number {
+  let n = 0;
+  for (const p of batch.byEvent.values()) if (p.kind === 'version') n += p.chunks.length;
+  return n;
 }
 
 /**

@@ -18,11 +18,17 @@ export function isBulkLoad(incoming: number, current: number): boolean {
  */
 export const EMBEDDED_MAX_BLOCKING_BUILD_CHUNKS = 2_000;
 
-/** The vector indexes of one configuration (space and chunker) around the projector's work: built at setup. */
+/**
+ * Where the vector indexes stand: `built`; `small`, absent because the configuration has fewer than `minChunks`
+ * current chunks (every vector search is then an exact scan, search.ts, and an index would only be paid for);
+ * `deferred`, absent for a load or a rebuild, built once when the projector has caught up.
+ */
+type IndexState = 'built' | 'small' | 'deferred';
+
+/** The vector indexes of one configuration (space and chunker) around the projector's work. */
 export class VectorIndexLifecycle {
   private readonly indexes: Array<{ name: string; ddl: string }>;
-  /** Whether the indexes are known to be missing (undefined: not checked yet). */
-  private missing: boolean | undefined;
+  private state: IndexState | undefined;
 
   constructor(
     index: VectorIndexConfig,
@@ -36,42 +42,60 @@ export class VectorIndexLifecycle {
        * that build would index at most this many chunks; undefined: always (a server's default).
        */
       maxBlockingBuildChunks?: number;
+      /** The indexes exist from this many current chunks of the configuration up (default 0: always). */
+      minChunks?: number;
     } = {},
   ) {
     this.indexes = vectorIndexes(index, scope[0], scope[1], dimensions);
   }
 
-  /** Indexes of this configuration built with other parameters (or of the other kind) go; these are built. */
+  private get minChunks(): number {
+    return this.options.minChunks ?? 0;
+  }
+
+  /**
+   * Indexes of this configuration built with other parameters (or of the other kind) go; these are built when
+   * the corpus is large enough for them. Indexes that exist are kept whatever the corpus's size.
+   */
   async setup(sql: SqlExecutor): Promise<void> {
     const current = this.indexes.map((i) => i.name);
     for (const name of await staleVectorIndexes(sql, ...this.scope, current))
       await sql.exec(`DROP INDEX IF EXISTS ${name}`);
-    await this.build(sql);
+    if ((await currentChunks(sql, this.scope)) >= this.minChunks) return this.build(sql);
+    const { rows } = await sql.query('SELECT 1 FROM pg_indexes WHERE indexname = ANY ($1::text[])', [
+      current,
+    ]);
+    this.state = rows.length === this.indexes.length ? 'built' : 'small';
   }
 
   /**
-   * Caught up: indexes dropped for a bulk load (or by a rebuild) are built again. Then the table is analyzed:
-   * autovacuum does it only once a tenth of the table has changed, and until then the planner would estimate
-   * a newly loaded coach's chunks from statistics that have never seen them (a vector search decides between
-   * an exact scan and the index from that estimate, search.ts).
+   * Caught up: indexes dropped for a bulk load (or by a rebuild) are built again, if the corpus has now reached
+   * minChunks. Then the table is analyzed: autovacuum does it only once a tenth of the table has changed,
+   * and until then the planner would estimate a newly loaded coach's chunks from statistics that have never seen
+   * them (a vector search decides between an exact scan and the index from that estimate, search.ts).
    */
   async restore(sql: SqlExecutor): Promise<void> {
-    if (this.missing === false) return;
-    await this.build(sql);
-    await sql.exec('ANALYZE chunks');
+    if (this.state === 'built') return;
+    const loaded = this.state === 'deferred';
+    if ((await currentChunks(sql, this.scope)) >= this.minChunks) await this.build(sql);
+    else this.state = 'small';
+    if (loaded) await sql.exec('ANALYZE chunks');
   }
 
   /**
-   * Before a batch: the indexes go when the work still to come (`incoming`, the chunks the pending events will
-   * write, this batch's included) is a bulk load for the chunks already current. The whole backlog decides, not
-   * the batch: a projector that keeps up with uploads reads small batches of a load as large as one it reads late.
+   * Before a batch of `batchChunks` new chunks: the indexes go when the work still to come (`incoming`, the
+   * chunks the pending events will write, this batch's included) is a bulk load for the chunks already current;
+   * absent ones are built when that work takes the corpus to minChunks and is not a bulk load. The whole
+   * backlog decides, not the batch: a projector that keeps up with uploads reads small batches of a load as large
+   * as one it reads late.
    */
-  async dropForBulkLoad(sql: SqlExecutor, incoming: () => Promise<number>): Promise<void> {
-    if (this.missing || this.options.maxBlockingBuildChunks === 0) return;
-    const pending = await incoming();
-    if (pending < BULK_MIN_CHUNKS) return;
+  async beforeBatch(sql: SqlExecutor, batchChunks: number, incoming: () => Promise<number>): Promise<void> {
+    if (this.state === 'deferred') return;
     const current = await currentChunks(sql, this.scope);
+    if (this.state === 'small' && current + batchChunks < this.minChunks) return;
+    const pending = await incoming();
     if (isBulkLoad(pending, current) && this.mayBuild(pending + current)) await this.drop(sql);
+    else if (this.state === 'small' && current + pending >= this.minChunks) await this.build(sql);
   }
 
   private mayBuild(chunks: number): boolean {
@@ -81,7 +105,7 @@ export class VectorIndexLifecycle {
 
   private async drop(sql: SqlExecutor): Promise<void> {
     for (const { name } of this.indexes) await sql.exec(`DROP INDEX IF EXISTS ${name}`);
-    this.missing = true;
+    this.state = 'deferred';
   }
 
   /**
@@ -92,14 +116,14 @@ export class VectorIndexLifecycle {
    */
   async reset(sql: SqlExecutor, chunks: number): Promise<void> {
     await this.drop(sql);
-    if (!this.mayBuild(chunks)) await this.build(sql);
+    if (!this.mayBuild(chunks) && chunks >= this.minChunks) await this.build(sql);
   }
 
   private async build(sql: SqlExecutor): Promise<void> {
     await sql.exec(`SET maintenance_work_mem = '${this.options.buildMemoryMb ?? 1024}MB'`);
     for (const { ddl } of this.indexes) await sql.exec(ddl);
     await sql.exec('RESET maintenance_work_mem');
-    this.missing = false;
+    this.state = 'built';
   }
 }
 
