@@ -45,7 +45,19 @@ export async function freshDatabase(server: string, label: string): Promise<Fres
     name,
     url: url.toString(),
     drop: () =>
-      admin(server, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+      admin(server, async (c) => {
+        // A peer's pool may still be closing its connections (emmett's, seen under 8 writers): terminated by
+        // FORCE, an idle one raised an error event nothing listened to, and the run died. Wait for them first.
+        for (let i = 0; i < 100; i++) {
+          const { rows } = await c.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if (rows[0]!.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      }),
   };
 }
 

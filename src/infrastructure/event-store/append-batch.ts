@@ -122,13 +122,13 @@ export async function appendAlone(
   ctx: BatchContext,
 ): Promise<AppendResult | undefined> {
   const expected = item.options.expectedVersion;
-  const inserted = await sql.query(insertEventsSql(true), [
+  const { rows } = await sql.query<{ version: number; tx: string; seq: string }>(insertEventsSql(true), [
     ...insertParams([item], ctx),
     expected === 'any' ? null : expected === 'no_stream' ? 0 : expected,
   ]);
-  if (inserted.rows.length === 0) return undefined;
-  const recorded = inserted.rows.map(ctx.toRecorded).sort(byPosition);
-  return resultOf(item, recorded);
+  // No inline projection reads them: only the last event's version and position come back, not every column.
+  const last = rows[0];
+  return last && { version: last.version, position: `${last.tx}.${last.seq}` };
 }
 
 function insertParams(items: readonly EncodedItem[], ctx: BatchContext): unknown[] {
@@ -145,6 +145,10 @@ function insertParams(items: readonly EncodedItem[], ctx: BatchContext): unknown
  * $4, NULL for any): a stream whose version is not the expected one is neither created nor moved on, and then no
  * event is inserted and nothing is notified.
  */
+/** appendAlone's answer: the last event's stream version and position (its stream's events are in order). */
+const LAST_EVENT = `SELECT e.stream_position::int AS version, e.tx, e.seq FROM e, notified
+     ORDER BY e.stream_position DESC LIMIT 1`;
+
 function insertEventsSql(checked: boolean): string {
   const created = checked
     ? `AND ($4::int IS NULL OR $4::int = 0 OR EXISTS (SELECT 1 FROM streams x WHERE x.stream_id = "streamId"))`
@@ -167,7 +171,7 @@ function insertEventsSql(checked: boolean): string {
        ORDER BY b.i
        RETURNING ${EVENT_COLUMNS}),
      notified AS (SELECT pg_notify($3, max(tx) || '.' || max(seq::bigint)) FROM e HAVING count(*) > 0)
-     SELECT e.* FROM e, notified`;
+     ${checked ? LAST_EVENT : 'SELECT e.* FROM e, notified'}`;
 }
 
 /** The stream's version after the batch, once its version before has been checked against the expected one. */
