@@ -77,7 +77,7 @@ async function insertEvents(
   items: readonly EncodedItem[],
   ctx: BatchContext,
 ): Promise<AppendResult[]> {
-  const inserted = await tx.query(INSERT_EVENTS_SQL, insertParams(items, ctx));
+  const inserted = await tx.query(APPEND_SQL, [...insertParams(items, ctx), null]);
   const recorded = inserted.rows.map(ctx.toRecorded).sort(byPosition);
   const results = items.map((item) => resultOf(item, recorded));
   for (const projection of ctx.inlineProjections) {
@@ -113,8 +113,7 @@ export function appendsAlone<R>(
 /**
  * One stream's events as one statement outside a transaction: PostgreSQL commits a statement on its own, so the
  * BEGIN and COMMIT round trips go (the same append took four round trips with its read, against an event store
- * that calls one function: BENCHMARKS.md, "Against emmett"), in a function whose plan the session keeps
- * (migration 0015: planning the statement cost more than running it). The expected version is checked in it,
+ * that calls one function: BENCHMARKS.md, "Against emmett"). The expected version is checked in the statement,
  * which then writes nothing: undefined is returned, and the caller reports the conflict.
  */
 export async function appendAlone(
@@ -124,7 +123,8 @@ export async function appendAlone(
 ): Promise<AppendResult | undefined> {
   const expected = item.options.expectedVersion;
   const { rows } = await sql.query<{ version: number; tx: string; seq: string }>(
-    `SELECT out_version AS version, out_tx AS tx, out_seq AS seq FROM docsvc_append_alone($1::jsonb, $2, $3, $4)`,
+    `SELECT stream_position::int AS version, tx, seq FROM docsvc_append($1::jsonb, $2, $3, $4)
+     ORDER BY stream_position::int DESC LIMIT 1`,
     [...insertParams([item], ctx), expected === 'any' ? null : expected === 'no_stream' ? 0 : expected],
   );
   // No inline projection reads them: only the last event's version and position come back, not every column.
@@ -139,29 +139,8 @@ function insertParams(items: readonly EncodedItem[], ctx: BatchContext): unknown
   return [JSON.stringify(rows), ctx.recordedAt, EVENTS_CHANNEL];
 }
 
-/**
- * Every stream's version and every event and the NOTIFY, in one statement. Streams are locked in stream id order,
- * so that two batches over the same streams cannot deadlock. The NOTIFY is queued here and sent at commit (a
- * rolled back batch sends none), with the batch's last position. (appendAlone's is the same statement in the
- * function docsvc_append_alone, migration 0015.)
- */
-const INSERT_EVENTS_SQL = `WITH batch AS (
-       SELECT row_number() OVER () AS i, r.* FROM jsonb_to_recordset($1::jsonb) AS r("streamId" text, ord int,
-         count int, "eventId" uuid, type text, "schemaVersion" int, data jsonb, metadata jsonb)),
-     s AS (
-       INSERT INTO streams (stream_id, version)
-       SELECT "streamId", count FROM batch WHERE ord = 1 ORDER BY "streamId"
-       ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + EXCLUDED.version, updated_at = now()
-       RETURNING stream_id, version),
-     e AS (
-       INSERT INTO events (stream_id, stream_position, event_id, type, schema_version, data, metadata, created_at)
-       SELECT b."streamId", s.version - b.count + b.ord, b."eventId", b.type, b."schemaVersion", b.data,
-              b.metadata, date_trunc('milliseconds', coalesce($2::timestamptz, now()))
-       FROM batch b JOIN s ON s.stream_id = b."streamId"
-       ORDER BY b.i
-       RETURNING ${EVENT_COLUMNS}),
-     notified AS (SELECT pg_notify($3, max(tx) || '.' || max(seq::bigint)) FROM e)
-     SELECT e.* FROM e, notified`;
+/** Every append's one statement: the function of migration 0015, planned once per session. */
+const APPEND_SQL = `SELECT * FROM docsvc_append($1::jsonb, $2, $3, $4)`;
 
 /** The stream's version after the batch, once its version before has been checked against the expected one. */
 function resultOf(item: EncodedItem, recorded: readonly RecordedEvent[]): AppendResult {
