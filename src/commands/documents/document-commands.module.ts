@@ -14,6 +14,7 @@ import { CoachesController, RestoreCoachHandler } from '../restore-coach/restore
 import { RetireDocumentHandler } from '../retire-document/retire-document.js';
 import { RollBackDocumentHandler } from '../rollback-document/rollback-document.js';
 import { ImportsController } from '../import-csv/imports.controller.js';
+import { ImportFileHandler } from '../import-file/import-file.js';
 import { UploadDocumentHandler } from '../upload-document/upload-document.js';
 import { UploadDocumentsHandler } from '../upload-document/upload-documents.js';
 import { DocumentStreams } from './document-stream.js';
@@ -66,6 +67,7 @@ export class DocumentCommandsModule {
         DocumentStreams,
         UploadDocumentHandler,
         UploadDocumentsHandler,
+        ImportFileHandler,
         EditDocumentHandler,
         ReplaceFileHandler,
         RollBackDocumentHandler,

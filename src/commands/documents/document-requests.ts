@@ -6,6 +6,7 @@ import { EraseDocumentCommand } from '../erase-document/erase-document.js';
 import { ReplaceFileCommand, type IncomingFile } from '../replace-file/replace-file.js';
 import { RetireDocumentCommand } from '../retire-document/retire-document.js';
 import { RollBackDocumentCommand } from '../rollback-document/rollback-document.js';
+import { ImportFileCommand } from '../import-file/import-file.js';
 import { UploadDocumentCommand } from '../upload-document/upload-document.js';
 import {
   editSchema,
@@ -71,14 +72,29 @@ function requiredFile(file: HttpRequest['file']): IncomingFile {
   return { bytes: file.buffer, filename: safeFilename(file.originalname) };
 }
 
-/** POST /documents: multipart (a file, coachId and metadata as JSON text) or JSON (text). */
-export function uploadCommand(r: HttpRequest): UploadDocumentCommand {
+/**
+ * POST /documents: multipart (a file, coachId and metadata as JSON text, and for a folder import the file's
+ * `sourcePath`) or JSON (text).
+ */
+export function uploadCommand(r: HttpRequest): UploadDocumentCommand | ImportFileCommand {
   const base = { principal: r.principal, idempotencyKey: idempotencyKeyOf(r) };
   const body = (r.body ?? {}) as Record<string, unknown>;
   if (r.file || /^multipart\//i.test(r.headers['content-type'] ?? '')) {
     const file = requiredFile(r.file);
-    const form = { coachId: body.coachId, metadata: parseMetadataField(body.metadata) };
-    const { coachId, metadata } = parseWith(multipartUploadSchema, form, 'form');
+    const form = {
+      coachId: body.coachId,
+      metadata: parseMetadataField(body.metadata),
+      sourcePath: body.sourcePath,
+    };
+    const { coachId, metadata, sourcePath } = parseWith(multipartUploadSchema, form, 'form');
+    if (sourcePath !== undefined)
+      return new ImportFileCommand({
+        principal: r.principal,
+        coachId,
+        sourcePath,
+        file,
+        metadata: metadata as DocumentMetadata,
+      });
     return new UploadDocumentCommand({
       ...base,
       coachId,

@@ -9,6 +9,7 @@ import {
   replaceFileSchema,
   retireSchema,
   rollbackSchema,
+  sourcePathSchema,
   writeResultSchema,
 } from './schemas.js';
 
@@ -16,6 +17,7 @@ const fileForm = z.object({
   file: z.string().meta({ format: 'binary' }),
   coachId: coachIdSchema,
   metadata: z.string().describe('JSON text of the metadata object'),
+  sourcePath: sourcePathSchema.optional(),
 });
 
 /** The document commands in the OpenAPI document. */
@@ -35,7 +37,10 @@ export const documentCommandRoutes: RouteConfig[] = [
     },
     responses: {
       201: json(writeResultSchema, 'Created'),
-      200: json(writeResultSchema, 'The same source is already active for this coach (duplicate: true)'),
+      200: json(
+        writeResultSchema,
+        'The same source is already active for this coach (duplicate: true); with sourcePath, the document at that path updated, unchanged or retired (outcome)',
+      ),
       ...problems(400, 401, 403, 413, 415, 422, 429),
     },
   },

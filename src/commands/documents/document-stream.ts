@@ -14,6 +14,7 @@ import {
   sourceKey,
   type DocumentHead,
   type ExistingSource,
+  type PathDocument,
 } from '../../infrastructure/documents/document-directory.js';
 import { decodeDocumentEvent, encodeDocumentEvent } from '../../infrastructure/documents/document-events.js';
 import { documentKeys } from '../../infrastructure/documents/document-keys.js';
@@ -87,24 +88,31 @@ export type CreateOutcome = (CommandResult & { documentId: string; duplicate?: f
 export type DuplicateResult = ExistingSource & { changed: false; duplicate: true };
 
 /**
- * Uploads of one source for one coach take turns on a transaction lock, so two at once cannot both be new. A batch
- * takes the locks of all its sources in one statement, in the locks' order (two batches cannot deadlock), and
- * only then looks them all up in a second statement: a lookup in the same statement would read the documents as
- * they were before it waited for a lock.
+ * Uploads of one source for one coach take turns on a transaction lock, so two at once cannot both be new; so do
+ * imports of one path. A batch takes the locks of all its sources and paths in one statement, in the locks' order
+ * (two batches cannot deadlock), and only then looks them up: a lookup in the same statement would read the
+ * documents as they were before it waited for a lock.
  */
 const refuseDuplicates =
   (directory: DocumentDirectory, uploads: readonly NewDocument[]) =>
   async (tx: SqlExecutor): Promise<Array<Duplicate | undefined>> => {
     const sources = uploads.map((u) => ({ coachId: u.command.coachId, sourceSha256: u.sourceSha256 }));
+    const paths = uploads.flatMap(({ command: c }) =>
+      c.sourcePath ? [pathKey(c.coachId, c.sourcePath)] : [],
+    );
     await tx.query(
       `SELECT pg_advisory_xact_lock(h) FROM (
          SELECT DISTINCT hashtextextended('docsvc:source:' || s, 0) AS h FROM jsonb_array_elements_text($1::jsonb) s
          ORDER BY h) locks`,
-      [JSON.stringify(sources.map(sourceKey))],
+      [JSON.stringify([...sources.map(sourceKey), ...paths])],
     );
     const existing = await directory.activeWithSources(tx, sources);
+    const atPaths = await existingPaths(directory, tx, uploads);
     const first = new Map<string, number>();
     return sources.map((source, i) => {
+      const { coachId, sourcePath } = uploads[i]!.command;
+      const atPath = sourcePath ? atPaths.get(pathKey(coachId, sourcePath)) : undefined;
+      if (atPath) return { existing: atPath };
       const key = sourceKey(source);
       const found = existing.get(key);
       if (found) return { existing: found };
@@ -113,6 +121,24 @@ const refuseDuplicates =
       return undefined;
     });
   };
+
+const pathKey = (coachId: string, path: string) => `path:${coachId}:${path}`;
+
+/** The documents already at the batch's paths (a concurrent import of the same path got there first). */
+async function existingPaths(directory: DocumentDirectory, tx: SqlExecutor, uploads: readonly NewDocument[]) {
+  const byCoach = new Map<string, string[]>();
+  for (const { command: c } of uploads)
+    if (c.sourcePath) byCoach.set(c.coachId, [...(byCoach.get(c.coachId) ?? []), c.sourcePath]);
+  const found = new Map<string, ExistingSource>();
+  for (const [coachId, paths] of byCoach)
+    for (const [path, { documentId, version, position }] of await directory.withSourcePaths(
+      tx,
+      coachId,
+      paths,
+    ))
+      found.set(pathKey(coachId, path), { documentId, version, position });
+  return found;
+}
 
 /** What the document command handlers share: the store, the read port, and the options of a document's stream. */
 @Injectable()
@@ -126,6 +152,11 @@ export class DocumentStreams {
 
   visible(principal: Principal, documentId: string): Promise<DocumentHead> {
     return visibleDocument(this.directory, this.sql, principal, documentId);
+  }
+
+  /** The coach's document imported from this path, if any (an erased one gave its path up). */
+  async atPath(coachId: string, sourcePath: string): Promise<PathDocument | undefined> {
+    return (await this.directory.withSourcePaths(this.sql, coachId, [sourcePath])).get(sourcePath);
   }
 
   /**

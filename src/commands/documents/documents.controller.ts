@@ -20,6 +20,7 @@ import type { Response } from 'express';
 import type { Principal } from '../../domain/access.js';
 import { DocumentIdError } from '../../domain/document/errors.js';
 import { CurrentPrincipal, RequireRole } from '../../infrastructure/auth/auth.guard.js';
+import type { ImportFileResult } from '../import-file/import-file.js';
 import type { UploadResult } from '../upload-document/upload-document.js';
 import type { WriteResult } from './document-stream.js';
 import {
@@ -51,9 +52,11 @@ export class DocumentsController {
     @UploadedFile() file: File,
     @Headers() headers: H,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<UploadResult> {
-    const result = await this.commands.execute(uploadCommand({ principal, body, file, headers }));
-    res.status(result.duplicate ? 200 : 201);
+  ): Promise<UploadResult | ImportFileResult> {
+    const command = uploadCommand({ principal, body, file, headers });
+    const result: UploadResult | ImportFileResult = await this.commands.execute(command);
+    const created = 'outcome' in result ? result.outcome === 'created' : !result.duplicate;
+    res.status(created ? 201 : 200);
     return result;
   }
 

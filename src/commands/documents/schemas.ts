@@ -16,7 +16,27 @@ export const jsonUploadSchema = z.object({
   metadata: metadataSchema,
 });
 
-export const multipartUploadSchema = z.object({ coachId: coachIdSchema, metadata: metadataSchema });
+/** A file's path in an imported folder: relative, `/`-separated, no empty, `.` or `..` segment. */
+export const sourcePathSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(
+    (p) =>
+      !p.split('/').some((segment) => segment === '' || segment === '.' || segment === '..') &&
+      // eslint-disable-next-line no-control-regex
+      !/[\u0000-\u001f\u007f]/.test(p),
+    'a relative path with "/" separators, without empty, "." or ".." segments or control characters',
+  )
+  .describe(
+    "The file's path in an imported folder: the document's key. A later upload with the same coach and path is a new version of that document, or nothing when file and metadata are unchanged",
+  );
+
+export const multipartUploadSchema = z.object({
+  coachId: coachIdSchema,
+  metadata: metadataSchema,
+  sourcePath: sourcePathSchema.optional(),
+});
 
 export const editSchema = z
   .object({
@@ -51,4 +71,8 @@ export const writeResultSchema = z.object({
     .describe('Global position of the last event; pass it as minPosition to read your own write'),
   sourceId: z.uuid().optional(),
   duplicate: z.boolean().optional(),
+  outcome: z
+    .enum(['created', 'updated', 'unchanged', 'duplicate', 'retired'])
+    .optional()
+    .describe('With sourcePath: what the upload did to the document at that path'),
 });

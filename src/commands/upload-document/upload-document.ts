@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { assertCoach, type Principal } from '../../domain/access.js';
-import type { DocumentMetadata, Snapshot } from '../../domain/document/document.js';
+import type { DocumentMetadata, Snapshot, SourceType } from '../../domain/document/document.js';
 import { sha256 } from '../../infrastructure/documents/file-store.js';
 import { TEXT_EXTRACTOR, type TextExtractor } from '../../infrastructure/extraction/extraction.js';
 import { DocumentStreams, storeFile, type WriteResult } from '../documents/document-stream.js';
@@ -66,7 +66,7 @@ export class UploadDocumentHandler implements ICommandHandler<UploadDocumentComm
 }
 
 /** An upload command with new ids (the decider never makes them). */
-export function newUpload(coachId: string, sourceType: Source['sourceType'] | 'csv', snapshot: Snapshot) {
+export function newUpload(coachId: string, sourceType: SourceType, snapshot: Snapshot) {
   const [documentId, sourceId] = [randomUUID(), randomUUID()];
   return { type: 'UploadDocument' as const, documentId, coachId, sourceId, sourceType, snapshot };
 }

@@ -23,6 +23,8 @@ export type DocumentCommand =
       sourceId: string;
       sourceType: SourceType;
       snapshot: Snapshot;
+      /** Where an import found it (a folder's relative path): later imports of that path are its new versions. */
+      sourcePath?: string;
     }
   | {
       type: 'EditDocument';
@@ -46,6 +48,7 @@ export type DocumentEvent =
         sourceId: string;
         sourceType: SourceType;
         snapshot: Snapshot;
+        sourcePath?: string;
       };
     }
   | {
@@ -120,8 +123,16 @@ function decide(command: DocumentCommand, state: DocumentState): DocumentEvent[]
   switch (command.type) {
     case 'UploadDocument': {
       if (state.status !== 'none') throw new DocumentExistsError(command.documentId);
-      const { documentId, coachId, sourceId, sourceType, snapshot } = command;
-      return [{ type: 'DocumentUploaded', data: { documentId, coachId, sourceId, sourceType, snapshot } }];
+      const { documentId, coachId, sourceId, sourceType, snapshot, sourcePath } = command;
+      const data = {
+        documentId,
+        coachId,
+        sourceId,
+        sourceType,
+        snapshot,
+        ...(sourcePath ? { sourcePath } : {}),
+      };
+      return [{ type: 'DocumentUploaded', data }];
     }
     case 'EditDocument':
       return edit(state, command);

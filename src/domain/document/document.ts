@@ -4,7 +4,7 @@ export const ACCESS_TIERS = ['free', 'premium'] as const;
 export type DocumentType = (typeof DOCUMENT_TYPES)[number];
 export type AccessTier = (typeof ACCESS_TIERS)[number];
 export type ContentFormat = 'text' | 'markdown' | 'pdf' | 'docx' | 'html';
-export type SourceType = 'upload' | 'json' | 'url' | 'csv';
+export type SourceType = 'upload' | 'json' | 'url' | 'csv' | 'folder';
 
 export interface DocumentMetadata {
   title?: string;

@@ -25,6 +25,12 @@ export interface DocumentDirectory {
    * it is a duplicate), in one query, keyed by sourceKey.
    */
   activeWithSources(on: SqlExecutor, sources: readonly Source[]): Promise<Map<string, ExistingSource>>;
+  /** The coach's documents imported from these paths (none erased: an erasure gives its path up), by path. */
+  withSourcePaths(
+    on: SqlExecutor,
+    coachId: string,
+    paths: readonly string[],
+  ): Promise<Map<string, PathDocument>>;
   /** Each document of the coach: now, and the last version written at or before `asOf`. */
   thenAndNow(on: SqlExecutor, coachId: string, asOf: string): Promise<DocumentThenAndNow[]>;
 }
@@ -36,6 +42,13 @@ export interface Source {
 }
 
 export type ExistingSource = Pick<DocumentHead, 'documentId' | 'version' | 'position'>;
+
+/** A document an import found at a path: what the next import of that path compares its file with. */
+export interface PathDocument extends DocumentHead {
+  status: 'active' | 'retired';
+  sourceSha256: string;
+  metadata: Record<string, unknown>;
+}
 
 export const sourceKey = (s: Source) => `${s.coachId}:${s.sourceSha256}`;
 

@@ -31,7 +31,7 @@ export function registerDocumentEvents(registry: EventRegistry): EventRegistry {
         documentId: id,
         coachId: z.string(),
         sourceId: id,
-        sourceType: z.enum(['upload', 'json', 'url', 'csv']),
+        sourceType: z.enum(['upload', 'json', 'url', 'csv', 'folder']),
         sealed,
       }),
     })
@@ -67,6 +67,8 @@ export function registerDocumentEvents(registry: EventRegistry): EventRegistry {
 
 interface Sealed {
   snapshot?: Snapshot;
+  /** A folder's relative path can name people ("2024-01-15 - Dr Smith - …"): sealed, and gone with the key. */
+  sourcePath?: string;
   changeSummary?: string;
   reason?: string;
 }
@@ -79,8 +81,9 @@ function sealPart(key: Buffer, value: Sealed): Promise<string> {
 export async function encodeDocumentEvent(event: DocumentEvent, key: Buffer): Promise<NewEvent> {
   switch (event.type) {
     case 'DocumentUploaded': {
-      const { snapshot, ...clear } = event.data;
-      return { type: event.type, data: { ...clear, sealed: await sealPart(key, { snapshot }) } };
+      const { snapshot, sourcePath, ...clear } = event.data;
+      const part = sourcePath ? { snapshot, sourcePath } : { snapshot };
+      return { type: event.type, data: { ...clear, sealed: await sealPart(key, part) } };
     }
     case 'DocumentEdited': {
       const { snapshot, changeSummary, documentId, changed } = event.data;
@@ -145,6 +148,7 @@ export async function decodeDocumentEvent(
           snapshot: open.snapshot ?? ERASED_SNAPSHOT,
           changeSummary: open.changeSummary,
           reason: open.reason,
+          ...(open.sourcePath ? { sourcePath: open.sourcePath } : {}),
         },
       } as unknown as DocumentEvent;
     case 'DocumentRetired':

@@ -20,6 +20,11 @@ export const ACTIVE_WITH_SOURCES_SQL = `SELECT DISTINCT ON (source_sha256 || coa
 export const COACHES_OF_DOCUMENTS_SQL = `SELECT document_id::text, coach_id FROM documents
   WHERE document_id = ANY ($1::uuid[])`;
 
+/** By the documents_source_paths index (migration 0016); an erased document has no path. */
+export const WITH_SOURCE_PATHS_SQL = `SELECT source_path, document_id::text, access_tier, status, version, position,
+    source_sha256, metadata
+  FROM documents WHERE coach_id = $1 AND source_path = ANY ($2::text[])`;
+
 /** The documents read model's answers to the command side (its port, DocumentDirectory). */
 export const documentDirectory: DocumentDirectory = {
   async head(on, documentId) {
@@ -56,6 +61,34 @@ export const documentDirectory: DocumentDirectory = {
       rows.map((r) => [
         sourceKey({ coachId: r.key.slice(64), sourceSha256: r.key.slice(0, 64) }),
         { documentId: r.document_id, version: r.version, position: r.position },
+      ]),
+    );
+  },
+
+  async withSourcePaths(on, coachId, paths) {
+    const { rows } = await on.query<{
+      source_path: string;
+      document_id: string;
+      access_tier: string | null;
+      status: 'active' | 'retired';
+      version: number;
+      position: string;
+      source_sha256: string;
+      metadata: Record<string, unknown>;
+    }>(WITH_SOURCE_PATHS_SQL, [coachId, [...paths]]);
+    return new Map(
+      rows.map((r) => [
+        r.source_path,
+        {
+          documentId: r.document_id,
+          coachId,
+          accessTier: r.access_tier,
+          status: r.status,
+          version: r.version,
+          position: r.position,
+          sourceSha256: r.source_sha256,
+          metadata: r.metadata,
+        },
       ]),
     );
   },

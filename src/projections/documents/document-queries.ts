@@ -19,7 +19,11 @@ export interface DocumentView {
   status: string;
   createdAt: string;
   updatedAt: string;
+  /** Where a folder import found it (absent for other documents). */
+  sourcePath?: string;
 }
+
+const pathOf = (value: unknown) => (typeof value === 'string' ? { sourcePath: value } : {});
 
 export class VersionGoneError extends AppError {
   readonly code = 'VERSION_NOT_FOUND';
@@ -68,7 +72,7 @@ export class GetDocumentHandler implements IQueryHandler<GetDocumentQuery, Docum
       wanted = then;
     }
     const { rows } = await this.sql.query<Record<string, unknown>>(
-      `SELECT d.document_id::text, d.coach_id, d.access_tier, d.created_at, d.status AS current_status,
+      `SELECT d.document_id::text, d.coach_id, d.access_tier, d.created_at, d.status AS current_status, d.source_path,
               COALESCE(v.title, d.title) AS title, COALESCE(v.content, d.content) AS content, COALESCE(v.metadata, d.metadata) AS metadata,
               COALESCE(v.version, d.version) AS version, v.metadata->>'accessTier' AS version_tier, COALESCE(v.status, d.status) AS status, COALESCE(v.at, d.updated_at) AS updated_at,
               ($2::int IS NOT NULL AND v.version IS NULL) AS missing
@@ -98,6 +102,7 @@ export class GetDocumentHandler implements IQueryHandler<GetDocumentQuery, Docum
       status: String(row.status),
       createdAt: (row.created_at as Date).toISOString(),
       updatedAt: (row.updated_at as Date).toISOString(),
+      ...pathOf(row.source_path),
     };
   }
 }
@@ -187,7 +192,8 @@ export class ListDocumentsHandler implements IQueryHandler<ListDocumentsQuery, D
     assertCoach(principal, f.coachId);
     const freeOnly = !canSeeTier(principal, 'premium');
     const { rows } = await this.sql.query<Record<string, unknown>>(
-      `SELECT document_id::text, coach_id, title, metadata, version, status, created_at, updated_at FROM documents
+      `SELECT document_id::text, coach_id, title, metadata, version, status, created_at, updated_at, source_path
+       FROM documents
        WHERE coach_id = $1 AND status = $2 AND ($3::text IS NULL OR document_type = $3) AND ($4::text IS NULL OR $4 = ANY(tags))
          AND (NOT $5::boolean OR access_tier = 'free') AND ($6::uuid IS NULL OR document_id > $6::uuid)
        ORDER BY document_id LIMIT $7`,
@@ -202,6 +208,7 @@ export class ListDocumentsHandler implements IQueryHandler<ListDocumentsQuery, D
       status: String(r.status),
       createdAt: (r.created_at as Date).toISOString(),
       updatedAt: (r.updated_at as Date).toISOString(),
+      ...pathOf(r.source_path),
     }));
     return { items: page, nextCursor: rows.length > f.limit ? page[page.length - 1]!.documentId : null };
   }

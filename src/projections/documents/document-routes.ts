@@ -15,6 +15,7 @@ const documentView = z
     status: z.enum(['active', 'retired', 'erased']),
     createdAt: z.string(),
     updatedAt: z.string(),
+    sourcePath: z.string().optional().describe("Where a folder import found the document (the import's key)"),
   })
   .meta({ id: 'Document' });
 

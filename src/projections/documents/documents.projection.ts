@@ -60,19 +60,20 @@ async function insertUploads(tx: SqlExecutor, uploads: readonly OpenedEvent[]): 
       coachId: d.coachId,
       sourceId: d.sourceId,
       sourceType: d.sourceType,
+      sourcePath: d.sourcePath ?? null,
       s: snapshotColumns(d.snapshot),
     };
   });
   await tx.query(
     `INSERT INTO documents (document_id, coach_id, status, version, source_id, source_type, created_at, created_by,
        updated_at, updated_by, position, title, content, format, metadata, document_type, access_tier, tags,
-       publication_date, source_url, source_sha256, file_sha256)
+       publication_date, source_url, source_sha256, file_sha256, source_path)
      SELECT "documentId", "coachId", 'active', version, "sourceId", "sourceType", at, actor, at, actor, position,
        s->>'title', s->>'content', s->>'format', s->'metadata', s->>'documentType', s->>'accessTier',
        ARRAY(SELECT jsonb_array_elements_text(s->'tags')), s->>'publicationDate', s->>'sourceUrl',
-       s->>'sourceSha256', s->>'fileSha256'
+       s->>'sourceSha256', s->>'fileSha256', "sourcePath"
      FROM jsonb_to_recordset($1::jsonb) AS x("documentId" uuid, version int, at timestamptz, actor text,
-       position text, "coachId" text, "sourceId" uuid, "sourceType" text, s jsonb)
+       position text, "coachId" text, "sourceId" uuid, "sourceType" text, "sourcePath" text, s jsonb)
      ON CONFLICT (document_id) DO NOTHING`,
     [JSON.stringify(rows)],
   );
@@ -122,6 +123,7 @@ async function applyOne(tx: SqlExecutor, r: RecordedEvent, event: DocumentEvent)
         `UPDATE documents SET status = 'erased', version = $2, updated_at = $3, updated_by = $4, position = $5,
            title = NULL, content = NULL, format = NULL, metadata = NULL, document_type = NULL, tags = '{}',
            publication_date = NULL, source_url = NULL, source_sha256 = NULL, file_sha256 = NULL, source_id = NULL,
+           source_path = NULL,
            access_tier = $6
          WHERE document_id = $1 AND version < $2`,
         [...common, event.data.accessTier],
