@@ -6,7 +6,8 @@ import { DatabaseUnavailableError } from '../infrastructure/sql/database-unavail
 import { DataDirLockedError } from '../infrastructure/sql/data-dir-lock.js';
 
 /** Exit codes are part of the CLI contract: 0 only when everything succeeded. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, config: 3 } as const;
+/** 130: stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, config: 3, interrupted: 130 } as const;
 
 /** A failure the CLI explains in one line: a stable `code` (as in --json output) and its exit code. */
 export class CliFailure extends Error {

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeFailure, EXIT } from './cli-errors.js';
 import { addHistoryCommands, addRebuildCommand, addSearchCommand, addServiceCommands } from './commands.js';
+import { addImportCommands } from './import/import-commands.js';
 import { CliOutput } from './output.js';
 import { packageVersion } from './version.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(out: CliOutput = new CliOutput(false)): Command {
   addSearchCommand(program, out);
   addHistoryCommands(program, out);
   addRebuildCommand(program, out);
+  addImportCommands(program, out);
   return program;
 }
 
@@ -28,7 +30,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const out = new CliOutput(argv.includes('--json'));
   try {
     await buildProgram(out).parseAsync(argv);
-    return EXIT.ok;
+    return out.exitCode ?? EXIT.ok;
   } catch (error) {
     // Commander has already printed its usage message, and --help or --version their text.
     if (error instanceof CommanderError) {

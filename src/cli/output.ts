@@ -8,6 +8,8 @@ import type { CliFailure } from './cli-errors.js';
 export class CliOutput {
   private readonly stdoutWrite = process.stdout.write;
   private reserved = false;
+  /** Set by a command whose result is printed but which did not wholly succeed (an import with failed files). */
+  exitCode: number | undefined;
 
   constructor(readonly json: boolean) {}
 
@@ -24,8 +26,9 @@ export class CliOutput {
     this.reserved = false;
   }
 
-  result(human: string, data: unknown): void {
+  result(human: string, data: unknown, exitCode?: number): void {
     this.stdout(this.json ? JSON.stringify(data) : human);
+    this.exitCode = exitCode;
   }
 
   /** The one line on stderr; with --json also `{"error": …}` on stdout, so a script reads every outcome alike. */
