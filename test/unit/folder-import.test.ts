@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   FileFailure,
