@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { ScheduleModule } from '@nestjs/schedule';
 import type { AppConfig } from '../infrastructure/config/config.js';
 import type { SqlClient } from '../infrastructure/sql/sql-client.js';
 import type { Clock } from '../infrastructure/clock/clock.js';
@@ -37,6 +38,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         CqrsModule.forRoot(),
+        ScheduleModule.forRoot(),
         DatabaseModule.forRoot(
           config,
           sql,

@@ -20,6 +20,7 @@ import {
   VersionConflictError,
 } from '../infrastructure/event-store/errors.js';
 import { EXTRACTION_CODES, extractionStatus } from '../infrastructure/extraction/extraction.js';
+import { FETCH_CODES, fetchStatus } from '../infrastructure/fetch/fetch-errors.js';
 import {
   MalformedBodyError,
   MethodNotAllowedError,
@@ -71,6 +72,7 @@ export function problemCodes(): Map<string, Set<number>> {
     add(error.code, error.status);
   }
   for (const code of EXTRACTION_CODES) add(code, extractionStatus(code));
+  for (const code of FETCH_CODES) add(code, fetchStatus(code));
   for (const [status, code] of Object.entries(HTTP_CODES)) add(code, Number(status));
   add('INTERNAL_ERROR', 500);
   return codes;

@@ -46,6 +46,8 @@ export interface Reply {
 
 export interface TestService {
   db: TestDatabase;
+  /** The application itself, for what a test drives directly (a scheduled job). */
+  app: INestApplication;
   base: string;
   request(method: string, path: string, options?: RequestOptions): Promise<Reply>;
   countEvents(): Promise<number>;
@@ -75,6 +77,7 @@ export async function startService(
   const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   return {
     db,
+    app,
     base,
     async request(method, path, options = {}) {
       const headers: Record<string, string> = { ...options.headers };

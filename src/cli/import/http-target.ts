@@ -1,5 +1,6 @@
 import type { ImportReport } from '../../commands/import-csv/import-csv.js';
 import type { ImportFileResult } from '../../commands/import-file/import-file.js';
+import type { UploadResult } from '../../commands/upload-document/upload-document.js';
 import { CliFailure, EXIT } from '../cli-errors.js';
 import { FileFailure } from './folder-files.js';
 import type { FileImport, ImportTarget, PathEntry } from './import-target.js';
@@ -71,6 +72,15 @@ export class HttpTarget implements ImportTarget {
         );
       throw error;
     }
+  }
+
+  async importUrl(request: {
+    coachId: string;
+    url: string;
+    metadata: Record<string, unknown>;
+    refreshIntervalDays?: number;
+  }): Promise<UploadResult> {
+    return this.request<UploadResult>('POST', 'documents/from-url', () => JSON.stringify(request));
   }
 
   async activePaths(coachId: string): Promise<PathEntry[]> {

@@ -22,6 +22,41 @@ export interface FolderImportFlags {
 export function addImportCommands(program: Command, out: CliOutput): void {
   addFolderCommand(program, out);
   addCsvCommand(program, out);
+  addUrlCommand(program, out);
+}
+
+/** `import-url <url>`: a web page or file as a document, fetched again on the service's refresh schedule. */
+function addUrlCommand(program: Command, out: CliOutput): void {
+  program
+    .command('import-url')
+    .description(
+      "import a web page's article (or a PDF, DOCX or text file) from a URL; the service refreshes it",
+    )
+    .argument('<url>', 'an http or https URL')
+    .requiredOption('--coach <coachId>', 'the coach whose library it joins')
+    .requiredOption('--tier <tier>', 'access tier: free or premium')
+    .requiredOption('--type <documentType>', `document type: ${DOCUMENT_TYPES.join(', ')}`)
+    .option('--tags <tags>', 'tags, separated by commas')
+    .option('--refresh-days <n>', 'days between refreshes (1-3650)', '30')
+    .option('--url <url>', 'a running service to import into (default: DOCSVC_URL; key from DOCSVC_API_KEY)')
+    .option('--json', 'print the result as JSON')
+    .action(async (sourceUrl: string, flags: FolderImportFlags & { refreshDays: string }) => {
+      const { flags: metadata } = folderOptions('.', { ...flags, concurrency: '1' });
+      const days = Number(flags.refreshDays);
+      if (!Number.isInteger(days) || days < 1 || days > 3650)
+        throw new CliFailure('--refresh-days must be a whole number from 1 to 3650', EXIT.usage);
+      if (!/^https?:\/\//i.test(sourceUrl))
+        throw new CliFailure(`${sourceUrl} is not an http or https URL`, EXIT.usage);
+      const { runUrlImport, describeUrlImport } = await import('./run-import-url.js');
+      const request = {
+        coachId: flags.coach,
+        url: sourceUrl,
+        metadata: { tags: [], ...metadata } as never,
+        refreshIntervalDays: days,
+      };
+      const result = await runUrlImport(request, flags.url ?? process.env.DOCSVC_URL).catch(usageOrFailure);
+      out.result(describeUrlImport(result), result);
+    });
 }
 
 function addFolderCommand(program: Command, out: CliOutput): void {

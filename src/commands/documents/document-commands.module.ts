@@ -15,6 +15,11 @@ import { RetireDocumentHandler } from '../retire-document/retire-document.js';
 import { RollBackDocumentHandler } from '../rollback-document/rollback-document.js';
 import { ImportsController } from '../import-csv/imports.controller.js';
 import { ImportFileHandler } from '../import-file/import-file.js';
+import { ImportUrlHandler } from '../import-url/import-url.js';
+import { RefreshUrlSourceHandler } from '../import-url/refresh-url.js';
+import { UrlRefreshScheduler } from '../import-url/url-refresh.scheduler.js';
+import { AddressPolicy } from '../../infrastructure/fetch/address-policy.js';
+import { URL_FETCHER, UrlFetcher } from '../../infrastructure/fetch/url-fetcher.js';
 import { UploadDocumentHandler } from '../upload-document/upload-document.js';
 import { UploadDocumentsHandler } from '../upload-document/upload-documents.js';
 import { DocumentStreams } from './document-stream.js';
@@ -64,10 +69,23 @@ export class DocumentCommandsModule {
               maxUncompressedBytes: 4 * config.MAX_UPLOAD_BYTES,
             }),
         },
+        {
+          provide: URL_FETCHER,
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) =>
+            new UrlFetcher(new AddressPolicy(config.URL_FETCH_ALLOW_HOSTS), {
+              maxBytes: config.MAX_UPLOAD_BYTES,
+              timeoutMs: config.URL_FETCH_TIMEOUT_MS,
+              maxRedirects: 5,
+            }),
+        },
         DocumentStreams,
         UploadDocumentHandler,
         UploadDocumentsHandler,
         ImportFileHandler,
+        ImportUrlHandler,
+        RefreshUrlSourceHandler,
+        UrlRefreshScheduler,
         EditDocumentHandler,
         ReplaceFileHandler,
         RollBackDocumentHandler,

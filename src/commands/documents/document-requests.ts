@@ -7,10 +7,12 @@ import { ReplaceFileCommand, type IncomingFile } from '../replace-file/replace-f
 import { RetireDocumentCommand } from '../retire-document/retire-document.js';
 import { RollBackDocumentCommand } from '../rollback-document/rollback-document.js';
 import { ImportFileCommand } from '../import-file/import-file.js';
+import { ImportUrlCommand } from '../import-url/import-url.js';
 import { UploadDocumentCommand } from '../upload-document/upload-document.js';
 import {
   editSchema,
   eraseSchema,
+  fromUrlSchema,
   jsonUploadSchema,
   multipartUploadSchema,
   replaceFileSchema,
@@ -106,6 +108,18 @@ export function uploadCommand(r: HttpRequest): UploadDocumentCommand | ImportFil
     ...base,
     coachId,
     source: { kind: 'text', ...text, metadata: metadata as DocumentMetadata },
+  });
+}
+
+/** POST /documents/from-url: the URL, its coach and metadata, and how often it is fetched again. */
+export function fromUrlCommand(r: HttpRequest): ImportUrlCommand {
+  const { coachId, url, metadata, refreshIntervalDays } = parseWith(fromUrlSchema, r.body, 'body');
+  return new ImportUrlCommand({
+    principal: r.principal,
+    coachId,
+    url,
+    metadata: metadata as DocumentMetadata,
+    refreshIntervalDays,
   });
 }
 

@@ -5,6 +5,7 @@ import { idParam, json, problems, writeHeaders as headers } from '../../infrastr
 import {
   editSchema,
   eraseSchema,
+  fromUrlSchema,
   jsonUploadSchema,
   replaceFileSchema,
   retireSchema,
@@ -42,6 +43,18 @@ export const documentCommandRoutes: RouteConfig[] = [
         'The same source is already active for this coach (duplicate: true); with sourcePath, the document at that path updated, unchanged or retired (outcome)',
       ),
       ...problems(400, 401, 403, 413, 415, 422, 429),
+    },
+  },
+  {
+    method: 'post',
+    path: '/documents/from-url',
+    summary:
+      "A document from a URL (a web page's article, or a PDF, DOCX or text file), refreshed on a schedule",
+    request: { headers, body: { content: { 'application/json': { schema: fromUrlSchema } } } },
+    responses: {
+      201: json(writeResultSchema, 'Created'),
+      200: json(writeResultSchema, 'The coach already has this URL or these bytes (duplicate: true)'),
+      ...problems(400, 401, 403, 413, 415, 422, 429, 502, 504),
     },
   },
   {

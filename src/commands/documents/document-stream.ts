@@ -19,6 +19,7 @@ import {
 import { decodeDocumentEvent, encodeDocumentEvent } from '../../infrastructure/documents/document-events.js';
 import { documentKeys } from '../../infrastructure/documents/document-keys.js';
 import { fileStore } from '../../infrastructure/documents/file-store.js';
+import { urlSources } from '../../infrastructure/url-sources/url-sources.js';
 import { EVENT_STORE, type EventStore } from '../../infrastructure/event-store/event-store.js';
 import { SQL_CLIENT, type SqlClient, type SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 import {
@@ -60,7 +61,10 @@ const sealedWith = (key: Buffer | undefined): EventCodec<DocumentEvent> => ({
 async function sealedWithDocumentKey(on: SqlExecutor, documentId: string) {
   const stored = (await documentKeys.load(on, [documentId])).get(documentId);
   const keyWrite: AlsoWrite<DocumentEvent> = async (tx, events) => {
-    if (events.some((e) => e.type === 'DocumentErased')) await documentKeys.destroy(tx, documentId);
+    if (events.some((e) => e.type === 'DocumentErased')) {
+      await documentKeys.destroy(tx, documentId);
+      await urlSources.remove(tx, documentId);
+    }
   };
   return { codec: sealedWith(stored), keyWrite };
 }

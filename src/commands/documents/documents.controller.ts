@@ -26,6 +26,7 @@ import type { WriteResult } from './document-stream.js';
 import {
   editCommand,
   eraseCommand,
+  fromUrlCommand,
   replaceFileCommand,
   retireCommand,
   rollbackCommand,
@@ -57,6 +58,18 @@ export class DocumentsController {
     const result: UploadResult | ImportFileResult = await this.commands.execute(command);
     const created = 'outcome' in result ? result.outcome === 'created' : !result.duplicate;
     res.status(created ? 201 : 200);
+    return result;
+  }
+
+  @Post('from-url')
+  async fromUrl(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+    @Headers() headers: H,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<UploadResult> {
+    const result: UploadResult = await this.commands.execute(fromUrlCommand({ principal, body, headers }));
+    res.status(result.duplicate ? 200 : 201);
     return result;
   }
 

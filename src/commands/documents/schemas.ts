@@ -38,6 +38,22 @@ export const multipartUploadSchema = z.object({
   sourcePath: sourcePathSchema.optional(),
 });
 
+export const fromUrlSchema = z.object({
+  coachId: coachIdSchema,
+  url: z
+    .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
+    .max(2000)
+    .describe('The page or file to fetch; refetched on the refresh schedule'),
+  metadata: metadataSchema,
+  refreshIntervalDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .optional()
+    .describe('Days between refreshes (default 30)'),
+});
+
 export const editSchema = z
   .object({
     content: contentSchema.optional(),

@@ -99,6 +99,22 @@ export const configSchema = z
     QUERY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
     SEARCH_WAIT_TIMEOUT_MS: positiveInt.max(60_000).default(5_000),
     SEARCH_EMBEDDING_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
+    URL_FETCH_TIMEOUT_MS: positiveInt.max(600_000).default(30_000),
+    /** Hosts (names or address literals) that may be fetched although they are private: an intranet wiki. */
+    URL_FETCH_ALLOW_HOSTS: z
+      .string()
+      .default('')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((h) => h.trim())
+          .filter(Boolean),
+      ),
+    URL_REFRESH_ENABLED: z.stringbool().default(true),
+    URL_REFRESH_CRON: z
+      .string()
+      .regex(/^\S+( \S+){4,5}$/, 'must be a cron expression of 5 or 6 fields, e.g. "0 3 * * *"')
+      .default('0 3 * * *'),
   })
   .superRefine((c, ctx) => {
     if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTORE_CONNECTION_STRING) {

@@ -35,6 +35,10 @@ export async function extractInProcess(
   }
   const source = decodeUtf8(bytes);
   const kind = classifyText(source, hint);
+  if (kind === 'html' && hint.readable) {
+    const { extractReadable } = await import('./readable.js');
+    return finish('html', extractReadable(source));
+  }
   if (kind === 'html') {
     const { extractHtml } = await import('./html.js');
     return finish('html', extractHtml(source));

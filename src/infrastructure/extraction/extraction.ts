@@ -50,6 +50,8 @@ export interface Extracted {
 /** Only used to tell Markdown from plain text once the bytes say "text": a name never decides the type. */
 export interface ExtractionHint {
   filename?: string;
+  /** A web page fetched from a URL: its article only (Readability), not its menus and footers. */
+  readable?: boolean;
 }
 
 export interface TextExtractor {

@@ -4,10 +4,11 @@ import { ChangelogController } from './changelog.controller.js';
 import { GetChangelogHandler } from './changelog.query.js';
 import { GetDocumentFileHandler, GetDocumentHandler, ListDocumentsHandler } from './document-queries.js';
 import { DocumentsReadController } from './documents-read.controller.js';
+import { AdminSourcesController, ListUrlSourcesHandler } from './url-sources.query.js';
 
 /** The document reads: current documents, their files, their history and the changelog, from the read models. */
 @Module({
-  controllers: [DocumentsReadController, ChangelogController],
+  controllers: [DocumentsReadController, ChangelogController, AdminSourcesController],
   providers: [
     GetDocumentHandler,
     GetDocumentFileHandler,
@@ -15,6 +16,7 @@ import { DocumentsReadController } from './documents-read.controller.js';
     ListVersionsHandler,
     DiffVersionsHandler,
     GetChangelogHandler,
+    ListUrlSourcesHandler,
   ],
 })
 export class DocumentQueriesModule {}

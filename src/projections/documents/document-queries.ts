@@ -8,6 +8,7 @@ import { assertCoach, canSeeCoach, canSeeDocument, canSeeTier, type Principal } 
 import { fileStore, type StoredFile } from '../../infrastructure/documents/file-store.js';
 import { ValidationFailedError } from '../../infrastructure/http/validation.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
+import { urlSources, type UrlSource } from '../../infrastructure/url-sources/url-sources.js';
 
 export interface DocumentView {
   documentId: string;
@@ -21,6 +22,8 @@ export interface DocumentView {
   updatedAt: string;
   /** Where a folder import found it (absent for other documents). */
   sourcePath?: string;
+  /** A document made from a URL: its refresh schedule, last fetch and failures. */
+  urlSource?: Omit<UrlSource, 'documentId' | 'coachId'>;
 }
 
 const pathOf = (value: unknown) => (typeof value === 'string' ? { sourcePath: value } : {});
@@ -72,7 +75,7 @@ export class GetDocumentHandler implements IQueryHandler<GetDocumentQuery, Docum
       wanted = then;
     }
     const { rows } = await this.sql.query<Record<string, unknown>>(
-      `SELECT d.document_id::text, d.coach_id, d.access_tier, d.created_at, d.status AS current_status, d.source_path,
+      `SELECT d.document_id::text, d.coach_id, d.access_tier, d.created_at, d.status AS current_status, d.source_path, d.source_type,
               COALESCE(v.title, d.title) AS title, COALESCE(v.content, d.content) AS content, COALESCE(v.metadata, d.metadata) AS metadata,
               COALESCE(v.version, d.version) AS version, v.metadata->>'accessTier' AS version_tier, COALESCE(v.status, d.status) AS status, COALESCE(v.at, d.updated_at) AS updated_at,
               ($2::int IS NOT NULL AND v.version IS NULL) AS missing
@@ -103,7 +106,15 @@ export class GetDocumentHandler implements IQueryHandler<GetDocumentQuery, Docum
       createdAt: (row.created_at as Date).toISOString(),
       updatedAt: (row.updated_at as Date).toISOString(),
       ...pathOf(row.source_path),
+      ...(row.source_type === 'url' ? await this.urlSourceOf(documentId) : {}),
     };
+  }
+
+  private async urlSourceOf(documentId: string) {
+    const source = await urlSources.ofDocument(this.sql, documentId);
+    if (!source) return {};
+    const { documentId: _id, coachId: _coach, ...urlSource } = source;
+    return { urlSource };
   }
 }
 
