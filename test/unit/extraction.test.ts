@@ -10,6 +10,7 @@ import {
 } from '../../src/infrastructure/extraction/extraction.js';
 import { WorkerTextExtractor } from '../../src/infrastructure/extraction/worker-extractor.js';
 import { encryptedPdf, flateBombPdf, imageOnlyPdf, textPdf } from '../fixtures/extraction/pdf.js';
+import { scannedPdf } from '../fixtures/extraction/scanned.js';
 import { deflated, deflatedZeros, docx, docxWith, documentXml, zip } from '../fixtures/extraction/zip.js';
 
 const limits = (over: Partial<ExtractionLimits> = {}): ExtractionLimits => ({
@@ -137,10 +138,23 @@ describe('PDF', () => {
     expect(result.text).toBe(pageTexts.join('\n\n'));
   });
 
-  it('refuses a PDF without a text layer, saying OCR is not supported', async () => {
+  it('refuses a PDF whose only picture shows no words, saying OCR found none', async () => {
     const error = await rejection(extract(imageOnlyPdf()));
     expect([error.code, error.status]).toEqual(['NO_EXTRACTABLE_TEXT', 422]);
-    expect(error.message).toMatch(/OCR is not supported/);
+    expect(error.message).toMatch(/OCR found no words/);
+  });
+
+  it('reads a scanned page by OCR, offline, and says which pages it read', async () => {
+    const result = await extract(scannedPdf(['Magnesium glycinate helps sleep', 'Take 300 mg before bed']));
+    expect(result.text).toMatch(/Magnesium glycinate helps sleep/);
+    expect(result.text).toMatch(/300 mg/);
+    expect(result.ocr).toEqual({ pages: [1], skippedPages: [] });
+  }, 60_000);
+
+  it('leaves a scanned page out when OCR is off, and says so', async () => {
+    const error = await rejection(extract(scannedPdf(['Words only in pixels']), {}, { ocrMaxPages: 0 }));
+    expect(error.code).toBe('NO_EXTRACTABLE_TEXT');
+    expect(error.message).toMatch(/OCR is off/);
   });
 
   it('refuses a truncated PDF as corrupt', async () => {

@@ -67,6 +67,8 @@ export class DocumentCommandsModule {
               timeoutMs: config.EXTRACTION_TIMEOUT_MS,
               maxMemoryMb: config.EXTRACTION_MEMORY_MB,
               maxUncompressedBytes: 4 * config.MAX_UPLOAD_BYTES,
+              ocrMaxPages: config.OCR_MAX_PAGES,
+              ocrTimeoutMs: config.OCR_TIMEOUT_MS,
             }),
         },
         {

@@ -56,6 +56,20 @@ function leadingLine({ text, sections }: Pick<Extracted, 'text' | 'sections'>): 
   return heading?.title || first.line;
 }
 
+/**
+ * The metadata says which pages of this file came from OCR (`ocrPages`) and which scanned pages the OCR's limits
+ * left without text (`ocrSkippedPages`); a new file without OCR drops what an earlier file's said.
+ */
+function withOcr(metadata: DocumentMetadata, ocr: Extracted['ocr']): DocumentMetadata {
+  const { ocrPages: _pages, ocrSkippedPages: _skipped, ...rest } = metadata;
+  if (!ocr) return rest as DocumentMetadata;
+  return {
+    ...rest,
+    ocrPages: ocr.pages,
+    ...(ocr.skippedPages.length ? { ocrSkippedPages: ocr.skippedPages } : {}),
+  };
+}
+
 export function snapshotFromFile(
   extracted: Extracted,
   metadata: DocumentMetadata,
@@ -66,7 +80,7 @@ export function snapshotFromFile(
     title: title.slice(0, 500),
     content: extracted.text,
     format: extracted.type,
-    metadata,
+    metadata: withOcr(metadata, extracted.ocr),
     file,
     ...(extracted.pages ? { pages: extracted.pages } : {}),
     ...(extracted.sections.length > 0 ? { sections: extracted.sections } : {}),

@@ -76,6 +76,8 @@ export const configSchema = z
     MAX_PDF_PAGES: positiveInt.max(100_000).default(2_000),
     EXTRACTION_TIMEOUT_MS: positiveInt.max(600_000).default(60_000),
     EXTRACTION_MEMORY_MB: positiveInt.min(64).max(16_384).default(512),
+    OCR_MAX_PAGES: z.coerce.number().int().min(0).max(2_000).default(50),
+    OCR_TIMEOUT_MS: positiveInt.max(3_600_000).default(180_000),
     JSON_BODY_LIMIT_BYTES: positiveInt.max(100 * 1024 * 1024).default(1024 * 1024),
     RATE_LIMIT_PER_MINUTE: positiveInt.max(1_000_000).default(1_200),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']).default('log'),

@@ -66,5 +66,6 @@ function finish(type: DetectedType, parts: TextParts): Extracted {
     ...(parts.pages ? { pages: parts.pages } : {}),
     ...(parts.pageCount !== undefined ? { pageCount: parts.pageCount } : {}),
     ...(parts.title ? { title: parts.title } : {}),
+    ...(parts.ocr ? { ocr: parts.ocr } : {}),
   };
 }

@@ -12,6 +12,10 @@ export interface ExtractionLimits {
   timeoutMs: number;
   maxMemoryMb: number;
   maxUncompressedBytes: number;
+  /** PDF pages without a text layer read by OCR per file (0: no OCR). */
+  ocrMaxPages: number;
+  /** The OCR's own time, added to a PDF's extraction time; pages it has not reached by then are left out. */
+  ocrTimeoutMs: number;
 }
 
 export const DEFAULT_EXTRACTION_LIMITS: ExtractionLimits = {
@@ -20,6 +24,8 @@ export const DEFAULT_EXTRACTION_LIMITS: ExtractionLimits = {
   timeoutMs: 60_000,
   maxMemoryMb: 512,
   maxUncompressedBytes: 200 * 1024 * 1024,
+  ocrMaxPages: 50,
+  ocrTimeoutMs: 180_000,
 };
 
 /** A heading; `startChar` is an offset into `Extracted.text`. */
@@ -45,6 +51,8 @@ export interface Extracted {
   pageCount?: number;
   /** The title the file's own properties give (DOCX core properties, PDF Info), when it is not a placeholder. */
   title?: string;
+  /** PDF pages whose text came from OCR, and image-only pages the OCR's limits left without text. */
+  ocr?: { pages: number[]; skippedPages: number[] };
 }
 
 /** Only used to tell Markdown from plain text once the bytes say "text": a name never decides the type. */

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { PDFParse } from 'pdf-parse';
 import { ExtractionError, type ExtractedPage, type ExtractionLimits } from './extraction.js';
 import { outlineSections, pdfInfoTitle, type PdfDocument } from './pdf-outline.js';
+import { ocrPages, SCANNED_PAGE_CHARS } from './ocr.js';
 import { cleanText, type TextParts } from './text.js';
 
 // pdf.js reads the 14 standard fonts' metrics and the predefined (CJK) character maps from files; without them
@@ -46,8 +47,9 @@ export async function extractPdf(bytes: Uint8Array, limits: ExtractionLimits): P
       );
     }
     const rest = first.total > 1 ? (await parser.getText({ first: 2, last: first.total })).pages : [];
-    const parts = joinPages([...first.pages, ...rest], first.total);
-    return { ...parts, ...(await structureOf(parser, parts)) };
+    const { pages, ocr } = await withOcr(parser, [...first.pages, ...rest], limits);
+    const parts = joinPages(pages, first.total, limits);
+    return { ...parts, ...(await structureOf(parser, parts)), ...(ocr ? { ocr } : {}) };
   } catch (error) {
     throw asExtractionError(error);
   } finally {
@@ -69,7 +71,32 @@ async function structureOf(parser: PDFParse, parts: TextParts): Promise<Partial<
   return { sections, ...(title ? { title } : {}) };
 }
 
-function joinPages(pages: Array<{ num: number; text: string }>, pageCount: number): TextParts {
+type PageText = { num: number; text: string };
+
+/**
+ * Pages without a text layer (scans) read by OCR, within the OCR's page and time limits; the pages say which
+ * came from OCR and which were left out.
+ */
+async function withOcr(
+  parser: PDFParse,
+  pages: PageText[],
+  limits: ExtractionLimits,
+): Promise<{ pages: PageText[]; ocr?: { pages: number[]; skippedPages: number[] } }> {
+  const scanned = pages
+    .filter((p) => p.text.replace(/\s/g, '').length < SCANNED_PAGE_CHARS)
+    .map((p) => p.num);
+  if (scanned.length === 0 || limits.ocrMaxPages === 0) return { pages };
+  // Pages are not started after this; the worker gives the last one its time (worker-extractor.ts).
+  const deadline = Date.now() + limits.ocrTimeoutMs;
+  const { texts, skipped } = await ocrPages(parser, scanned, { maxPages: limits.ocrMaxPages, deadline });
+  const read = [...texts].filter(([, text]) => text.trim() !== '').map(([page]) => page);
+  return {
+    pages: pages.map((p) => (read.includes(p.num) ? { num: p.num, text: texts.get(p.num)! } : p)),
+    ocr: { pages: read, skippedPages: skipped },
+  };
+}
+
+function joinPages(pages: PageText[], pageCount: number, limits: ExtractionLimits): TextParts {
   const ranges: ExtractedPage[] = [];
   let text = '';
   for (const { num, text: raw } of pages) {
@@ -83,7 +110,9 @@ function joinPages(pages: Array<{ num: number; text: string }>, pageCount: numbe
       'NO_EXTRACTABLE_TEXT',
       pageCount === 0
         ? 'the PDF has no pages'
-        : 'the PDF has no text layer (it is probably scanned images); OCR is not supported yet, so upload a PDF with selectable text',
+        : limits.ocrMaxPages === 0
+          ? 'the PDF has no text layer (it is probably scanned images) and OCR is off (OCR_MAX_PAGES=0); upload a PDF with selectable text'
+          : 'the PDF has no text layer, and OCR found no words in its pictures; upload a PDF with selectable text or a clearer scan',
       { pages: pageCount },
     );
   }

@@ -8,6 +8,8 @@ export interface TextParts {
   pageCount?: number;
   /** See Extracted.title. */
   title?: string;
+  /** See Extracted.ocr. */
+  ocr?: { pages: number[]; skippedPages: number[] };
 }
 
 // fatal: a wrong byte is refused rather than silently turned into U+FFFD, which would corrupt the text unseen.

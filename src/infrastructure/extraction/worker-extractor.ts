@@ -63,6 +63,8 @@ export class WorkerTextExtractor implements TextExtractor {
 }
 
 const RSS_FACTOR = 2;
+/** Time for the OCR's last page after its own deadline (a dense page renders and reads in seconds). */
+export const OCR_LAST_PAGE_MS = 30_000;
 const CODE_HEADROOM_MB = 64;
 const RSS_POLL_MS = 100;
 
@@ -84,9 +86,18 @@ function runInWorker(
       outcome();
       void worker.terminate();
     };
-    const timer = setTimeout(() => settle(() => reject(timedOut(limits))), limits.timeoutMs);
+    let timer = setTimeout(() => settle(() => reject(timedOut(limits))), limits.timeoutMs);
     worker.on('message', (message: unknown) => {
       try {
+        // OCR has begun (a scanned PDF): the worker's time is now the OCR's, which stops starting pages in time.
+        if (isObject(message) && message.kind === 'ocr') {
+          clearTimeout(timer);
+          timer = setTimeout(
+            () => settle(() => reject(timedOut(limits))),
+            limits.ocrTimeoutMs + OCR_LAST_PAGE_MS,
+          );
+          return;
+        }
         if (isReady(message)) {
           watch = watchRss(limits, running, (grownMb) => settle(() => reject(rssExceeded(limits, grownMb))));
           return;
