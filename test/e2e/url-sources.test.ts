@@ -1,8 +1,12 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { UrlRefreshScheduler, URL_REFRESH_JOB } from '../../src/commands/import-url/url-refresh.scheduler.js';
+import { runUrlImport } from '../../src/cli/import/run-import-url.js';
+import { loadConfig } from '../../src/infrastructure/config/config.js';
+import { urlSources } from '../../src/infrastructure/url-sources/url-sources.js';
+import { Child } from '../support/child.js';
 import { TestClock } from '../support/clock.js';
 import { targets } from '../support/databases.js';
-import { startService, type TestService } from '../support/service.js';
+import { KEYS, startService, type TestService } from '../support/service.js';
 import { WebServer } from '../support/web-server.js';
 import { minimalPdf } from '../support/pdf.js';
 
@@ -184,4 +188,76 @@ describe.each(targets())('URL sources on %s', (kind) => {
     ]);
     expect(rows).toHaveLength(0);
   });
+
+  it('leases each due source to one runner only: two claims at once share the work without overlap', async () => {
+    for (let i = 0; i < 6; i++) web.set(`/claim-${i}`, page(`Claimable page number ${i}.`));
+    const ids = await Promise.all(
+      Array.from(
+        { length: 6 },
+        async (_, i) => (await fromUrl(`${web.base}/claim-${i}`, { refreshIntervalDays: 1 })).body.documentId,
+      ),
+    );
+    clock.tick(400 * DAY); // everything is due, the sources of the tests above too
+    const [a, b] = await Promise.all([
+      urlSources.claimDue(svc.db.client, clock.now(), 1000),
+      urlSources.claimDue(svc.db.client, clock.now(), 1000),
+    ]);
+    const claimed = [...a, ...b].map((s) => s.documentId);
+    expect(new Set(claimed).size).toBe(claimed.length);
+    expect(claimed).toEqual(expect.arrayContaining(ids));
+    expect(await urlSources.claimDue(svc.db.client, clock.now(), 1000)).toEqual([]);
+  });
+
+  it('imports a URL from the command line, over HTTP and on the database', async () => {
+    web.set('/cli', page('A page imported from the command line.'));
+    const run = await Child.runCli(
+      [
+        'import-url',
+        `${web.base}/cli`,
+        '--coach',
+        'carnivore',
+        '--type',
+        'guide',
+        '--tier',
+        'free',
+        '--url',
+        svc.base,
+        '--json',
+      ],
+      { DOCSVC_API_KEY: KEYS.admin },
+    );
+    expect(run.code).toBe(0);
+    const created = JSON.parse(run.stdout);
+    expect(created).toMatchObject({ url: `${web.base}/cli`, version: 1 });
+    const local = await runUrlImport(
+      { coachId: 'carnivore', url: `${web.base}/cli`, metadata: metadata as never },
+      undefined,
+      {
+        db: svc.db.client,
+        config: loadConfig({
+          ADMIN_API_KEY: 'cli-test-admin-key-0123456789',
+          URL_FETCH_ALLOW_HOSTS: '127.0.0.1',
+        }),
+      },
+    );
+    expect(local).toMatchObject({ documentId: created.documentId, duplicate: true });
+    const refused = await Child.runCli(
+      [
+        'import-url',
+        'http://10.0.0.1/x',
+        '--coach',
+        'carnivore',
+        '--type',
+        'guide',
+        '--tier',
+        'free',
+        '--url',
+        svc.base,
+        '--json',
+      ],
+      { DOCSVC_API_KEY: KEYS.admin },
+    );
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).error.code).toBe('URL_NOT_ALLOWED');
+  }, 60_000);
 });
