@@ -340,8 +340,21 @@ describe('WorkerTextExtractor', () => {
     ]);
   });
 
+  it('extracts small text and Markdown in the calling thread, and HTML, large text and PDFs in a worker', async () => {
+    // A 1 ms limit stops any worker: what finishes ran without one.
+    const instant = new WorkerTextExtractor(limits({ timeoutMs: 1, ocrMaxPages: 0 }));
+    expect((await instant.extract(Buffer.from('# Small\n\nA note.'))).type).toBe('markdown');
+    expect((await instant.extract(Buffer.from('A plain note.'))).text).toBe('A plain note.');
+    const html = Buffer.from('<html><body><p>A page.</p></body></html>');
+    expect((await rejection(instant.extract(html))).code).toBe('EXTRACTION_TIMEOUT');
+    const large = Buffer.from('a few words on a line\n'.repeat(20_000));
+    expect((await rejection(instant.extract(large))).code).toBe('EXTRACTION_TIMEOUT');
+  });
+
   it('stops a worker that runs out of time', async () => {
-    const error = await rejection(new WorkerTextExtractor(limits({ timeoutMs: 1 })).extract(textPdf(PAGES)));
+    const error = await rejection(
+      new WorkerTextExtractor(limits({ timeoutMs: 1, ocrMaxPages: 0 })).extract(textPdf(PAGES)),
+    );
     expect([error.code, error.status]).toEqual(['EXTRACTION_TIMEOUT', 422]);
   });
 

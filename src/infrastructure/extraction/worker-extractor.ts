@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { detectContainer } from './detect.js';
+import { extractSmallText } from './extract.js';
 import {
   DEFAULT_EXTRACTION_LIMITS,
   ExtractionError,
@@ -13,7 +14,8 @@ import {
 import type { WorkerFailure, WorkerReply, WorkerRequest } from './worker.js';
 
 /**
- * Extraction in a worker thread per file, so that a hostile file costs a thread and not the server: the
+ * Extraction in a worker thread per file (small plain text and Markdown excepted, see extractSmallText), so
+ * that a hostile file costs a thread and not the server: the
  * thread has a heap limit (out of memory ends the thread, not the process) and is terminated when it runs
  * out of time. At most `concurrency` workers run at once; the others wait their turn, their clock not yet
  * running.
@@ -36,6 +38,8 @@ export class WorkerTextExtractor implements TextExtractor {
     checkSize(bytes, this.limits);
     // Empty, binary and UTF-16 files are refused from their first bytes, without starting a worker.
     detectContainer(bytes);
+    const small = extractSmallText(bytes, hint);
+    if (small) return small;
     await this.acquire();
     try {
       // A private copy is transferred (not cloned): the caller keeps its buffer, pdf.js may detach ours.
