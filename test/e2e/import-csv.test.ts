@@ -93,6 +93,10 @@ describe.each(targets())('POST /imports/csv on %s', (kind) => {
       code: 'VALIDATION_FAILED',
       detail: expect.stringContaining('unknown column'),
     });
+    expect(header.body.detail).toMatch(/missing column\(s\) coach_id, content, document_type, access_tier/);
+    const empty = await importCsv('');
+    expect(empty.status).toBe(400);
+    expect(empty.body).toMatchObject({ code: 'VALIDATION_FAILED', detail: expect.stringContaining('empty') });
     expect(await svc.countEvents()).toBe(events);
   });
 
