@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { DocumentMetadata, Snapshot } from '../../domain/document/document.js';
-import type { Extracted } from '../../infrastructure/extraction/extraction.js';
+import { sha256 } from '../../infrastructure/documents/file-store.js';
+import type { Extracted, ExtractionHint, TextExtractor } from '../../infrastructure/extraction/extraction.js';
 import { firstLineAt } from '../../infrastructure/extraction/title.js';
 import { ValidationFailedError } from '../../infrastructure/http/validation.js';
 
@@ -85,4 +86,22 @@ export function snapshotFromFile(
     ...(extracted.pages ? { pages: extracted.pages } : {}),
     ...(extracted.sections.length > 0 ? { sections: extracted.sections } : {}),
   };
+}
+
+/**
+ * A file's bytes as a version: extracted (in the extraction worker), titled, and referenced by its SHA-256,
+ * which is also its source for the duplicate rule. Uploads, folder imports and URL sources share it.
+ */
+export async function snapshotOfFile(
+  extractor: TextExtractor,
+  file: { bytes: Uint8Array; filename?: string },
+  metadata: DocumentMetadata,
+  hint: Omit<ExtractionHint, 'filename'> = {},
+): Promise<{ snapshot: Snapshot; sha256: string }> {
+  const { bytes, filename } = file;
+  const extracted = await extractor.extract(bytes, { ...hint, filename });
+  const hash = sha256(bytes);
+  const ref = { sha256: hash, contentType: extracted.contentType, size: bytes.byteLength };
+  const snapshot = snapshotFromFile(extracted, metadata, { ...ref, ...(filename ? { filename } : {}) });
+  return { snapshot, sha256: hash };
 }

@@ -7,7 +7,7 @@ import type { PathDocument } from '../../infrastructure/documents/document-direc
 import { sha256 } from '../../infrastructure/documents/file-store.js';
 import { TEXT_EXTRACTOR, type TextExtractor } from '../../infrastructure/extraction/extraction.js';
 import { DocumentStreams, storeFile, type WriteResult } from '../documents/document-stream.js';
-import { snapshotFromFile } from '../documents/snapshot.js';
+import { snapshotOfFile } from '../documents/snapshot.js';
 import type { IncomingFile } from '../replace-file/replace-file.js';
 import { newUpload } from '../upload-document/upload-document.js';
 
@@ -93,11 +93,7 @@ export class ImportFileHandler implements ICommandHandler<ImportFileCommand, Imp
   }
 
   private async snapshot(file: IncomingFile, metadata: DocumentMetadata) {
-    const { bytes, filename } = file;
-    const extracted = await this.extractor.extract(bytes, { filename });
-    const hash = sha256(bytes);
-    const ref = { sha256: hash, contentType: extracted.contentType, size: bytes.byteLength };
-    const snapshot = snapshotFromFile(extracted, metadata, { ...ref, ...(filename ? { filename } : {}) });
-    return { snapshot, bytes, hash };
+    const { snapshot, sha256: hash } = await snapshotOfFile(this.extractor, file, metadata);
+    return { snapshot, bytes: file.bytes, hash };
   }
 }

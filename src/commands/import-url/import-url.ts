@@ -4,14 +4,13 @@ import { assertCoach, type Principal } from '../../domain/access.js';
 import type { DocumentEvent } from '../../domain/document/document.decider.js';
 import type { DocumentMetadata, Snapshot } from '../../domain/document/document.js';
 import { CLOCK, type Clock } from '../../infrastructure/clock/clock.js';
-import { sha256 } from '../../infrastructure/documents/file-store.js';
 import { TEXT_EXTRACTOR, type TextExtractor } from '../../infrastructure/extraction/extraction.js';
 import { URL_FETCHER, type UrlFetcher, type Validators } from '../../infrastructure/fetch/url-fetcher.js';
 import { urlSources } from '../../infrastructure/url-sources/url-sources.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 import type { AlsoWrite } from '../handle-command.js';
 import { DocumentStreams, storeFile } from '../documents/document-stream.js';
-import { snapshotFromFile } from '../documents/snapshot.js';
+import { snapshotOfFile } from '../documents/snapshot.js';
 import { newUpload, type UploadResult } from '../upload-document/upload-document.js';
 
 /** The refresh interval of a URL source when none is given (the seed's). */
@@ -44,14 +43,8 @@ export async function snapshotOfFetch(
   fetched: { url: string; bytes: Buffer },
   metadata: DocumentMetadata,
 ): Promise<Snapshot> {
-  const filename = filenameOf(fetched.url);
-  const extracted = await extractor.extract(fetched.bytes, { filename, readable: true });
-  const ref = {
-    sha256: sha256(fetched.bytes),
-    contentType: extracted.contentType,
-    size: fetched.bytes.byteLength,
-  };
-  return snapshotFromFile(extracted, metadata, { ...ref, ...(filename ? { filename } : {}) });
+  const file = { bytes: fetched.bytes, filename: filenameOf(fetched.url) };
+  return (await snapshotOfFile(extractor, file, metadata, { readable: true })).snapshot;
 }
 
 /**

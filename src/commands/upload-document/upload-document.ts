@@ -6,7 +6,7 @@ import type { DocumentMetadata, Snapshot, SourceType } from '../../domain/docume
 import { sha256 } from '../../infrastructure/documents/file-store.js';
 import { TEXT_EXTRACTOR, type TextExtractor } from '../../infrastructure/extraction/extraction.js';
 import { DocumentStreams, storeFile, type WriteResult } from '../documents/document-stream.js';
-import { markdownSections, normaliseText, snapshotFromFile } from '../documents/snapshot.js';
+import { markdownSections, normaliseText, snapshotOfFile } from '../documents/snapshot.js';
 import type { IncomingFile } from '../replace-file/replace-file.js';
 
 export type UploadSource =
@@ -56,12 +56,8 @@ export class UploadDocumentHandler implements ICommandHandler<UploadDocumentComm
   }
 
   private async fromFile({ file, metadata }: Extract<UploadSource, { kind: 'file' }>): Promise<Source> {
-    const { bytes, filename } = file;
-    const extracted = await this.extractor.extract(bytes, { filename });
-    const hash = sha256(bytes);
-    const ref = { sha256: hash, contentType: extracted.contentType, size: bytes.byteLength };
-    const snapshot = snapshotFromFile(extracted, metadata, { ...ref, ...(filename ? { filename } : {}) });
-    return { snapshot, sourceSha256: hash, sourceType: 'upload', bytes };
+    const { snapshot, sha256: hash } = await snapshotOfFile(this.extractor, file, metadata);
+    return { snapshot, sourceSha256: hash, sourceType: 'upload', bytes: file.bytes };
   }
 }
 
