@@ -130,7 +130,7 @@ describe('docsvc import <dir> over HTTP, against the running embedded service', 
   it(
     'finishes after being killed half-way: the events are exactly those of one clean run',
     async () => {
-      const fresh = libraryTree(8);
+      const fresh = libraryTree({ notes: 40, rich: false });
       try {
         const clean = await Child.runCli([...args('clean', fresh.root), '--json'], env);
         expect(clean.code).toBe(1);
@@ -156,7 +156,7 @@ describe('docsvc import <dir> over HTTP, against the running embedded service', 
   it(
     'stops on Ctrl-C after the files under way, says so, exits 130, and a second run finishes',
     async () => {
-      const fresh = libraryTree(8);
+      const fresh = libraryTree({ notes: 40, rich: false });
       try {
         const child = Child.cli([...args('stopped', fresh.root), '--concurrency', '1', '--json'], env);
         await until(async () => (await eventsByPath('stopped')).length >= 2);

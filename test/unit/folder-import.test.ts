@@ -12,7 +12,7 @@ import { HttpTarget, retryAfterMs } from '../../src/cli/import/http-target.js';
 import { libraryTree } from '../support/folder-tree.js';
 
 describe('a folder to import', () => {
-  const tree = libraryTree(1);
+  const tree = libraryTree({ notes: 1 });
   afterAll(() => rmSync(tree.root, { recursive: true, force: true }));
 
   it('lists every file by its relative path, in path order, without hidden files, sidecars or links', async () => {

@@ -31,12 +31,11 @@ export async function runCsvImport(
     const report = await target.importCsv(bytes, file.slice(file.lastIndexOf('/') + 1));
     return summary(report, file, target.where);
   }
-  const [{ CommandBus }, { cliPrincipal, withContext }, { readCsv }, { importRows }] = await Promise.all([
-    import('@nestjs/cqrs'),
-    import('../app-context.js'),
-    import('../../commands/import-csv/csv-rows.js'),
-    import('../../commands/import-csv/import-csv.js'),
-  ]);
+  // One after the other: jest's ESM loader can fail on concurrent imports that share modules.
+  const { CommandBus } = await import('@nestjs/cqrs');
+  const { cliPrincipal, withContext } = await import('../app-context.js');
+  const { readCsv } = await import('../../commands/import-csv/csv-rows.js');
+  const { importRows } = await import('../../commands/import-csv/import-csv.js');
   const report = await withContext(config, { projectors: false, db }, async (get) =>
     importRows(get(CommandBus), cliPrincipal(), await readCsv(bytes)),
   );

@@ -28,11 +28,10 @@ export async function runUrlImport(
       const target = new HttpTarget({ url: serviceUrl, apiKey: process.env.DOCSVC_API_KEY });
       return { url: request.url, ...(await target.importUrl(request)) };
     }
-    const [{ CommandBus }, { cliPrincipal, withContext }, { ImportUrlCommand }] = await Promise.all([
-      import('@nestjs/cqrs'),
-      import('../app-context.js'),
-      import('../../commands/import-url/import-url.js'),
-    ]);
+    // One after the other: jest's ESM loader can fail on concurrent imports that share modules.
+    const { CommandBus } = await import('@nestjs/cqrs');
+    const { cliPrincipal, withContext } = await import('../app-context.js');
+    const { ImportUrlCommand } = await import('../../commands/import-url/import-url.js');
     const result: UploadResult = await withContext(config, { projectors: false, db }, (get) =>
       get(CommandBus).execute(new ImportUrlCommand({ principal: cliPrincipal(), ...request })),
     );

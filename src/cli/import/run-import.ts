@@ -18,11 +18,10 @@ export async function runFolderImport(
   const full = { ...options, maxFileBytes: config.MAX_UPLOAD_BYTES, signal };
   if (url) return importFolder(new HttpTarget({ url, apiKey: process.env.DOCSVC_API_KEY }), full, progress);
   // The service's module graph is loaded only when it is used: over HTTP the CLI starts in a fraction of the time.
-  const [{ CommandBus, QueryBus }, { withContext }, { LocalTarget }] = await Promise.all([
-    import('@nestjs/cqrs'),
-    import('../app-context.js'),
-    import('./local-target.js'),
-  ]);
+  // One after the other: jest's ESM loader can fail on concurrent imports that share modules.
+  const { CommandBus, QueryBus } = await import('@nestjs/cqrs');
+  const { withContext } = await import('../app-context.js');
+  const { LocalTarget } = await import('./local-target.js');
   return withContext(config, { projectors: false, db }, (get) =>
     importFolder(new LocalTarget(get(CommandBus), get(QueryBus)), full, progress),
   );
