@@ -29,8 +29,7 @@ import {
 } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { arg, fmt } from './support.js';
+import { arg, benchDatabase, fmt, listeningPort } from './support.js';
 
 const corpus = arg('corpus', '../shared/corpus');
 const scifact = arg('scifact', '../shared/eval/scifact/corpus.jsonl');
@@ -124,21 +123,7 @@ async function startService(env: Record<string, string>): Promise<Service> {
       await exited;
     },
   };
-  const port = await new Promise<number>((resolve, reject) => {
-    let seen = '';
-    const onData = (c: Buffer) => {
-      seen += c.toString();
-      const m = /listening on port (\d+)/.exec(seen);
-      if (m) {
-        child.stdout!.off('data', onData);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code, signal) =>
-      reject(new Error(`service exited ${code ?? signal}: ${out.slice(-2000)}`)),
-    );
-  });
+  const port = await listeningPort(child);
   child.once('exit', (code, signal) => (service.exited = `exit ${code ?? signal}`));
   service.base = `http://127.0.0.1:${port}`;
   return service;
@@ -258,29 +243,6 @@ const describeCodes = (codes: Record<string, number>) =>
     .map(([code, n]) => `${code} ${n}`)
     .join(', ') || 'none';
 
-async function freshPostgres(): Promise<{ url: string; label: string; drop: () => Promise<void> }> {
-  const name = `docsvc_bench_imports_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  const version = (await admin.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!
-    .v;
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    label: `PostgreSQL ${version.split(' ')[0]}`,
-    async drop() {
-      if (process.argv.includes('--keep')) return void console.error(`kept database ${name}`);
-      const a = new pg.Client({ connectionString: serverUrl });
-      await a.connect();
-      await a.query(`DROP DATABASE ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
-}
-
 async function runEngine(
   engine: 'pglite' | 'postgres',
   folder: string,
@@ -288,10 +250,11 @@ async function runEngine(
   csv: ReturnType<typeof buildCsv>,
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'docsvc-bench-imports-'));
-  const pgDb = engine === 'postgres' ? await freshPostgres() : undefined;
+  // A fresh database, migrated (the service would migrate it on start); --keep leaves it for a look.
+  const pgDb = engine === 'postgres' ? await benchDatabase('postgres', serverUrl) : undefined;
   const label = pgDb ? pgDb.label : 'PGlite (fresh DATA_DIR)';
   const startupStarted = performance.now();
-  const service = await startService(pgDb ? { DATABASE_URL: pgDb.url } : { DATA_DIR: dataDir });
+  const service = await startService(pgDb ? { DATABASE_URL: pgDb.url! } : { DATA_DIR: dataDir });
   const startupMs = performance.now() - startupStarted;
   try {
     const files = filesUnder(folder);
@@ -379,7 +342,7 @@ async function runEngine(
     };
   } finally {
     await service.stop();
-    await pgDb?.drop();
+    await pgDb?.dispose();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -2,6 +2,7 @@ import { lstat, opendir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { metadataPatchSchema, metadataSchema } from '../../domain/schemas.js';
 import type { DocumentMetadata } from '../../domain/document/document.js';
+import { CliFailure, EXIT } from '../cli-errors.js';
 
 /** A file found in the folder: where it is, its path relative to the folder (the document's key), its size. */
 export interface FolderFile {
@@ -58,6 +59,12 @@ export class FileFailure extends Error {
     message: string,
   ) {
     super(message);
+  }
+
+  /** The whole command's failure (a CSV file or a URL refused as a whole), with the same code. */
+  forCommand(): CliFailure {
+    const exit = this.code === 'VALIDATION_FAILED' ? EXIT.usage : EXIT.failed;
+    return new CliFailure(`${this.code}: ${this.message}`, exit, this.code);
   }
 }
 

@@ -64,13 +64,7 @@ export class HttpTarget implements ImportTarget {
     try {
       return await this.request<ImportReport>('POST', 'imports/csv', () => form);
     } catch (error) {
-      if (error instanceof FileFailure)
-        throw new CliFailure(
-          `${error.code}: ${error.message}`,
-          error.code === 'VALIDATION_FAILED' ? EXIT.usage : EXIT.failed,
-          error.code,
-        );
-      throw error;
+      throw error instanceof FileFailure ? error.forCommand() : error;
     }
   }
 

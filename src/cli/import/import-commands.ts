@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { ACCESS_TIERS, DOCUMENT_TYPES } from '../../domain/document/document.js';
+import { ACCESS_TIERS, DOCUMENT_TYPES, type DocumentMetadata } from '../../domain/document/document.js';
 import { coachIdSchema, tagSchema } from '../../domain/schemas.js';
 import { CliFailure, EXIT, usageOrFailure } from '../cli-errors.js';
 import type { CliOutput } from '../output.js';
@@ -41,17 +41,16 @@ function addUrlCommand(program: Command, out: CliOutput): void {
     .option('--url <url>', 'a running service to import into (default: DOCSVC_URL; key from DOCSVC_API_KEY)')
     .option('--json', 'print the result as JSON')
     .action(async (sourceUrl: string, flags: FolderImportFlags & { refreshDays: string }) => {
-      const { flags: metadata } = folderOptions('.', { ...flags, concurrency: '1' });
+      const metadata = metadataFlags(flags);
       const days = Number(flags.refreshDays);
       if (!Number.isInteger(days) || days < 1 || days > 3650)
-        throw new CliFailure('--refresh-days must be a whole number from 1 to 3650', EXIT.usage);
-      if (!/^https?:\/\//i.test(sourceUrl))
-        throw new CliFailure(`${sourceUrl} is not an http or https URL`, EXIT.usage);
+        throw usage('--refresh-days must be a whole number from 1 to 3650');
+      if (!/^https?:\/\//i.test(sourceUrl)) throw usage(`${sourceUrl} is not an http or https URL`);
       const { runUrlImport, describeUrlImport } = await import('./run-import-url.js');
       const request = {
         coachId: flags.coach,
         url: sourceUrl,
-        metadata: { tags: [], ...metadata } as never,
+        metadata: { tags: [], ...metadata } as DocumentMetadata,
         refreshIntervalDays: days,
       };
       const result = await runUrlImport(request, flags.url ?? process.env.DOCSVC_URL).catch(usageOrFailure);
@@ -122,8 +121,8 @@ function addCsvCommand(program: Command, out: CliOutput): void {
     });
 }
 
-function folderOptions(root: string, flags: FolderImportFlags) {
-  const usage = (message: string) => new CliFailure(message, EXIT.usage);
+/** --coach, --tier, --type and --tags checked (a usage error names the flag), as the metadata they give. */
+function metadataFlags(flags: Pick<FolderImportFlags, 'coach' | 'tier' | 'type' | 'tags'>) {
   if (!coachIdSchema.safeParse(flags.coach).success)
     throw usage(`--coach: "${flags.coach}" is not a coach id`);
   if (flags.tier !== undefined && !(ACCESS_TIERS as readonly string[]).includes(flags.tier))
@@ -137,19 +136,26 @@ function folderOptions(root: string, flags: FolderImportFlags) {
   const badTag = tags?.find((t) => !tagSchema.safeParse(t).success);
   if (badTag !== undefined)
     throw usage(`--tags: "${badTag}" is not a tag (letters, digits, spaces and _ . + -)`);
+  return {
+    ...(flags.tier ? { accessTier: flags.tier } : {}),
+    ...(flags.type ? { documentType: flags.type } : {}),
+    ...(tags ? { tags } : {}),
+  };
+}
+
+function folderOptions(root: string, flags: FolderImportFlags) {
+  const metadata = metadataFlags(flags);
   const concurrency = Number(flags.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
     throw usage('--concurrency must be a whole number from 1 to 64');
   return {
     root,
     coachId: flags.coach,
-    flags: {
-      ...(flags.tier ? { accessTier: flags.tier } : {}),
-      ...(flags.type ? { documentType: flags.type } : {}),
-      ...(tags ? { tags } : {}),
-    },
+    flags: metadata,
     concurrency,
     dryRun: flags.dryRun ?? false,
     retireMissing: flags.retireMissing ?? false,
   };
 }
+
+const usage = (message: string) => new CliFailure(message, EXIT.usage);

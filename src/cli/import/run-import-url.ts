@@ -2,7 +2,6 @@ import type { UploadResult } from '../../commands/upload-document/upload-documen
 import type { DocumentMetadata } from '../../domain/document/document.js';
 import { loadConfig, type AppConfig } from '../../infrastructure/config/config.js';
 import type { SqlClient } from '../../infrastructure/sql/sql-client.js';
-import { CliFailure, EXIT } from '../cli-errors.js';
 import { FileFailure } from './folder-files.js';
 import { HttpTarget } from './http-target.js';
 
@@ -37,9 +36,7 @@ export async function runUrlImport(
     );
     return { url: request.url, ...result };
   } catch (error) {
-    if (error instanceof FileFailure)
-      throw new CliFailure(`${error.code}: ${error.message}`, EXIT.failed, error.code);
-    throw error;
+    throw error instanceof FileFailure ? error.forCommand() : error;
   }
 }
 

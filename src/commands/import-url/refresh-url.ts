@@ -1,8 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { DocumentState } from '../../domain/document/document.decider.js';
+import type { DocumentMetadata } from '../../domain/document/document.js';
 import { AppError } from '../../domain/errors.js';
 import { CLOCK, type Clock } from '../../infrastructure/clock/clock.js';
+import type { DocumentHead } from '../../infrastructure/documents/document-directory.js';
 import { TEXT_EXTRACTOR, type TextExtractor } from '../../infrastructure/extraction/extraction.js';
 import { URL_FETCHER, type UrlFetcher } from '../../infrastructure/fetch/url-fetcher.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
@@ -49,50 +50,56 @@ export class RefreshUrlSourceHandler implements ICommandHandler<RefreshUrlSource
   }
 
   private async refresh({ documentId, url, validators }: DueSource): Promise<RefreshOutcome> {
-    const doc = await this.docs.directory.head(this.sql, documentId);
+    const doc = await this.current(documentId);
     if (doc?.status !== 'active') return 'gone';
     const fetched = await this.fetcher.fetch(url, validators);
     if (fetched.notModified) {
       await urlSources.fetched(this.sql, documentId, this.clock.now(), undefined, false);
       return 'not-modified';
     }
-    const current = await this.currentContent(documentId);
-    const snapshot = await snapshotOfFetch(this.extractor, fetched, {
-      documentType: 'research',
-      tags: [],
-      accessTier: 'premium',
-    });
-    if (snapshot.content === current) {
+    // The document's metadata stays (a title given in it too); the fetched file and its text are new.
+    const snapshot = await snapshotOfFetch(this.extractor, fetched, doc.metadata);
+    if (snapshot.content === doc.content) {
       await urlSources.fetched(this.sql, documentId, this.clock.now(), fetched.validators, false);
       return 'unchanged';
     }
-    // The document's metadata stays (and a title given in it); the fetched file and its text are new.
-    const command = (state: DocumentState) => {
-      const metadata = state.status === 'active' ? state.current.metadata : snapshot.metadata;
-      const title = metadata.title ?? snapshot.title;
-      return {
-        type: 'ReplaceFile' as const,
-        documentId,
-        snapshot: { ...snapshot, metadata, title },
-        changeSummary: `refreshed from ${url}`,
-      };
-    };
     const now = this.clock.now();
+    // At the version compared with: an edit in between is a VERSION_CONFLICT, recorded, and tried again later.
     await this.docs.write(
       doc,
-      { actor: REFRESH_ACTOR },
-      command,
+      { actor: REFRESH_ACTOR, expectedVersion: doc.version },
+      { type: 'ReplaceFile', documentId, snapshot, changeSummary: `refreshed from ${url}` },
       storeFile(fetched.bytes, snapshot.file!.contentType),
       (tx) => urlSources.fetched(tx, documentId, now, fetched.validators, true),
     );
     return 'updated';
   }
 
-  private async currentContent(documentId: string): Promise<string | null> {
-    const { rows } = await this.sql.query<{ content: string | null }>(
-      'SELECT content FROM documents WHERE document_id = $1',
+  /** The document as the read model has it now: its head, text and metadata, read together. */
+  private async current(documentId: string) {
+    const { rows } = await this.sql.query<{
+      coach_id: string;
+      access_tier: string | null;
+      status: DocumentHead['status'];
+      version: number;
+      position: string;
+      content: string | null;
+      metadata: DocumentMetadata;
+    }>(
+      `SELECT coach_id, access_tier, status, version, position, content, metadata FROM documents
+       WHERE document_id = $1`,
       [documentId],
     );
-    return rows[0]?.content ?? null;
+    const row = rows[0];
+    if (!row) return undefined;
+    const head: DocumentHead = {
+      documentId,
+      coachId: row.coach_id,
+      accessTier: row.access_tier,
+      status: row.status,
+      version: row.version,
+      position: row.position,
+    };
+    return { ...head, content: row.content, metadata: row.metadata };
   }
 }

@@ -1,4 +1,4 @@
-import { classifyText, detectContainer } from './detect.js';
+import { classifyText, detectContainer, type Container } from './detect.js';
 import {
   CONTENT_TYPES,
   DEFAULT_EXTRACTION_LIMITS,
@@ -53,9 +53,16 @@ export async function extractInProcess(
  */
 export const IN_PROCESS_TEXT_BYTES = 256 * 1024;
 
-/** The extraction of a small text or Markdown file, or undefined when the bytes need a worker. */
-export function extractSmallText(bytes: Uint8Array, hint: ExtractionHint = {}): Extracted | undefined {
-  if (bytes.byteLength > IN_PROCESS_TEXT_BYTES || detectContainer(bytes) !== 'text') return undefined;
+/**
+ * The extraction of a small text or Markdown file, or undefined when the bytes need a worker. `container` is what
+ * detectContainer said of the bytes.
+ */
+export function extractSmallText(
+  bytes: Uint8Array,
+  container: Container,
+  hint: ExtractionHint = {},
+): Extracted | undefined {
+  if (bytes.byteLength > IN_PROCESS_TEXT_BYTES || container !== 'text') return undefined;
   const source = decodeUtf8(bytes);
   const kind = classifyText(source, hint);
   if (kind === 'html') return undefined;

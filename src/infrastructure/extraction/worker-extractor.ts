@@ -37,8 +37,7 @@ export class WorkerTextExtractor implements TextExtractor {
   async extract(bytes: Uint8Array, hint: ExtractionHint = {}): Promise<Extracted> {
     checkSize(bytes, this.limits);
     // Empty, binary and UTF-16 files are refused from their first bytes, without starting a worker.
-    detectContainer(bytes);
-    const small = extractSmallText(bytes, hint);
+    const small = extractSmallText(bytes, detectContainer(bytes), hint);
     if (small) return small;
     await this.acquire();
     try {

@@ -162,7 +162,7 @@ export const urlSources = {
     await tx.query('DELETE FROM url_sources WHERE document_id = $1', [documentId]);
   },
 
-  /** For GET /admin/sources: by next refresh, a page after `cursor` (a document id), optionally one coach's. */
+  /** For GET /admin/sources: in document id order, a page after `cursor` (a document id), optionally one coach's. */
   async list(on: SqlExecutor, f: { coachId?: string; failing?: boolean; limit: number; cursor?: string }) {
     const { rows } = await on.query(
       `SELECT ${columns('u')}, d.title, d.status FROM url_sources u JOIN documents d USING (document_id)
