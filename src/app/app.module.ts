@@ -18,7 +18,21 @@ import { GetReadinessHandler } from '../infrastructure/health/readiness.query.js
 import { createEmbedder } from '../infrastructure/embeddings/create-embedder.js';
 import { chunksFromConfig, type LiveVersion } from '../projections/chunks/chunks.config.js';
 import { SearchModule } from '../projections/chunks/search.module.js';
+import { MaintenanceModule } from '../projections/maintenance/maintenance.module.js';
+import { BackupModule } from '../infrastructure/backup/backup.scheduler.js';
 import { AdminProjectionsController } from '../infrastructure/projections/admin-projections.controller.js';
+import { Metrics } from '../infrastructure/metrics/metrics.js';
+import { MetricsModule } from '../infrastructure/metrics/metrics.module.js';
+import {
+  DatabaseSizeLimit,
+  READINESS_CHECKS,
+  type ReadinessCheck,
+} from '../infrastructure/health/readiness-check.js';
+import { documentCountsCheck } from '../projections/documents/document-counts.check.js';
+import { SEARCH_READINESS_CHECKS } from '../projections/chunks/search-readiness.js';
+import { PerformanceModule } from '../infrastructure/performance/performance.module.js';
+import { TimedSqlClient } from '../infrastructure/performance/timed-sql-client.js';
+import { chunksVectorAdvisor } from '../projections/chunks/vector-advice.js';
 
 @Module({})
 export class AppModule {
@@ -32,8 +46,12 @@ export class AppModule {
    * `clock`: injected by tests (the system clock otherwise).
    */
   static forRoot(config: AppConfig, sql: SqlClient, live?: LiveVersion, clock?: Clock): DynamicModule {
+    // One registry per application (tests run several in a process), given to what is built before the graph.
+    const metrics = new Metrics(clock);
     // One embedder for the process: the chunks projection writes with it, search (as EMBEDDER) queries with it.
-    const chunks = chunksFromConfig(config, live, createEmbedder(config));
+    const chunks = chunksFromConfig(config, live, createEmbedder(config), metrics);
+    // Every statement of the app is timed for GET /admin/performance (when the server has no pg_stat_statements).
+    const timed = TimedSqlClient.over(sql, config.SLOW_QUERY_MS, clock);
     return {
       module: AppModule,
       imports: [
@@ -41,20 +59,33 @@ export class AppModule {
         ScheduleModule.forRoot(),
         DatabaseModule.forRoot(
           config,
-          sql,
+          timed,
           {
             inline: [documentVersionsProjection, documentsProjection],
             async: [chunks.projection, ...(chunks.companion ? [chunks.companion.projection] : [])],
           },
           clock,
+          metrics,
         ),
+        MetricsModule.forRoot(metrics),
         AuthModule.forRoot(config),
+        BackupModule,
         DocumentCommandsModule.forRoot(documentDirectory),
         DocumentQueriesModule,
         SearchModule.forRoot(chunks),
+        MaintenanceModule.forRoot({ projection: chunks.projection, embedder: chunks.embedder }),
+        PerformanceModule.forRoot(timed.timings, [chunksVectorAdvisor(chunks)]),
       ],
       controllers: [HealthController, OpenApiController, AdminProjectionsController],
-      providers: [GetReadinessHandler],
+      providers: [
+        GetReadinessHandler,
+        { provide: DatabaseSizeLimit, useValue: new DatabaseSizeLimit(config.DATABASE_SIZE_LIMIT_BYTES) },
+        {
+          provide: READINESS_CHECKS,
+          inject: [SEARCH_READINESS_CHECKS],
+          useFactory: (search: ReadinessCheck[]) => [documentCountsCheck, ...search],
+        },
+      ],
     };
   }
 }

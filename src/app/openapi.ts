@@ -3,8 +3,11 @@ import { documentCommandRoutes } from '../commands/documents/document-routes.js'
 import { importRoutes } from '../commands/import-csv/import-routes.js';
 import { restoreRoutes } from '../commands/restore-coach/restore-routes.js';
 import { healthRoutes } from '../infrastructure/health/health-routes.js';
+import { metricsRoutes } from '../infrastructure/metrics/metrics-routes.js';
 import { projectionRoutes } from '../infrastructure/projections/projection-routes.js';
+import { performanceRoutes } from '../infrastructure/performance/performance-routes.js';
 import { searchRoutes } from '../projections/chunks/search-routes.js';
+import { maintenanceRoutes } from '../projections/maintenance/maintenance-routes.js';
 import { historyRoutes } from '../projections/document-versions/history-routes.js';
 import { changelogRoutes } from '../projections/documents/changelog-routes.js';
 import { documentQueryRoutes } from '../projections/documents/document-routes.js';
@@ -23,7 +26,10 @@ const ROUTES: RouteConfig[] = [
   ...changelogRoutes,
   ...restoreRoutes,
   ...projectionRoutes,
+  ...maintenanceRoutes,
+  ...performanceRoutes,
   ...healthRoutes,
+  ...metricsRoutes,
 ];
 
 type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;

@@ -31,6 +31,7 @@ import { HTTP_CODES } from '../infrastructure/http/problem.filter.js';
 import { RateLimitedError } from '../infrastructure/http/rate-limit.js';
 import { ValidationFailedError } from '../infrastructure/http/validation.js';
 import { UnknownProjectionError } from '../infrastructure/projections/projection-engine.js';
+import { MaintenanceRunningError } from '../projections/maintenance/maintenance-runner.js';
 
 /** Every error the service answers with; a test checks that no `readonly code =` in src is missing here. */
 const ERROR_CLASSES: Array<new (...args: never[]) => AppError> = [
@@ -56,6 +57,7 @@ const ERROR_CLASSES: Array<new (...args: never[]) => AppError> = [
   InvalidPositionError,
   DiffTooLargeError,
   UnknownProjectionError,
+  MaintenanceRunningError,
   EmbeddingsUnavailableError,
   ReadModelBehindError,
 ];

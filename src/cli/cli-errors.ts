@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { documentIdSchema } from '../domain/schemas.js';
+import { BackupError } from '../infrastructure/backup/backup-format.js';
 import { ConfigError } from '../infrastructure/config/config.js';
 import { MigrationError } from '../infrastructure/migrations/migrator.js';
 import { DatabaseUnavailableError } from '../infrastructure/sql/database-unavailable.js';
@@ -51,6 +52,7 @@ export function describeFailure(error: unknown): CliFailure {
   if (error instanceof CliFailure) return error;
   if (error instanceof CommanderError) return new CliFailure(error.message, EXIT.usage);
   if (error instanceof ConfigError) return new CliFailure(error.message, EXIT.config, 'CONFIG');
+  if (error instanceof BackupError) return new CliFailure(error.message, EXIT.failed, error.code);
   const expected = EXPECTED.find(([type]) => error instanceof type);
   if (expected) return new CliFailure((error as Error).message, EXIT.failed, expected[1]);
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);

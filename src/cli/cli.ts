@@ -1,6 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { describeFailure, EXIT } from './cli-errors.js';
-import { addHistoryCommands, addRebuildCommand, addSearchCommand, addServiceCommands } from './commands.js';
+import {
+  addHistoryCommands,
+  addMaintenanceCommand,
+  addRebuildCommand,
+  addSearchCommand,
+  addServiceCommands,
+} from './commands.js';
+import { addBackupCommands } from './backup-commands.js';
 import { addImportCommands } from './import/import-commands.js';
 import { CliOutput } from './output.js';
 import { packageVersion } from './version.js';
@@ -22,7 +29,9 @@ export function buildProgram(out: CliOutput = new CliOutput(false)): Command {
   addSearchCommand(program, out);
   addHistoryCommands(program, out);
   addRebuildCommand(program, out);
+  addMaintenanceCommand(program, out);
   addImportCommands(program, out);
+  addBackupCommands(program, out);
   return program;
 }
 

@@ -4,6 +4,7 @@ import { migrate } from '../infrastructure/migrations/migrator.js';
 import { createSqlClient } from '../infrastructure/sql/create-sql-client.js';
 import { assertUuid, CliFailure, EXIT, usageOrFailure } from './cli-errors.js';
 import type { CliOutput } from './output.js';
+import { progressOnStderr } from './progress-line.js';
 
 /** The command groups of `docsvc`, each adding its commands to the program. */
 
@@ -125,15 +126,17 @@ export function addRebuildCommand(program: Command, out: CliOutput): void {
     });
 }
 
-/** On a terminal one line is rewritten in place; otherwise a line every few seconds (logs stay short). */
-function progressOnStderr(): (line: string, final: boolean) => void {
-  const tty = process.stderr.isTTY;
-  let last = 0;
-  return (line, final) => {
-    if (tty) process.stderr.write(`\r\x1b[2K${line}${final ? '\n' : ''}`);
-    else if (final || Date.now() - last > 5_000) {
-      process.stderr.write(`${line}\n`);
-      last = Date.now();
-    }
-  };
+/** `maintenance`: the maintenance tasks now, on the configured database (docs/maintenance.md). */
+export function addMaintenanceCommand(program: Command, out: CliOutput): void {
+  program
+    .command('maintenance')
+    .description(
+      'run the maintenance tasks now: expired cache, read models against the events, orphans, VACUUM, vector index',
+    )
+    .option('--json', 'print the report as JSON')
+    .action(async () => {
+      const { runMaintenance } = await import('./maintenance-command.js');
+      const result = await runMaintenance(loadConfig()).catch(usageOrFailure);
+      out.result(result.human, result.data, result.exitCode);
+    });
 }

@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { AsyncProjection, Projection } from './projections/projection.js';
+import { noAppendRecorder, type AppendRecorder } from './event-store/append-recorder.js';
 import { CLOCK, systemClock, type Clock } from './clock/clock.js';
 import { APP_CONFIG, ConfigError, type AppConfig } from './config/config.js';
 import type { EventRegistry } from './event-store/event-registry.js';
@@ -61,6 +62,8 @@ export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShut
     projections: { inline: Projection[]; async: AsyncProjection[] } = { inline: [], async: [] },
     /** Tests inject one; it then also stamps when events are recorded (see PostgresEventStore). */
     injected?: Clock,
+    /** Told of every committed append (the application's metrics). */
+    appends: AppendRecorder = noAppendRecorder,
   ): DynamicModule {
     return {
       module: DatabaseModule,
@@ -82,6 +85,7 @@ export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShut
               inline,
               () => clock.now(),
               injected && (() => injected.now()),
+              appends,
             ),
         },
         {

@@ -1,3 +1,5 @@
+import { ErasureLedger } from '../../src/infrastructure/backup/backup.scheduler.js';
+import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { DocumentStreams } from '../../src/commands/documents/document-stream.js';
 import { EditDocumentHandler, EditDocumentCommand } from '../../src/commands/edit-document/edit-document.js';
 import {
@@ -38,7 +40,7 @@ describe.each(targets())('document commands through handleCommand on %s', (kind)
     const docs = new DocumentStreams(store, db.client, { now: () => now }, documentDirectory);
     upload = new UploadDocumentHandler(docs, noExtractor);
     edit = new EditDocumentHandler(docs);
-    erase = new EraseDocumentHandler(docs, db.client);
+    erase = new EraseDocumentHandler(docs, db.client, new ErasureLedger(loadConfig({}), db.client));
   });
   afterAll(() => db.drop());
 

@@ -1,3 +1,5 @@
+import { ErasureLedger } from '../../src/infrastructure/backup/backup.scheduler.js';
+import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { DocumentStreams } from '../../src/commands/documents/document-stream.js';
 import {
   EraseDocumentCommand,
@@ -36,7 +38,7 @@ describe.each(targets())('importing a file at a path on %s', (kind) => {
     const docs = new DocumentStreams(store, db.client, { now: () => now }, documentDirectory);
     handler = new ImportFileHandler(docs, { extract: (bytes, hint) => extractInProcess(bytes, hint) });
     retire = new RetireDocumentHandler(docs);
-    erase = new EraseDocumentHandler(docs, db.client);
+    erase = new EraseDocumentHandler(docs, db.client, new ErasureLedger(loadConfig({}), db.client));
   });
   afterAll(() => db.drop());
 

@@ -58,9 +58,10 @@ export interface TestService {
 export async function startService(
   kind: TargetKind,
   env: Record<string, string> = {},
-  options: { clock?: Clock } = {},
+  options: { clock?: Clock; db?: TestDatabase } = {},
 ): Promise<TestService> {
-  const db = await openTestDatabase(kind, { migrate: false });
+  // A database handed in (a restored one) is the test's to drop; a fresh one is dropped with the service.
+  const db = options.db ?? (await openTestDatabase(kind, { migrate: false }));
   const app: INestApplication = await createApp(
     loadConfig({
       ...(kind === 'postgres' ? db.env : {}),
@@ -101,7 +102,7 @@ export async function startService(
     },
     async close() {
       await app.close();
-      await db.drop();
+      if (!options.db) await db.drop();
     },
   };
 }

@@ -7,6 +7,8 @@ import {
 } from '../../infrastructure/documents/document-directory.js';
 import { TEXT_EXTRACTOR } from '../../infrastructure/extraction/extraction.js';
 import { WorkerTextExtractor } from '../../infrastructure/extraction/worker-extractor.js';
+import { measuredExtractor } from '../../infrastructure/extraction/measured-extractor.js';
+import { Metrics } from '../../infrastructure/metrics/metrics.js';
 import { EditDocumentHandler } from '../edit-document/edit-document.js';
 import { EraseDocumentHandler } from '../erase-document/erase-document.js';
 import { ReplaceFileHandler } from '../replace-file/replace-file.js';
@@ -59,17 +61,20 @@ export class DocumentCommandsModule {
         { provide: DOCUMENT_DIRECTORY, useValue: directory },
         {
           provide: TEXT_EXTRACTOR,
-          inject: [APP_CONFIG],
-          useFactory: (config: AppConfig) =>
-            new WorkerTextExtractor({
-              maxBytes: config.MAX_UPLOAD_BYTES,
-              maxPdfPages: config.MAX_PDF_PAGES,
-              timeoutMs: config.EXTRACTION_TIMEOUT_MS,
-              maxMemoryMb: config.EXTRACTION_MEMORY_MB,
-              maxUncompressedBytes: 4 * config.MAX_UPLOAD_BYTES,
-              ocrMaxPages: config.OCR_MAX_PAGES,
-              ocrTimeoutMs: config.OCR_TIMEOUT_MS,
-            }),
+          inject: [APP_CONFIG, Metrics],
+          useFactory: (config: AppConfig, metrics: Metrics) =>
+            measuredExtractor(
+              new WorkerTextExtractor({
+                maxBytes: config.MAX_UPLOAD_BYTES,
+                maxPdfPages: config.MAX_PDF_PAGES,
+                timeoutMs: config.EXTRACTION_TIMEOUT_MS,
+                maxMemoryMb: config.EXTRACTION_MEMORY_MB,
+                maxUncompressedBytes: 4 * config.MAX_UPLOAD_BYTES,
+                ocrMaxPages: config.OCR_MAX_PAGES,
+                ocrTimeoutMs: config.OCR_TIMEOUT_MS,
+              }),
+              metrics,
+            ),
         },
         {
           provide: URL_FETCHER,

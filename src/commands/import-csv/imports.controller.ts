@@ -4,6 +4,7 @@ import { FileInterceptor } from '@nestjs/platform-express';
 import type { Principal } from '../../domain/access.js';
 import { CurrentPrincipal, RequireRole } from '../../infrastructure/auth/auth.guard.js';
 import { ValidationFailedError } from '../../infrastructure/http/validation.js';
+import { Metrics } from '../../infrastructure/metrics/metrics.js';
 import { readCsv } from './csv-rows.js';
 import { importRows, type ImportReport } from './import-csv.js';
 
@@ -15,7 +16,10 @@ import { importRows, type ImportReport } from './import-csv.js';
 @Controller('imports')
 @RequireRole('editor')
 export class ImportsController {
-  constructor(@Inject(CommandBus) private readonly commands: CommandBus) {}
+  constructor(
+    @Inject(CommandBus) private readonly commands: CommandBus,
+    @Inject(Metrics) private readonly metrics: Metrics,
+  ) {}
 
   @Post('csv')
   @HttpCode(200)
@@ -28,6 +32,14 @@ export class ImportsController {
       throw new ValidationFailedError('a multipart "file" part (the CSV file) is required', {
         errors: [{ path: 'form.file', message: 'required' }],
       });
-    return importRows(this.commands, principal, await readCsv(file.buffer));
+    const report = await importRows(this.commands, principal, await readCsv(file.buffer));
+    this.record(report);
+    return report;
+  }
+
+  private record(report: ImportReport): void {
+    this.metrics.imported('csv', 'created', report.imported);
+    this.metrics.imported('csv', 'duplicate', report.duplicates);
+    for (const failure of report.failed) this.metrics.imported('csv', failure.code);
   }
 }

@@ -6,6 +6,7 @@ import { DocumentNotFoundError } from '../../domain/document/errors.js';
 import type { PathDocument } from '../../infrastructure/documents/document-directory.js';
 import { sha256 } from '../../infrastructure/documents/file-store.js';
 import { TEXT_EXTRACTOR, type TextExtractor } from '../../infrastructure/extraction/extraction.js';
+import { Metrics, outcomeOf } from '../../infrastructure/metrics/metrics.js';
 import { DocumentStreams, storeFile, type WriteResult } from '../documents/document-stream.js';
 import { snapshotOfFile } from '../documents/snapshot.js';
 import type { IncomingFile } from '../replace-file/replace-file.js';
@@ -50,9 +51,21 @@ export class ImportFileHandler implements ICommandHandler<ImportFileCommand, Imp
   constructor(
     @Inject(DocumentStreams) private readonly docs: DocumentStreams,
     @Inject(TEXT_EXTRACTOR) private readonly extractor: TextExtractor,
+    @Inject(Metrics) private readonly metrics?: Metrics,
   ) {}
 
   async execute({ request }: ImportFileCommand): Promise<ImportFileResult> {
+    try {
+      const result = await this.import(request);
+      this.metrics?.imported('folder', result.outcome);
+      return result;
+    } catch (error) {
+      this.metrics?.imported('folder', outcomeOf(error));
+      throw error;
+    }
+  }
+
+  private async import(request: ImportFileCommand['request']): Promise<ImportFileResult> {
     const { principal, coachId, sourcePath } = request;
     assertCoach(principal, coachId);
     const found = await this.docs.atPath(coachId, sourcePath);

@@ -5,6 +5,7 @@ import type { DocumentEvent } from '../../domain/document/document.decider.js';
 import type { DocumentMetadata, Snapshot } from '../../domain/document/document.js';
 import { CLOCK, type Clock } from '../../infrastructure/clock/clock.js';
 import { TEXT_EXTRACTOR, type TextExtractor } from '../../infrastructure/extraction/extraction.js';
+import { Metrics, outcomeOf } from '../../infrastructure/metrics/metrics.js';
 import { URL_FETCHER, type UrlFetcher, type Validators } from '../../infrastructure/fetch/url-fetcher.js';
 import { urlSources } from '../../infrastructure/url-sources/url-sources.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
@@ -61,9 +62,21 @@ export class ImportUrlHandler implements ICommandHandler<ImportUrlCommand, Uploa
     @Inject(URL_FETCHER) private readonly fetcher: UrlFetcher,
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(Metrics) private readonly metrics?: Metrics,
   ) {}
 
   async execute({ request }: ImportUrlCommand): Promise<UploadResult> {
+    try {
+      const result = await this.import(request);
+      this.metrics?.imported('url', result.duplicate ? 'duplicate' : 'created');
+      return result;
+    } catch (error) {
+      this.metrics?.imported('url', outcomeOf(error));
+      throw error;
+    }
+  }
+
+  private async import(request: ImportUrlCommand['request']): Promise<UploadResult> {
     const { principal, coachId, url } = request;
     assertCoach(principal, coachId);
     const known = await urlSources.find(this.sql, coachId, url);

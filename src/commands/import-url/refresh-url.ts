@@ -5,6 +5,7 @@ import { AppError } from '../../domain/errors.js';
 import { CLOCK, type Clock } from '../../infrastructure/clock/clock.js';
 import type { DocumentHead } from '../../infrastructure/documents/document-directory.js';
 import { TEXT_EXTRACTOR, type TextExtractor } from '../../infrastructure/extraction/extraction.js';
+import { Metrics } from '../../infrastructure/metrics/metrics.js';
 import { URL_FETCHER, type UrlFetcher } from '../../infrastructure/fetch/url-fetcher.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 import { urlSources, type DueSource } from '../../infrastructure/url-sources/url-sources.js';
@@ -36,14 +37,18 @@ export class RefreshUrlSourceHandler implements ICommandHandler<RefreshUrlSource
     @Inject(URL_FETCHER) private readonly fetcher: UrlFetcher,
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(Metrics) private readonly metrics?: Metrics,
   ) {}
 
   async execute({ source }: RefreshUrlSourceCommand): Promise<RefreshOutcome> {
     try {
-      return await this.refresh(source);
+      const outcome = await this.refresh(source);
+      this.metrics?.imported('url_refresh', outcome.replace('-', '_'));
+      return outcome;
     } catch (error) {
       const { code, message } =
         error instanceof AppError ? error : { code: 'FETCH_FAILED', message: (error as Error).message };
+      this.metrics?.imported('url_refresh', code);
       await urlSources.failed(this.sql, source.documentId, this.clock.now(), code, message);
       return 'failed';
     }

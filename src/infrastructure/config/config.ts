@@ -59,6 +59,8 @@ export const configSchema = z
       .string()
       .regex(/^\d+(kB|MB|GB)$/, 'must be a PostgreSQL size such as 16MB')
       .default('16MB'),
+    /** GET /admin/performance lists statements with an execution this long; the service times them from it. */
+    SLOW_QUERY_MS: z.coerce.number().min(0).max(3_600_000).default(100),
     EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
     EVENTSTORE_CONNECTION_STRING: z
       .string()
@@ -85,6 +87,10 @@ export const configSchema = z
     PROJECTOR_ENABLED: z.stringbool().default(true),
     PROJECTOR_BATCH_SIZE: positiveInt.max(10_000).default(500),
     PROJECTOR_POLL_MS: positiveInt.max(60_000).default(1_000),
+    /** Readiness is degraded when an async projection is further behind than this, in events: two default batches. */
+    HEALTH_MAX_PROJECTOR_LAG: z.coerce.number().int().min(0).max(1_000_000_000).default(1_000),
+    /** Readiness warns as the database nears this size and is degraded beyond it; the default is the seed's. */
+    DATABASE_SIZE_LIMIT_BYTES: positiveInt.max(Number.MAX_SAFE_INTEGER).default(10 * 1024 ** 3),
     CHUNK_TARGET_TOKENS: positiveInt.min(16).max(8_000).default(256),
     CHUNK_OVERLAP_TOKENS: z.coerce.number().int().min(0).max(4_000).default(32),
     CHUNK_MAX_TOKENS: positiveInt.min(16).max(8_000).default(512),
@@ -112,11 +118,28 @@ export const configSchema = z
           .map((h) => h.trim())
           .filter(Boolean),
       ),
+    /** Scheduled backups: a directory and a cron expression, both needed (off when unset). */
+    BACKUP_DIR: z.string().min(1).optional(),
+    BACKUP_CRON: z
+      .string()
+      .regex(/^\S+( \S+){4,5}$/, 'must be a cron expression of 5 or 6 fields, e.g. "0 1 * * *"')
+      .optional(),
+    BACKUP_CHAIN_LENGTH: positiveInt.max(1_000).default(7),
+    BACKUP_RETAIN_CHAINS: positiveInt.max(1_000).default(4),
     URL_REFRESH_ENABLED: z.stringbool().default(true),
     URL_REFRESH_CRON: z
       .string()
       .regex(/^\S+( \S+){4,5}$/, 'must be a cron expression of 5 or 6 fields, e.g. "0 3 * * *"')
       .default('0 3 * * *'),
+    /** Scheduled maintenance (docs/maintenance.md), in the processes that run projectors. */
+    MAINTENANCE_ENABLED: z.stringbool().default(true),
+    MAINTENANCE_CRON: z
+      .string()
+      .regex(/^\S+( \S+){4,5}$/, 'must be a cron expression of 5 or 6 fields, e.g. "0 2 * * *"')
+      .default('0 2 * * *'),
+    MAINTENANCE_RUNS_KEPT: positiveInt.max(10_000).default(100),
+    /** A vector index this much larger than expected for its live rows is rebuilt (percent). */
+    MAINTENANCE_INDEX_BLOAT_PERCENT: positiveInt.max(100_000).default(30),
   })
   .superRefine((c, ctx) => {
     if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTORE_CONNECTION_STRING) {
@@ -166,6 +189,9 @@ export const configSchema = z
         path: ['EMBEDDINGS_DIMENSIONS'],
         message: `the local embedder takes 32 to ${MAX_INDEXED_DIMENSIONS} dimensions`,
       });
+    }
+    if (c.BACKUP_CRON && !c.BACKUP_DIR) {
+      ctx.addIssue({ code: 'custom', path: ['BACKUP_DIR'], message: 'is required when BACKUP_CRON is set' });
     }
     if (c.IVFFLAT_PROBES > c.IVFFLAT_LISTS) {
       ctx.addIssue({ code: 'custom', path: ['IVFFLAT_PROBES'], message: 'cannot exceed IVFFLAT_LISTS' });

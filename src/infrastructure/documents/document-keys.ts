@@ -24,6 +24,20 @@ export function unseal<T>(key: Buffer, sealed: string): T {
   ) as T;
 }
 
+/** Bytes (a file in a backup) sealed like an event's text: IV, tag, ciphertext. */
+export function sealBytes(key: Buffer, bytes: Uint8Array): Buffer {
+  const iv = randomBytes(IV);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const body = Buffer.concat([cipher.update(bytes), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]);
+}
+
+export function unsealBytes(key: Buffer, sealed: Buffer): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV));
+  decipher.setAuthTag(sealed.subarray(IV, IV + TAG));
+  return Buffer.concat([decipher.update(sealed.subarray(IV + TAG)), decipher.final()]);
+}
+
 export const documentKeys = {
   newKey(): Buffer {
     return randomBytes(32);

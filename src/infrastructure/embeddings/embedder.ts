@@ -7,8 +7,16 @@ export interface Embedder {
   /** e.g. `local:hash-v1:384` or `openai:text-embedding-3-small:1536`. */
   readonly space: string;
   readonly dimensions: number;
-  /** One vector per text, in order. Throws EmbeddingError. */
-  embed(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[]>;
+  /**
+   * One vector per text, in order. Throws EmbeddingError. A provider that counts tokens reports those it was
+   * sent through `usage` (metrics); the local embedder has none.
+   */
+  embed(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array[]>;
+}
+
+export interface EmbedOptions {
+  signal?: AbortSignal;
+  usage?: (tokens: number) => void;
 }
 
 /**

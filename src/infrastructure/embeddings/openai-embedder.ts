@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import OpenAI, { APIError } from 'openai';
-import { EmbeddingError, type Embedder } from './embedder.js';
+import { EmbeddingError, type EmbedOptions, type Embedder } from './embedder.js';
 import { tokenCount, truncateToTokens } from './tokens.js';
 
 export interface OpenAiEmbedderOptions {
@@ -96,10 +96,11 @@ export class OpenAiEmbedder implements Embedder {
     });
   }
 
-  async embed(texts: readonly string[], options: { signal?: AbortSignal } = {}): Promise<Float32Array[]> {
+  async embed(texts: readonly string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
     const vectors: Float32Array[] = [];
     for (const batch of this.batches(texts.map((text) => this.truncated(text)))) {
-      vectors.push(...(await this.withRetries(batch, options.signal)));
+      vectors.push(...(await this.withRetries(batch.texts, options.signal)));
+      options.usage?.(batch.tokens);
     }
     return vectors;
   }
@@ -117,18 +118,18 @@ export class OpenAiEmbedder implements Embedder {
     return { text, tokens };
   }
 
-  private *batches(inputs: Array<{ text: string; tokens: number }>): Generator<string[]> {
+  private *batches(inputs: Array<{ text: string; tokens: number }>): Generator<{ texts: string[]; tokens: number }> {
     let batch: string[] = [];
     let tokens = 0;
     for (const input of inputs) {
       if (batch.length === this.o.maxBatchInputs || tokens + input.tokens > this.o.maxBatchTokens) {
-        yield batch;
+        yield { texts: batch, tokens };
         [batch, tokens] = [[], 0];
       }
       batch.push(input.text);
       tokens += input.tokens;
     }
-    if (batch.length > 0) yield batch;
+    if (batch.length > 0) yield { texts: batch, tokens };
   }
 
   private async withRetries(batch: string[], signal: AbortSignal | undefined): Promise<Float32Array[]> {

@@ -33,6 +33,8 @@ export interface BatchContext {
   inlineProjections: readonly Projection[];
   recordedAt: string | null;
   toRecorded: (row: unknown) => RecordedEvent;
+  /** The items whose events the batch inserted (not refused, not replayed), for metrics once it commits. */
+  inserted?: readonly EncodedItem[];
 }
 
 /**
@@ -78,6 +80,7 @@ async function insertEvents(
   ctx: BatchContext,
 ): Promise<AppendResult[]> {
   const inserted = await tx.query(APPEND_SQL, [...insertParams(items, ctx), null]);
+  ctx.inserted = items;
   const recorded = inserted.rows.map(ctx.toRecorded).sort(byPosition);
   const results = items.map((item) => resultOf(item, recorded));
   for (const projection of ctx.inlineProjections) {

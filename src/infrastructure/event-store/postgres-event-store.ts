@@ -11,6 +11,7 @@ import {
   type BatchContext,
   type EncodedItem,
 } from './append-batch.js';
+import { noAppendRecorder, type AppendRecorder } from './append-recorder.js';
 import { VersionConflictError } from './errors.js';
 import type { EventRegistry } from './event-registry.js';
 import type {
@@ -69,6 +70,8 @@ export class PostgresEventStore implements EventStore {
      * instance; an injected clock (tests) replaces it, so that as-of reads can be tested at exact moments.
      */
     private readonly recordedAt?: () => Date,
+    /** Told of every committed append (metrics). */
+    private readonly recorder: AppendRecorder = noAppendRecorder,
   ) {}
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -82,14 +85,20 @@ export class PostgresEventStore implements EventStore {
   ): Promise<Array<AppendOutcome<R>>> {
     checkBatch(items);
     const encoded = items.map((item) => this.encode(item));
-    const ctx = {
+    const ctx: BatchContext = {
       inlineProjections: this.inlineProjections,
       recordedAt: this.recordedAt?.().toISOString() ?? null,
       toRecorded: (row: unknown) => this.toRecorded(row),
     };
     try {
-      if (appendsAlone(encoded, options, ctx)) return [await this.appendAlone(encoded[0]!, ctx)];
-      return await this.sql.transaction((tx) => appendBatch(tx, encoded, options, ctx));
+      if (appendsAlone(encoded, options, ctx)) {
+        const result = await this.appendAlone(encoded[0]!, ctx);
+        this.recordAppended(encoded);
+        return [result];
+      }
+      const outcomes = await this.sql.transaction((tx) => appendBatch(tx, encoded, options, ctx));
+      this.recordAppended(ctx.inserted ?? []);
+      return outcomes;
     } catch (error) {
       // The streams row serialises appenders; this guard only fires if that row was bypassed.
       if (
@@ -102,6 +111,10 @@ export class PostgresEventStore implements EventStore {
       }
       throw error;
     }
+  }
+
+  private recordAppended(items: readonly EncodedItem[]): void {
+    if (items.length > 0) this.recorder.appended(items.flatMap((item) => item.rows.map((row) => row.type)));
   }
 
   /** appendAlone, its version conflict reported with the stream's version as it is now. */

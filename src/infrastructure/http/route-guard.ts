@@ -61,6 +61,11 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
+/** The pattern of the first route whose path matches (`/documents/:id`), whatever its methods. */
+export function routePattern(express: Express, path: string): string | undefined {
+  return matchingRoutes(express, path)[0]?.path;
+}
+
 function matchingRoutes(express: Express, path: string): Array<NonNullable<RouteLayer['route']>> {
   const stack = (express as unknown as { router: { stack: RouteLayer[] } }).router.stack;
   return stack.flatMap((layer) => (layer.route && layer.match(path) ? [layer.route] : []));

@@ -5,6 +5,11 @@ import {
   recreateEmbedder,
 } from '../../infrastructure/embeddings/create-embedder.js';
 import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
+import {
+  measuredEmbedder,
+  noEmbeddingRecorder,
+  type EmbeddingRecorder,
+} from '../../infrastructure/embeddings/measured-embedder.js';
 import { validateChunkerConfig } from './chunker.js';
 import { chunksProjection, type ChunksProjection, type ChunksVersionConfig } from './chunks.projection.js';
 import { EMBEDDED_MAX_BLOCKING_BUILD_CHUNKS } from './vector-index-lifecycle.js';
@@ -44,12 +49,14 @@ export function minSimilarityOf(space: string, configured: number | undefined): 
  * The chunks projection over `embedder` (the configured one; the app module passes the one it provides as
  * EMBEDDER) and its vector index, as the environment configures them; and, when the live version of the chunks was built with another configuration,
  * a companion that keeps serving (and projecting) that version until this one has caught up and takes over
- * (blue/green).
+ * (blue/green). `recorder` hears of every embedding: the projections' (index) and the searches' (query, through
+ * the embedder returned).
  */
 export function chunksFromConfig(
   config: AppConfig,
   live?: LiveVersion,
   embedder: Embedder = createEmbedder(config),
+  recorder: EmbeddingRecorder = noEmbeddingRecorder,
 ) {
   const index = indexFromConfig(config);
   const chunker = validateChunkerConfig({
@@ -69,12 +76,17 @@ export function chunksFromConfig(
     maxBlockingBuildChunks: maxBlockingBuildChunksOf(config),
     indexMinChunks: indexMinChunksOf(config),
     embedderOptions: embedderOptions(config),
+    recorder,
   });
   const companion =
-    live && live.version !== projection.version ? companionOf(config, live, index) : undefined;
+    live && live.version !== projection.version ? companionOf(config, live, index, recorder) : undefined;
   const queryEmbeddingTimeoutMs = config.SEARCH_EMBEDDING_TIMEOUT_MS;
   const minSimilarity = config.SEARCH_MIN_SIMILARITY;
-  return { embedder, index, hybridTextWeight, minSimilarity, queryEmbeddingTimeoutMs, projection, companion };
+  const indexMinChunks = indexMinChunksOf(config);
+  return {
+    ...{ embedder: measuredEmbedder(embedder, recorder, 'query'), index, hybridTextWeight, minSimilarity },
+    ...{ queryEmbeddingTimeoutMs, projection, companion, indexMinChunks },
+  };
 }
 
 /** Only the embedded database bounds a build that blocks its one session (vector-index-lifecycle.ts). */
@@ -110,6 +122,7 @@ function companionOf(
   config: AppConfig,
   live: LiveVersion,
   index: VectorIndexConfig,
+  recorder: EmbeddingRecorder,
 ): ChunksSetup | undefined {
   const c = live.config as Partial<ChunksVersionConfig> | null;
   const embedder = c?.embedder ? recreateEmbedder(c.embedder, config) : undefined;
@@ -124,6 +137,8 @@ function companionOf(
     indexMinChunks: indexMinChunksOf(config),
     embedderOptions: c.embedder,
     companion: true,
+    recorder,
   });
-  return projection.version === live.version ? { embedder, projection } : undefined;
+  const query = measuredEmbedder(embedder, recorder, 'query');
+  return projection.version === live.version ? { embedder: query, projection } : undefined;
 }

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { DOCUMENT_EVENT_TYPES } from '../../infrastructure/documents/document-events.js';
 import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
+import {
+  measuredEmbedder,
+  noEmbeddingRecorder,
+  type EmbeddingRecorder,
+} from '../../infrastructure/embeddings/measured-embedder.js';
 import type { RecordedEvent } from '../../infrastructure/event-store/event-store.js';
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 import type { AsyncProjection } from '../../infrastructure/projections/projection.js';
@@ -29,6 +34,8 @@ export interface ChunksConfig {
   embedderOptions?: Record<string, unknown>;
   /** Kept only to serve searches until a new configuration is live (see AsyncProjection.companion). */
   companion?: boolean;
+  /** Metrics of the embedder's calls and of the embedding cache. */
+  recorder?: EmbeddingRecorder;
 }
 
 /** What a chunks version records with its checkpoint: enough to search it, and to keep projecting it. */
@@ -58,7 +65,8 @@ export type ChunksProjection = AsyncProjection & {
 };
 
 export function chunksProjection(config: ChunksConfig): ChunksProjection {
-  const cache = new EmbeddingCache(config.embedder);
+  const recorder = config.recorder ?? noEmbeddingRecorder;
+  const cache = new EmbeddingCache(measuredEmbedder(config.embedder, recorder, 'index'), recorder);
   const space = config.embedder.space;
   const chunker = chunkerVersion(config.chunker);
   const scope: ChunkScope = [space, chunker];

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import pgvector from 'pgvector';
 import type { Embedder } from '../../infrastructure/embeddings/embedder.js';
+import {
+  noEmbeddingRecorder,
+  type EmbeddingRecorder,
+} from '../../infrastructure/embeddings/measured-embedder.js';
 import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 
 export function textSha256(text: string): string {
@@ -32,7 +36,10 @@ export const DELETE_SAVING_VECTORS_SQL = `WITH saved AS (INSERT INTO embedding_c
  * hold them again: see chunk-rows.ts). Reads happen before the projector's transaction.
  */
 export class EmbeddingCache {
-  constructor(private readonly embedder: Embedder) {}
+  constructor(
+    private readonly embedder: Embedder,
+    private readonly recorder: EmbeddingRecorder = noEmbeddingRecorder,
+  ) {}
 
   get space(): string {
     return this.embedder.space;
@@ -46,6 +53,7 @@ export class EmbeddingCache {
     const hashes = texts.map(textSha256);
     const { found: cached, saved } = await this.lookup(sql, [...new Set(hashes)]);
     const missing = [...new Set(hashes.filter((h) => !cached.has(h)))];
+    this.recorder.cacheLookups(this.space, cached.size, missing.length);
     const textOf = new Map(hashes.map((h, i) => [h, texts[i]!]));
     if (missing.length > 0) {
       const vectors = await this.embedder.embed(missing.map((h) => textOf.get(h)!));

@@ -5,6 +5,7 @@ import { minSimilarityOf, type chunksFromConfig } from './chunks.config.js';
 import { ChunkSearch } from './search.js';
 import { SearchController } from './search.controller.js';
 import { CHUNK_SEARCHES, SearchHandler, type ServedVersion } from './search.query.js';
+import { SEARCH_READINESS_CHECKS, searchReadinessChecks } from './search-readiness.js';
 
 type Chunks = ReturnType<typeof chunksFromConfig>;
 
@@ -46,7 +47,13 @@ export class SearchModule {
           useFactory: (sql: SqlClient, embedder: Embedder) => servedVersions({ ...chunks, embedder }, sql),
         },
         SearchHandler,
+        {
+          provide: SEARCH_READINESS_CHECKS,
+          inject: [CHUNK_SEARCHES],
+          useFactory: (versions: ServedVersion[]) => searchReadinessChecks(versions, chunks.indexMinChunks),
+        },
       ],
+      exports: [SEARCH_READINESS_CHECKS],
     };
   }
 }

@@ -7,6 +7,7 @@ import { checkpoints } from '../../infrastructure/projections/checkpoints.js';
 import { ProjectionEngine } from '../../infrastructure/projections/projection-engine.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 import type { AsyncProjection } from '../../infrastructure/projections/projection.js';
+import { Metrics, type SearchTiming } from '../../infrastructure/metrics/metrics.js';
 import { cachedResults, storeResults } from './query-cache.js';
 import { ChunkSearch, queryCacheKey, type SearchResult } from './search.js';
 import type { SearchRequest } from './search.schema.js';
@@ -59,23 +60,37 @@ export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ProjectionEngine) private readonly engine: ProjectionEngine,
     @Inject(CHUNK_SEARCHES) private readonly versions: ServedVersion[],
+    @Inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
   async execute({ principal, request }: SearchQuery): Promise<SearchAnswer> {
     assertCoach(principal, request.coachId);
     const freeOnly = principal.role === 'reader' && principal.tier === 'free';
-    const { projection, search } = await servedVersion(this.sql, this.versions);
-    if (request.minPosition) await this.waitFor(request.minPosition, projection);
+    const served = await servedVersion(this.sql, this.versions);
+    if (request.minPosition) await this.waitFor(request.minPosition, served.projection);
+    // Timed after the wait: that is the projector's delay, which the projection lag metrics show.
+    const started = performance.now();
+    const { answer, cache } = await this.answer(request, freeOnly, served);
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.searched({ mode: request.mode, cache, seconds });
+    return answer;
+  }
+
+  private async answer(
+    request: SearchRequest,
+    freeOnly: boolean,
+    { projection, search }: ServedVersion,
+  ): Promise<{ answer: SearchAnswer; cache: SearchTiming['cache'] }> {
     const position = (await checkpoints.read(this.sql, projection))?.position ?? null;
     const ttl = this.config.QUERY_CACHE_TTL_SECONDS;
-    if (ttl === 0) return { results: await search.search(request, freeOnly), position };
+    if (ttl === 0) return { answer: { results: await search.search(request, freeOnly), position }, cache: 'off' };
     const key = queryCacheKey(request, freeOnly, search.scope, position);
     const cached = await cachedResults(this.sql, key);
-    if (cached) return { results: cached, position };
+    if (cached) return { answer: { results: cached, position }, cache: 'hit' };
     const results = await search.search(request, freeOnly);
     const coachId = request.coachId;
     await storeResults(this.sql, projection, { key, coachId, position, results, ttlSeconds: ttl });
-    return { results, position };
+    return { answer: { results, position }, cache: 'miss' };
   }
 
   private async waitFor(minPosition: string, projection: AsyncProjection): Promise<void> {

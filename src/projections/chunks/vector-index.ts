@@ -46,6 +46,11 @@ export function vectorIndexName(
   return `chunks_vec_${index.kind}_${configurationHash(space, chunker)}_${params}${chunks === 'past' ? '_past' : ''}`;
 }
 
+/** Whether `name` is a vector index of this configuration (current or past chunks, any kind or parameters). */
+export function isVectorIndexOf(name: string, space: string, chunker: string): boolean {
+  return new RegExp(`^chunks_vec_(hnsw|ivfflat)_${configurationHash(space, chunker)}(_|$)`).test(name);
+}
+
 function configurationHash(space: string, chunker: string): string {
   return createHash('sha256').update(`${space}|${chunker}`).digest('hex').slice(0, 12);
 }
