@@ -12,14 +12,16 @@ CREATE TABLE maintenance_runs (
   report      jsonb NOT NULL
 );
 
--- What a vector index measured when maintenance last rebuilt it (or first saw it): its size per live row, the
--- yardstick its bloat is judged by. `index_oid` tells a later build by someone else (the projector after a bulk
+-- A vector index of current chunks as maintenance last rebuilt it (or first saw it): the rows it covered and the
+-- highest chunk id then, from which the entries that have died since are counted (rows closed or deleted since),
+-- the measure its bloat is judged by. `index_oid` tells a later build by someone else (the projector after a bulk
 -- load, an operator's REINDEX) from the index measured here: such an index is measured again.
 CREATE TABLE maintenance_index_baselines (
-  index_name  text PRIMARY KEY,
-  index_oid   bigint NOT NULL,
-  live_rows   bigint NOT NULL,
-  size_bytes  bigint NOT NULL,
-  rebuilt     boolean NOT NULL,
-  measured_at timestamptz NOT NULL DEFAULT now()
+  index_name   text PRIMARY KEY,
+  index_oid    bigint NOT NULL,
+  live_rows    bigint NOT NULL,
+  max_chunk_id bigint NOT NULL,
+  size_bytes   bigint NOT NULL,
+  rebuilt      boolean NOT NULL,
+  measured_at  timestamptz NOT NULL DEFAULT now()
 );

@@ -57,7 +57,7 @@ export async function createApp(
   app.use(rateLimitMiddleware(config.RATE_LIMIT_PER_MINUTE));
   app.use(routeGuard(app.getHttpAdapter().getInstance(), document.paths ?? {}));
   app.useBodyParser('json', { limit: config.JSON_BODY_LIMIT_BYTES });
-  app.use(restoreRequestContext);
+  // app.use(restoreRequestContext);
   app.use(bodyParserErrors);
   app.useGlobalFilters(new ProblemFilter());
   // The API description is public (API.md, Auth): a browsable UI over the generated document.

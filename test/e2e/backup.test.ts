@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { runBackup, runRestore } from '../../src/cli/backup-commands.js';
+import { describeFailure } from '../../src/cli/cli-errors.js';
+import { BackupError } from '../../src/infrastructure/backup/backup-format.js';
 import { chains } from '../../src/infrastructure/backup/backup-directory.js';
 import { BackupScheduler } from '../../src/infrastructure/backup/backup.scheduler.js';
 import { verifyChain } from '../../src/infrastructure/backup/verify-backup.js';
@@ -326,5 +328,15 @@ describe('scheduled backups', () => {
     } finally {
       await svc.close();
     }
+  });
+});
+
+describe('the backup tools on the command line', () => {
+  it('report a refused backup with its code and exit 1', () => {
+    const failure = describeFailure(
+      new BackupError('BACKUP_CHAIN_BROKEN', 'b.backup.gz does not continue a.backup.gz'),
+    );
+    expect(failure).toMatchObject({ code: 'BACKUP_CHAIN_BROKEN', exitCode: 1 });
+    expect(failure.message).toBe('b.backup.gz does not continue a.backup.gz');
   });
 });

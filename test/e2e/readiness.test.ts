@@ -122,7 +122,8 @@ describe.each(targets())('GET /health/ready on %s', (kind) => {
   describe('database size against DATABASE_SIZE_LIMIT_BYTES', () => {
     let svc: TestService;
     beforeAll(async () => {
-      svc = await startService(kind, { MAX_UPLOAD_BYTES: String(8 * 1024 * 1024) });
+      // Without a projector: the growth is the upload's own (its events and file), not its chunks still coming.
+      svc = await startService(kind, { PROJECTOR_ENABLED: 'false' });
     });
     afterAll(() => svc?.close());
 
@@ -142,7 +143,7 @@ describe.each(targets())('GET /health/ready on %s', (kind) => {
       limit.bytes = start + 256 * 1024;
       expect((await size()).status).toBe('ok');
       const form = new FormData();
-      form.set('file', new Blob([noise(2 * 1024 * 1024)]), 'large.txt');
+      form.set('file', new Blob([noise(1024 * 1024)]), 'large.txt');
       form.set('coachId', 'carnivore');
       form.set('metadata', JSON.stringify({ documentType: 'guide', tags: [], accessTier: 'free' }));
       expect((await svc.request('POST', '/documents', { form })).status).toBe(201);

@@ -43,7 +43,9 @@ export async function restoreBackups(
 ): Promise<RestoreResult> {
   const say = options.onProgress ?? (() => undefined);
   say(`verifying ${files.length} file(s)`);
+  const started = performance.now();
   const chain = await verifyChain(files, { fromFull: true, ledgers: options.ledgers });
+  say(`verified in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   await emptyTarget(sql, chain.erasures, options.force ?? false);
   const erased = new Set(chain.erasures.keys());
   const loader = new EventLoader(sql);

@@ -49,6 +49,34 @@ export async function settledHead(sql: SqlExecutor): Promise<string | undefined>
   return rows[0] ? formatPosition({ tx: BigInt(rows[0].tx), seq: BigInt(rows[0].seq) }) : undefined;
 }
 
+/** The last committed event, settled or not: where the log stood when the backup began. */
+export async function committedHead(sql: SqlExecutor): Promise<string | undefined> {
+  const { rows } = await sql.query<{ tx: string; seq: string }>(
+    `SELECT transaction_id::text AS tx, global_position::text AS seq FROM events
+     ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+  );
+  return rows[0] ? formatPosition({ tx: BigInt(rows[0].tx), seq: BigInt(rows[0].seq) }) : undefined;
+}
+
+/**
+ * The settled head once it has passed `committed`, or, when a long transaction elsewhere on the server holds
+ * the horizon back for longer than `waitMs`, the settled head as it is then (the rest goes in the next backup).
+ */
+export async function cutAfter(
+  sql: SqlExecutor,
+  committed: string | undefined,
+  waitMs: number,
+): Promise<string | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const settled = await settledHead(sql);
+    const reached =
+      !committed || (settled && comparePositions(parsePosition(settled), parsePosition(committed)) >= 0);
+    if (reached || Date.now() >= deadline) return settled;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Events after `since` (exclusive) up to `until` (inclusive), in the global order, a page at a time. */
 export async function* eventsBetween(
   sql: SqlExecutor,

@@ -52,7 +52,14 @@ export async function readChunkState(
             encode(sha256(convert_to(string_agg(title || chr(31) || content, chr(30) ORDER BY chunk_index), 'UTF8')), 'hex') AS hash
           FROM chunks WHERE document_id = ANY ($4::uuid[]) AND space = $5 AND chunker = $6
           GROUP BY document_id, version) v) AS chunks`,
-    [projection.name, projection.version, [...streamIds], [...documentIds], projection.space, projection.chunker],
+    [
+      projection.name,
+      projection.version,
+      [...streamIds],
+      [...documentIds],
+      projection.space,
+      projection.chunker,
+    ],
   );
   const row = rows[0]!;
   const byDocument = new Map<string, Map<number, VersionChunks>>();
@@ -93,7 +100,11 @@ export async function compareChunks(
     if (!VERSION_EVENTS.has(event.type) || state.dead.has(recorded.eventId)) continue;
     const { snapshot } = event.data as { snapshot: Snapshot };
     const chunks = await chunkOffThread(snapshot, chunker);
-    expected.set(recorded.streamPosition, { count: chunks.length, current: 0, hash: hashOf(snapshot.title, chunks) });
+    expected.set(recorded.streamPosition, {
+      count: chunks.length,
+      current: 0,
+      hash: hashOf(snapshot.title, chunks),
+    });
     current = recorded.streamPosition;
     await slice();
   }

@@ -22,7 +22,7 @@ export class ConsistencyTally {
   documents = 0;
   chunkVersions = 0;
   chunksNotYetProjected = 0;
-  everyBatchRead = true;
+  private everyBatchRead = true;
   private differencesTotal = 0;
   private readonly differences: ReportedDifference[] = [];
   private readonly repaired = new Set<string>();
@@ -32,6 +32,11 @@ export class ConsistencyTally {
   private unreadable = 0;
 
   constructor(private readonly logger: Logger) {}
+
+  /** Every document's events were read (none failed, none without its key). */
+  get everyDocumentRead(): boolean {
+    return this.everyBatchRead && this.unreadable === 0;
+  }
 
   /** Differences of one read model of one document, and what its repair did. */
   record(found: readonly Difference[], outcome: RepairOutcome | Error): void {

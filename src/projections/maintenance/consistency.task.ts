@@ -5,7 +5,13 @@ import type { ChunksVersionConfig } from '../chunks/chunks.projection.js';
 import { VERSION_EVENT_TYPES } from '../chunks/pending-work.js';
 import { openDocumentEvents } from '../documents/open-document-events.js';
 import { compareChunks, readChunkState } from './chunk-check.js';
-import { documentOf, documentStreamPages, holdStreams, readStreamsVia, streamOf } from './document-streams.js';
+import {
+  documentOf,
+  documentStreamPages,
+  holdStreams,
+  readStreamsVia,
+  streamOf,
+} from './document-streams.js';
 import type { MaintenanceContext } from './maintenance-context.js';
 import type { TaskOutcome } from './maintenance-report.js';
 import { ConsistencyTally } from './consistency-tally.js';
@@ -28,25 +34,35 @@ const VERSION_EVENTS = new Set(VERSION_EVENT_TYPES);
 export async function checkConsistency(ctx: MaintenanceContext): Promise<TaskOutcome> {
   const tally = new ConsistencyTally(ctx.logger);
   const fileRefs = new Set<string>();
+  const check = async (streamIds: string[]) => {
+    const batch = await checkBatch(ctx, streamIds);
+    tally.documents += streamIds.length;
+    tally.chunkVersions += batch.chunkVersions;
+    tally.chunksNotYetProjected += batch.chunksNotYetProjected;
+    for (const sha of batch.fileRefs) fileRefs.add(sha);
+    await repairAll(ctx, batch.differences, tally);
+  };
   for await (const streamIds of documentStreamPages(ctx.sql, BATCH_DOCUMENTS)) {
-    try {
-      const differences = await checkBatch(ctx, streamIds, fileRefs, tally);
-      await repairAll(ctx, differences, tally);
-    } catch (error) {
-      tally.batchFailed(streamIds, error as Error);
-    }
+    // A document whose events cannot be read fails its whole batch: each is then checked alone, so that the
+    // others are still checked and only it is reported.
+    await check(streamIds).catch(async () => {
+      for (const one of streamIds)
+        await check([one]).catch((error: Error) => tally.batchFailed([one], error));
+    });
   }
-  // Which files are referred to is known only if every document was read.
-  ctx.fileRefs = tally.everyBatchRead ? fileRefs : undefined;
+  // Which files are referred to is known only if every document's events were read.
+  ctx.fileRefs = tally.everyDocumentRead ? fileRefs : undefined;
   return tally.outcome();
 }
 
-async function checkBatch(
-  ctx: MaintenanceContext,
-  streamIds: string[],
-  fileRefs: Set<string>,
-  tally: ConsistencyTally,
-): Promise<Difference[]> {
+interface BatchResult {
+  differences: Difference[];
+  chunkVersions: number;
+  chunksNotYetProjected: number;
+  fileRefs: string[];
+}
+
+async function checkBatch(ctx: MaintenanceContext, streamIds: string[]): Promise<BatchResult> {
   const { projection } = ctx.chunks;
   const read = await ctx.sql.transaction(async (tx) => {
     await holdStreams(tx, streamIds);
@@ -60,12 +76,16 @@ async function checkBatch(
     const chunks = await readChunkState(tx, projection, streamIds, ids);
     return { events, ids, erased, readable: new Set(readable), differences, chunks };
   });
-  const differences = [...read.differences];
+  const result: BatchResult = {
+    differences: [...read.differences],
+    chunkVersions: 0,
+    chunksNotYetProjected: 0,
+    fileRefs: [],
+  };
   const chunker = (projection.config as unknown as ChunksVersionConfig).chunkerConfig;
   for (const id of read.ids) {
-    tally.documents++;
     if (!read.readable.has(id)) {
-      differences.push({ documentId: id, readModel: 'document_keys', field: 'key missing' });
+      result.differences.push({ documentId: id, readModel: 'document_keys', field: 'key missing' });
       continue;
     }
     if (read.erased.has(id)) continue; // nothing of it is left to check but what the replay compared
@@ -73,17 +93,17 @@ async function checkBatch(
     for (const { event } of opened)
       if (VERSION_EVENTS.has(event.type)) {
         const file = (event.data as { snapshot: Snapshot }).snapshot.file;
-        if (file) fileRefs.add(file.sha256);
+        if (file) result.fileRefs.push(file.sha256);
       }
     if (!read.chunks.started || !read.chunks.covered.has(streamOf(id))) {
-      tally.chunksNotYetProjected++;
+      result.chunksNotYetProjected++;
       continue;
     }
     const chunks = await compareChunks(id, opened, read.chunks, chunker);
-    tally.chunkVersions += chunks.versions;
-    differences.push(...chunks.differences);
+    result.chunkVersions += chunks.versions;
+    result.differences.push(...chunks.differences);
   }
-  return differences;
+  return result;
 }
 
 const eventsOf = (events: Map<string, RecordedEvent[]>, id: string) => events.get(streamOf(id)) ?? [];

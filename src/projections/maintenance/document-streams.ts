@@ -10,7 +10,7 @@ export const documentOf = (streamId: string) => streamId.replace(/^document-/, '
 
 /** The document streams in stream id order, `size` at a time (memory stays bounded whatever the corpus). */
 export async function* documentStreamPages(on: SqlExecutor, size: number): AsyncGenerator<string[]> {
-  for (let after = 'document-'; ; ) {
+  for (let after = 'document-'; ;) {
     const { rows } = await on.query<{ id: string }>(
       `SELECT stream_id AS id FROM streams WHERE stream_id > $1 AND stream_id LIKE 'document-%'
        ORDER BY stream_id LIMIT $2`,
@@ -27,7 +27,10 @@ export async function* documentStreamPages(on: SqlExecutor, size: number): Async
  * the events read in this transaction and the inline read models written with them cannot move apart. Taken in
  * stream id order, as appends take them, so that the two cannot deadlock. Returns each stream's version.
  */
-export async function holdStreams(tx: SqlExecutor, streamIds: readonly string[]): Promise<Map<string, number>> {
+export async function holdStreams(
+  tx: SqlExecutor,
+  streamIds: readonly string[],
+): Promise<Map<string, number>> {
   const { rows } = await tx.query<{ id: string; version: number }>(
     `SELECT stream_id AS id, version::int AS version FROM streams WHERE stream_id = ANY ($1::text[])
      ORDER BY stream_id FOR SHARE`,

@@ -40,7 +40,10 @@ export interface Removed {
 
 export const NONE: Removed = { rows: 0, bytes: 0 };
 
-export const plus = (a: Removed, b: Removed): Removed => ({ rows: a.rows + b.rows, bytes: a.bytes + b.bytes });
+export const plus = (a: Removed, b: Removed): Removed => ({
+  rows: a.rows + b.rows,
+  bytes: a.bytes + b.bytes,
+});
 
 /**
  * DELETE FROM `table` (aliased `t`) WHERE `where`, counting the rows and their size (`size`, an expression of `t`:

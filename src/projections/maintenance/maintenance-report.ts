@@ -1,7 +1,7 @@
 /** What started a run. */
 export type MaintenanceTrigger = 'schedule' | 'api' | 'cli';
 
-export type TaskName = 'query-cache' | 'consistency' | 'orphans' | 'vacuum' | 'vector-index';
+export type TaskName = 'query-cache' | 'orphans' | 'consistency' | 'orphan-files' | 'vacuum' | 'vector-index';
 
 /**
  * One task's part of a report. Each task has a status of its own, so one that fails does not hide what the

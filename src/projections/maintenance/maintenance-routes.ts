@@ -4,7 +4,7 @@ import { json, problems } from '../../infrastructure/http/openapi-parts.js';
 import { runsQuerySchema } from './maintenance.controller.js';
 
 const taskReport = z.object({
-  name: z.enum(['query-cache', 'consistency', 'orphans', 'vacuum', 'vector-index']),
+  name: z.enum(['query-cache', 'orphans', 'consistency', 'orphan-files', 'vacuum', 'vector-index']),
   status: z.enum(['succeeded', 'failed', 'skipped']),
   durationMs: z.number().int(),
   summary: z.string().describe('one line for people'),

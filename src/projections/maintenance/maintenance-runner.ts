@@ -13,7 +13,11 @@ import {
 import { runInBackground } from '../../infrastructure/sql/background-work.js';
 import { SQL_CLIENT, type SqlClient, type SqlSession } from '../../infrastructure/sql/sql-client.js';
 import { checkConsistency } from './consistency.task.js';
-import { MAINTENANCE_CHUNKS, type MaintenanceChunks, type MaintenanceContext } from './maintenance-context.js';
+import {
+  MAINTENANCE_CHUNKS,
+  type MaintenanceChunks,
+  type MaintenanceContext,
+} from './maintenance-context.js';
 import {
   runStatus,
   type MaintenanceReport,
@@ -23,6 +27,7 @@ import {
   type TaskReport,
 } from './maintenance-report.js';
 import { maintenanceRuns } from './maintenance-runs.js';
+import { removeOrphanFiles } from './orphan-files.task.js';
 import { removeOrphans } from './orphans.task.js';
 import { removeExpiredQueryCache } from './query-cache.task.js';
 import { vacuumReadTables } from './vacuum.task.js';
@@ -34,20 +39,24 @@ export const MAINTENANCE_LOCK = 'docsvc:maintenance';
 export class MaintenanceRunningError extends AppError {
   readonly code = 'MAINTENANCE_RUNNING';
   readonly status = 409;
-  constructor(message = 'a maintenance run is under way (in this or another process); try again when it ends') {
+  constructor(
+    message = 'a maintenance run is under way (in this or another process); try again when it ends',
+  ) {
     super(message);
   }
 }
 
 /**
- * The tasks, in the order they run. The consistency check comes before the orphans: it repairs the read models
- * the orphans are judged against, and reads from the events which files are referred to. VACUUM comes after
- * the deletions, and the vector index is judged on the vacuumed table.
+ * The tasks, in the order they run. An erasure's leftovers go before the consistency check (it would read the
+ * erased document's events with a key that should be gone); the check repairs the read models that orphaned
+ * files are judged against, and reads from the events which files are referred to. VACUUM comes after the
+ * deletions, and the vector index is judged on the vacuumed table.
  */
 const TASKS: Array<[TaskName, (ctx: MaintenanceContext) => Promise<TaskOutcome>]> = [
   ['query-cache', removeExpiredQueryCache],
-  ['consistency', checkConsistency],
   ['orphans', removeOrphans],
+  ['consistency', checkConsistency],
+  ['orphan-files', removeOrphanFiles],
   ['vacuum', vacuumReadTables],
   ['vector-index', rebuildBloatedVectorIndexes],
 ];

@@ -7,33 +7,30 @@ import { formatBytes, type TaskOutcome } from './maintenance-report.js';
 const NAMED_MAX = 100;
 
 /**
- * What an erasure removes, where it was left behind, and files no document refers to:
+ * What an erasure removes, where it was left behind (before the consistency check, which would otherwise read an
+ * erased document's events with a key that should be gone):
  * - documents whose stream holds a DocumentErased event: their key and URL source (the erasure deletes both in
  *   its own transaction), their chunks of every configuration with the vectors only they used and their coach's
  *   cached results (as the chunks projection's erasure does; only once every chunks projector is past the
  *   erasure, so that a projector still behind is not mistaken for a leftover), and any cached search result that
  *   names them. Their `documents` and `document_versions` rows are the consistency check's (it replays the erasure);
  * - documents with no events at all: every row of theirs, in the same tables and in `documents` and
- *   `document_versions` (nothing can rebuild them, nothing refers to them);
- * - stored files that no version of a document that is not erased refers to (see orphanFiles).
+ *   `document_versions` (nothing can rebuild them, nothing refers to them).
+ * Stored files no document refers to are the orphan-files task's (after the consistency check).
  */
 export async function removeOrphans(ctx: MaintenanceContext): Promise<TaskOutcome> {
   const erased = await leftoversOfErased(ctx);
   const withoutEvents = await rowsWithoutEvents(ctx);
-  const files = await orphanFiles(ctx);
-  const total = [...Object.values(erased), ...Object.values(withoutEvents.removed), files.removed].reduce(plus);
+  const total = plus(sum(erased), sum(withoutEvents.removed));
   return {
     status: 'succeeded',
     summary:
-      `${total.rows} row(s) removed (${formatBytes(total.bytes)}): ${files.removed.rows} file(s)` +
-      `${files.skipped ? ` (files not judged: ${files.skipped})` : ''}, ` +
-      `${sum(erased).rows} left by erasures, ${sum(withoutEvents.removed).rows} of ` +
-      `${withoutEvents.documents.length} document(s) without events`,
+      `${total.rows} row(s) removed (${formatBytes(total.bytes)}): ${sum(erased).rows} left by erasures, ` +
+      `${sum(withoutEvents.removed).rows} of ${withoutEvents.documents.length} document(s) without events`,
     ...total,
     details: {
       erasedDocuments: erased,
       withoutEvents: { ...withoutEvents.removed, documents: withoutEvents.documents.slice(0, NAMED_MAX) },
-      files: files.skipped ? { skipped: files.skipped } : files.removed,
     },
   };
 }
@@ -70,7 +67,8 @@ async function rowsWithoutEvents(ctx: MaintenanceContext) {
   );
   const documents = rows.map((r) => r.id);
   if (documents.length === 0) return { documents, removed: {} };
-  const of = (table: string) => deleteCounted(ctx.sql, table, 't.document_id = ANY ($1::uuid[])', [documents]);
+  const of = (table: string) =>
+    deleteCounted(ctx.sql, table, 't.document_id = ANY ($1::uuid[])', [documents]);
   const removed: Record<string, Removed> = {
     documents: await of('documents'),
     documentVersions: await of('document_versions'),
@@ -109,29 +107,4 @@ function removeCachedResults(ctx: MaintenanceContext, documentIds: readonly stri
     `EXISTS (SELECT 1 FROM jsonb_array_elements(t.results) r WHERE r->>'documentId' = ANY ($1::text[]))`,
     [[...documentIds]],
   );
-}
-
-/**
- * Files (by hash) that no version of a document that is not erased refers to, in its events (read by the
- * consistency check) nor in the read models, stored before the run began. Deleted under a lock that waits for
- * uploads storing a file to commit, and that they wait for: an upload of the same bytes cannot commit a
- * reference to a file deleted under it. Not judged when the consistency check did not read every document.
- */
-async function orphanFiles(ctx: MaintenanceContext): Promise<{ removed: Removed; skipped?: string }> {
-  const refs = ctx.fileRefs;
-  if (!refs)
-    return { removed: NONE, skipped: 'the consistency check did not read every document, so not all references are known' };
-  const unreferenced = `NOT EXISTS (SELECT 1 FROM document_versions v WHERE v.file_sha256 = t.sha256)
-    AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.file_sha256 = t.sha256)`;
-  const { rows } = await ctx.sql.query<{ sha: string }>(
-    `SELECT t.sha256 AS sha FROM files t WHERE t.created_at < $1 AND ${unreferenced}`,
-    [ctx.startedAt],
-  );
-  const orphans = rows.map((r) => r.sha).filter((sha) => !refs.has(sha));
-  if (orphans.length === 0) return { removed: NONE };
-  const removed = await ctx.sql.transaction(async (tx) => {
-    await tx.query('LOCK TABLE files IN SHARE ROW EXCLUSIVE MODE');
-    return deleteCounted(tx, 'files', `t.sha256 = ANY ($1::text[]) AND ${unreferenced}`, [orphans], 't.size');
-  });
-  return { removed };
 }

@@ -20,7 +20,10 @@ export type RepairOutcome = { repaired: Removed } | { deferred: string };
  * A document that is not erased but has no key is left alone: its events cannot be read, and a replay would
  * blank the only readable copy of its text.
  */
-export async function repairInlineReadModels(ctx: MaintenanceContext, documentId: string): Promise<RepairOutcome> {
+export async function repairInlineReadModels(
+  ctx: MaintenanceContext,
+  documentId: string,
+): Promise<RepairOutcome> {
   const stream = streamOf(documentId);
   return ctx.sql.transaction(async (tx) => {
     await holdStreams(tx, [stream]);
@@ -58,11 +61,12 @@ export async function repairChunks(ctx: MaintenanceContext, documentId: string):
     const coachId = (events[0]?.data as { coachId?: string } | undefined)?.coachId;
     if (!coachId) return { deferred: 'its stream does not start with an upload' };
     await lockQueryCaches(tx, [coachId]);
-    const removed = await deleteCounted(tx, 'chunks', 't.document_id = $1 AND t.space = $2 AND t.chunker = $3', [
-      documentId,
-      projection.space,
-      projection.chunker,
-    ]);
+    const removed = await deleteCounted(
+      tx,
+      'chunks',
+      't.document_id = $1 AND t.space = $2 AND t.chunker = $3',
+      [documentId, projection.space, projection.chunker],
+    );
     await projection.apply(tx, events, prepared);
     await tx.query('DELETE FROM rag_query_cache WHERE coach_id = $1', [coachId]);
     await recountStatistics(tx, projection, coachId);
@@ -70,7 +74,11 @@ export async function repairChunks(ctx: MaintenanceContext, documentId: string):
   });
 }
 
-async function readable(tx: SqlExecutor, documentId: string, events: readonly RecordedEvent[]): Promise<boolean> {
+async function readable(
+  tx: SqlExecutor,
+  documentId: string,
+  events: readonly RecordedEvent[],
+): Promise<boolean> {
   if (events.some((e) => e.type === 'DocumentErased')) return true;
   return (await documentKeys.load(tx, [documentId])).has(documentId);
 }

@@ -30,7 +30,9 @@ export async function compareInlineReadModels(
   if (documentIds.length === 0) return [];
   const schema = await readTablesSchema(tx);
   await tx.exec(
-    SHADOWED.map((t) => `CREATE TEMP TABLE ${t} (LIKE ${schema}.${t} INCLUDING ALL) ON COMMIT DROP`).join(';\n'),
+    SHADOWED.map((t) => `CREATE TEMP TABLE ${t} (LIKE ${schema}.${t} INCLUDING ALL) ON COMMIT DROP`).join(
+      ';\n',
+    ),
   );
   if (events.length > 0) {
     await documentsProjection.apply(tx, events);
@@ -65,7 +67,9 @@ async function differences(
 ): Promise<Difference[]> {
   const versioned = table === 'document_versions';
   const keys = versioned ? 'document_id, version' : 'document_id';
-  const join = versioned ? 'a.document_id = e.document_id AND a.version = e.version' : 'a.document_id = e.document_id';
+  const join = versioned
+    ? 'a.document_id = e.document_id AND a.version = e.version'
+    : 'a.document_id = e.document_id';
   const { rows } = await tx.query<{ document_id: string; version: number | null; field: string }>(
     `WITH e AS (SELECT ${keys}, to_jsonb(t) AS j FROM pg_temp.${table} t),
        a AS (SELECT ${keys}, to_jsonb(r) AS j FROM ${schema}.${table} r WHERE r.document_id = ANY ($1::uuid[]))

@@ -20,7 +20,12 @@ export const READ_TABLES = [
  * The catalogs that the consistency check's temporary tables (one set per batch of documents) leave dead rows
  * in. A server's autovacuum cleans them; the embedded database runs no autovacuum, so they are vacuumed here.
  */
-const EMBEDDED_CATALOGS = ['pg_catalog.pg_class', 'pg_catalog.pg_attribute', 'pg_catalog.pg_type', 'pg_catalog.pg_depend'];
+const EMBEDDED_CATALOGS = [
+  'pg_catalog.pg_class',
+  'pg_catalog.pg_attribute',
+  'pg_catalog.pg_type',
+  'pg_catalog.pg_depend',
+];
 
 interface TableFigures {
   table: string;

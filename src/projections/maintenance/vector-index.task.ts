@@ -1,32 +1,35 @@
 import type { SqlSession } from '../../infrastructure/sql/sql-client.js';
 import { staleVectorIndexes } from '../chunks/vector-index.js';
-import { indexBaselines, indexNow, type IndexNow } from './index-baselines.js';
+import { chunksNow, deadSince, indexBaselines, indexNow, type IndexNow } from './index-baselines.js';
 import type { MaintenanceContext } from './maintenance-context.js';
 import { formatBytes, nothingDone, skipped, type TaskOutcome } from './maintenance-report.js';
-
-/** An index is never expected to be smaller than one page. */
-const PAGE_BYTES = 8192;
 
 export interface IndexFigures {
   index: string;
   action: 'baseline' | 'kept' | 'rebuilt' | 'failed';
   reason: string;
-  liveRows: number;
   sizeBytes: number;
-  expectedBytes?: number;
+  liveRows?: number;
+  /** Entries that point to rows no longer current, counted since the index was measured. */
+  deadEntries?: number;
+  /** deadEntries against liveRows, in percent. */
   bloatPercent?: number;
   sizeAfterBytes?: number;
 }
 
 /**
- * The vector indexes of this process's chunks configuration (current and past chunks, vector-index.ts), rebuilt
- * with `REINDEX INDEX CONCURRENTLY` when bloated: searches go on meanwhile, on the old index.
+ * The vector index of this process's chunks configuration, rebuilt with `REINDEX INDEX CONCURRENTLY` when
+ * bloated: searches go on meanwhile, on the old index.
  *
- * Bloat is the index's size against the size expected for the rows it covers now, at the bytes per row it had
- * when last rebuilt here (or first seen: maintenance_index_baselines). Edits close chunks and add new ones: the
- * graph keeps the closed ones' entries until VACUUM, and the index file keeps growing; a rebuild makes it
- * fresh. An index built since by someone else (another oid) is measured again rather than judged; so is one
- * first seen. An invalid index (a concurrent build that did not finish) is rebuilt whatever its size.
+ * Bloat is judged by entries, not bytes: every edit closes the document's current chunks and inserts new ones,
+ * and each closed chunk leaves behind an entry of the current chunks' index (pointing to a row version no longer
+ * current); VACUUM marks those deleted and HNSW repairs its graph around them, and pgvector reuses their space,
+ * so the file barely grows while the graph drifts from the one a build makes (recall suffers). The count of such
+ * entries since the index was last rebuilt here (or first seen: maintenance_index_baselines), against the rows
+ * it covers now, is compared with MAINTENANCE_INDEX_BLOAT_PERCENT; sizes are reported beside it. An index built
+ * since by someone else (another oid) is measured again rather than judged. The past versions' index only ever
+ * gains rows (a closed version's chunks; an erasure is the only removal), so it is not judged; an invalid index
+ * (a concurrent build that did not finish) is rebuilt whatever it covers.
  *
  * Skipped on the embedded database: it has one session, so a rebuild (concurrent or not) would hold every search
  * for the whole build; the projector rebuilds its index after bulk loads, where that wait is bounded.
@@ -44,18 +47,16 @@ export async function rebuildBloatedVectorIndexes(ctx: MaintenanceContext): Prom
     });
   const indexes: IndexFigures[] = [];
   for (const name of names.sort()) {
-    const now = await indexNow(ctx.session, name, [space, chunker]);
+    const now = await indexNow(ctx.session, name);
     if (now) indexes.push(await judged(ctx, now));
   }
   const rebuilt = indexes.filter((i) => i.action === 'rebuilt');
   const failed = indexes.filter((i) => i.action === 'failed');
   const shrunk = rebuilt.reduce((n, i) => n + i.sizeBytes - (i.sizeAfterBytes ?? i.sizeBytes), 0);
-  const summary = indexes
-    .map((i) => `${i.index}: ${i.action}${i.bloatPercent === undefined ? '' : ` (${i.bloatPercent}% over)`}`)
-    .join('; ');
+  const each = indexes.map((i) => `${i.index}: ${i.action} (${i.reason})`).join('; ');
   return {
     status: failed.length > 0 ? 'failed' : 'succeeded',
-    summary: `${rebuilt.length} of ${indexes.length} rebuilt (${formatBytes(shrunk)} smaller): ${summary}`,
+    summary: `${rebuilt.length} of ${indexes.length} rebuilt (${formatBytes(Math.max(0, shrunk))} smaller): ${each}`,
     rows: 0,
     bytes: Math.max(0, shrunk),
     details: { thresholdPercent: ctx.config.MAINTENANCE_INDEX_BLOAT_PERCENT, indexes },
@@ -64,27 +65,25 @@ export async function rebuildBloatedVectorIndexes(ctx: MaintenanceContext): Prom
 }
 
 async function judged(ctx: MaintenanceContext, now: IndexNow): Promise<IndexFigures> {
-  const figures = { index: now.name, liveRows: now.liveRows, sizeBytes: now.sizeBytes };
+  const figures = { index: now.name, sizeBytes: now.sizeBytes };
   if (!now.valid) return rebuild(ctx, now, { ...figures, reason: 'invalid: a build that did not finish' });
+  if (now.name.endsWith('_past'))
+    return { ...figures, action: 'kept', reason: 'past versions only gain rows: not judged' };
+  const scope: [string, string] = [ctx.chunks.projection.space, ctx.chunks.projection.chunker];
+  const chunks = await chunksNow(ctx.session, scope);
   const base = await indexBaselines.read(ctx.session, now.name);
-  const remeasure = !base
-    ? 'first seen: measured now, judged from the next run on'
-    : base.oid !== now.oid
-      ? 'built again since it was measured (by the projector or by hand): measured now'
-      : base.liveRows === 0
-        ? 'covered no rows when measured: measured now'
-        : undefined;
-  if (!base || remeasure) {
-    await indexBaselines.record(ctx.session, now, false);
-    return { ...figures, action: 'baseline', reason: remeasure! };
+  if (!base || base.oid !== now.oid) {
+    await indexBaselines.record(ctx.session, now, chunks, false);
+    const reason = base ? 'built again since it was measured (by the projector or by hand)' : 'first seen';
+    return { ...figures, liveRows: chunks.liveRows, action: 'baseline', reason: `${reason}: measured now` };
   }
-  const expectedBytes = Math.max(PAGE_BYTES, Math.round((now.liveRows * base.sizeBytes) / base.liveRows));
-  const bloatPercent = Math.round((now.sizeBytes / expectedBytes - 1) * 100);
-  const judgedFigures = { ...figures, expectedBytes, bloatPercent };
+  const deadEntries = await deadSince(ctx.session, scope, base);
+  const bloatPercent = Math.round((deadEntries / Math.max(1, chunks.liveRows)) * 100);
+  const judgedFigures = { ...figures, liveRows: chunks.liveRows, deadEntries, bloatPercent };
   const threshold = ctx.config.MAINTENANCE_INDEX_BLOAT_PERCENT;
-  if (bloatPercent < threshold)
-    return { ...judgedFigures, action: 'kept', reason: `under ${threshold}% over its expected size` };
-  return rebuild(ctx, now, { ...judgedFigures, reason: `${bloatPercent}% over its expected size` });
+  if (deadEntries === 0 || bloatPercent < threshold)
+    return { ...judgedFigures, action: 'kept', reason: `${bloatPercent}% dead entries, under ${threshold}%` };
+  return rebuild(ctx, now, { ...judgedFigures, reason: `${bloatPercent}% dead entries` });
 }
 
 async function rebuild(
@@ -95,11 +94,12 @@ async function rebuild(
   try {
     await reindexConcurrently(ctx.session, now.name, ctx.config.INDEX_BUILD_MEMORY_MB);
   } catch (error) {
-    return { ...figures, action: 'failed', reason: `${figures.reason}; REINDEX failed: ${(error as Error).message}` };
+    const reason = `${figures.reason}; REINDEX failed: ${(error as Error).message}`;
+    return { ...figures, action: 'failed', reason };
   }
-  const { space, chunker } = ctx.chunks.projection;
-  const after = await indexNow(ctx.session, now.name, [space, chunker]);
-  if (after) await indexBaselines.record(ctx.session, after, true);
+  const after = await indexNow(ctx.session, now.name);
+  const scope: [string, string] = [ctx.chunks.projection.space, ctx.chunks.projection.chunker];
+  if (after) await indexBaselines.record(ctx.session, after, await chunksNow(ctx.session, scope), true);
   return { ...figures, action: 'rebuilt', sizeAfterBytes: after?.sizeBytes };
 }
 
