@@ -15,7 +15,7 @@ import { routeGuard } from '../infrastructure/http/route-guard.js';
 import swaggerUi from 'swagger-ui-express';
 import { openApiDocument } from './openapi.js';
 import { createLogger } from '../infrastructure/logging/create-logger.js';
-import { observeRequests, restoreRequestContext } from '../infrastructure/http/request-observer.js';
+import { observeRequests } from '../infrastructure/http/request-observer.js';
 import { Metrics } from '../infrastructure/metrics/metrics.js';
 
 /** Errors of the body parser happen before routing, where Nest's filters do not reach: same problem+json here. */
@@ -57,7 +57,6 @@ export async function createApp(
   app.use(rateLimitMiddleware(config.RATE_LIMIT_PER_MINUTE));
   app.use(routeGuard(app.getHttpAdapter().getInstance(), document.paths ?? {}));
   app.useBodyParser('json', { limit: config.JSON_BODY_LIMIT_BYTES });
-  // app.use(restoreRequestContext);
   app.use(bodyParserErrors);
   app.useGlobalFilters(new ProblemFilter());
   // The API description is public (API.md, Auth): a browsable UI over the generated document.

@@ -51,7 +51,9 @@ describe.each(targets())('GET /metrics on %s', (kind) => {
 
   it('counts an upload: its events, its request by route pattern, its extraction', async () => {
     const before = await scrape();
-    const upload = await svc.request('POST', '/documents', { form: file('guide.md', '# Guide\n\nEat liver.') });
+    const upload = await svc.request('POST', '/documents', {
+      form: file('guide.md', '# Guide\n\nEat liver.'),
+    });
     expect(upload.status).toBe(201);
     const after = await scrape();
     const delta = (name: string, labels: Record<string, string>) =>
@@ -65,7 +67,9 @@ describe.each(targets())('GET /metrics on %s', (kind) => {
     const empty = await svc.request('POST', '/documents', { form: file('empty.txt', '') });
     expect(empty.status).toBe(422);
     const refused = await scrape();
-    expect(valueOf(refused, 'docsvc_events_appended_total') - valueOf(after, 'docsvc_events_appended_total')).toBe(0);
+    expect(
+      valueOf(refused, 'docsvc_events_appended_total') - valueOf(after, 'docsvc_events_appended_total'),
+    ).toBe(0);
     expect(valueOf(refused, 'docsvc_extractions_total', { outcome: 'EMPTY_FILE' })).toBe(1);
     const failed = { method: 'POST', route: '/documents', status: '422' };
     expect(valueOf(refused, 'docsvc_http_request_duration_seconds_count', failed)).toBe(1);
@@ -78,7 +82,9 @@ describe.each(targets())('GET /metrics on %s', (kind) => {
     const m = await scrape();
     const byId = { method: 'GET', route: '/documents/:id', status: '404' };
     expect(valueOf(m, 'docsvc_http_request_duration_seconds_count', byId)).toBe(1);
-    expect(valueOf(m, 'docsvc_http_request_duration_seconds_count', { route: 'unmatched', status: '404' })).toBe(1);
+    expect(
+      valueOf(m, 'docsvc_http_request_duration_seconds_count', { route: 'unmatched', status: '404' }),
+    ).toBe(1);
     expect(m.samples.some((s) => s.labels.route?.includes(id))).toBe(false);
   });
 
@@ -100,7 +106,9 @@ describe.each(targets())('GET /metrics on %s', (kind) => {
     expect(delta('docsvc_search_duration_seconds_count', { mode: 'text' })).toBe(1);
     expect(delta('docsvc_search_duration_seconds_count', { mode: 'hybrid' })).toBe(1);
     expect(delta('docsvc_search_duration_seconds_count', { mode: 'vector' })).toBe(0);
-    expect(delta('docsvc_embedding_calls_total', { purpose: 'index', result: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(delta('docsvc_embedding_calls_total', { purpose: 'index', result: 'ok' })).toBeGreaterThanOrEqual(
+      1,
+    );
     expect(delta('docsvc_embedding_texts_total', { purpose: 'index' })).toBeGreaterThanOrEqual(1);
     expect(delta('docsvc_embedding_calls_total', { purpose: 'query', result: 'ok' })).toBe(1);
     expect(delta('docsvc_embedding_cache_lookups_total', { result: 'miss' })).toBeGreaterThanOrEqual(1);
@@ -127,11 +135,13 @@ describe.each(targets())('GET /metrics on %s', (kind) => {
 
   it('keeps one registry per application: work on one service does not move the other', async () => {
     const before = await scrape(other);
-    expect((await svc.request('POST', '/documents', { json: doc('Salt', 'Salt and electrolytes.') })).status).toBe(
-      201,
-    );
+    expect(
+      (await svc.request('POST', '/documents', { json: doc('Salt', 'Salt and electrolytes.') })).status,
+    ).toBe(201);
     const after = await scrape(other);
-    expect(valueOf(after, 'docsvc_events_appended_total')).toBe(valueOf(before, 'docsvc_events_appended_total'));
+    expect(valueOf(after, 'docsvc_events_appended_total')).toBe(
+      valueOf(before, 'docsvc_events_appended_total'),
+    );
     expect(valueOf(after, 'docsvc_http_request_duration_seconds_count', { route: '/documents' })).toBe(0);
   });
 });

@@ -64,7 +64,7 @@ describe.each(targets())('X-Request-Id on %s', (kind) => {
         lines.push(...String(chunk).split('\n').filter(Boolean));
         return true;
       });
-      // A search that cannot wait long for its position: its 503 is logged (a warning) while it is handled.
+      // A search that cannot wait long for its position: its refusal is logged (a warning) while it is handled.
       svc = await startService(kind, {
         LOG_FORMAT: 'json',
         LOG_LEVEL: 'log',
@@ -77,7 +77,8 @@ describe.each(targets())('X-Request-Id on %s', (kind) => {
       write.mockRestore();
     });
 
-    const logged = () => lines.flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : []));
+    const logged = () =>
+      lines.flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : []));
 
     it('carries the request id in every line written while the request is handled, and one access line', async () => {
       lines.length = 0;
@@ -98,7 +99,11 @@ describe.each(targets())('X-Request-Id on %s', (kind) => {
       const mine = logged().filter((l) => l.requestId === 'search-behind-1');
       // The handler's warning (after the JSON body was parsed, in the stream's callbacks) and the access line.
       expect(mine).toContainEqual(
-        expect.objectContaining({ level: 'warn', context: 'http', message: expect.stringMatching(/^READ_MODEL_BEHIND/) }),
+        expect.objectContaining({
+          level: 'warn',
+          context: 'http',
+          message: expect.stringMatching(/^READ_MODEL_BEHIND/),
+        }),
       );
       const access = mine.filter((l) => l.route === '/search');
       expect(access).toEqual([

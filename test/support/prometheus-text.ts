@@ -1,5 +1,5 @@
 /**
- * A strict reader of Prometheus's text exposition format (version 0.0.4): every line must be a HELP, a TYPE or a
+ * A strict reader of Prometheus's text exposition format (the classic one prom-client writes): every line must be a HELP, a TYPE or a
  * sample of a family whose TYPE came first; label values are unescaped; a histogram's buckets must be cumulative
  * and end in `+Inf` equal to its `_count`. Anything else throws, naming the line.
  */
@@ -17,7 +17,8 @@ export interface Exposition {
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL = '[a-zA-Z_][a-zA-Z0-9_]*';
 // Prometheus reads values with Go's ParseFloat, which takes NaN and Inf in any case (prom-client writes `Nan`).
-const VALUE = '(?:[+-]?(?:\\d+\\.?\\d*(?:[eE][+-]?\\d+)?|\\.\\d+(?:[eE][+-]?\\d+)?)|[+-]?[Ii][Nn][Ff]|[Nn][Aa][Nn])';
+const VALUE =
+  '(?:[+-]?(?:\\d+\\.?\\d*(?:[eE][+-]?\\d+)?|\\.\\d+(?:[eE][+-]?\\d+)?)|[+-]?[Ii][Nn][Ff]|[Nn][Aa][Nn])';
 const LABEL_PAIR = `${LABEL}="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"`;
 const HELP_LINE = new RegExp(`^# HELP (${NAME})(?: (.*))?$`);
 const TYPE_LINE = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`);
@@ -59,7 +60,7 @@ export function parsePrometheusText(text: string): Exposition {
   return { types, samples };
 }
 
-/** The sum of the samples named `name` whose labels include `labels` (0 when there are none). */
+/** The sum of the samples named `name` whose labels include `labels` (zero when there are none). */
 export function valueOf(exposition: Exposition, name: string, labels: Record<string, string> = {}): number {
   return exposition.samples
     .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
@@ -101,7 +102,8 @@ function checkHistograms(types: Map<string, string>, samples: Sample[]): void {
     }
     for (const [key, buckets] of series) {
       const counts = buckets.map((b) => b.value);
-      if (counts.some((c, i) => i > 0 && c < counts[i - 1]!)) throw new Error(`${family}${key}: not cumulative`);
+      if (counts.some((c, i) => i > 0 && c < counts[i - 1]!))
+        throw new Error(`${family}${key}: not cumulative`);
       const last = buckets.at(-1)!;
       const count = samples.find((s) => s.name === `${family}_count` && JSON.stringify(s.labels) === key);
       if (last.labels.le !== '+Inf' || count?.value !== last.value)

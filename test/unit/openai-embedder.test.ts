@@ -191,6 +191,13 @@ describe('OpenAiEmbedder', () => {
     expectVectors(vectors, texts);
   });
 
+  it('reports the tokens of each batch sent, for metrics', async () => {
+    const texts = ['one two three four', 'five six seven eight', 'nine ten eleven twelve', 'a b c d', 'e'];
+    const usage: number[] = [];
+    await embedder({ maxBatchTokens: 9, maxInputTokens: 9 }).embed(texts, { usage: (n) => usage.push(n) });
+    expect(usage).toEqual([8, 9]);
+  });
+
   it('truncates an input longer than maxInputTokens, and only that one', async () => {
     const long = 'the quick brown fox jumps over the lazy dog '.repeat(20);
     await embedder({ maxInputTokens: 16 }).embed(['short', long]);

@@ -1,7 +1,7 @@
+import { scheduleCron, SingleRun } from '../../infrastructure/schedule/cron-job.js';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
 import { APP_CONFIG, type AppConfig } from '../../infrastructure/config/config.js';
 import { CLOCK, type Clock } from '../../infrastructure/clock/clock.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
@@ -21,7 +21,7 @@ const CLAIM_BATCH = 20;
 @Injectable()
 export class UrlRefreshScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger('url-refresh');
-  private running: Promise<Record<RefreshOutcome, number>> | undefined;
+  private readonly single = new SingleRun<Record<RefreshOutcome, number>>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -33,18 +33,12 @@ export class UrlRefreshScheduler implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     if (!this.config.URL_REFRESH_ENABLED || !this.config.PROJECTOR_ENABLED) return;
-    const job = CronJob.from({
-      cronTime: this.config.URL_REFRESH_CRON,
-      onTick: () => void this.tick(),
-      start: true,
-    });
-    this.registry.addCronJob(URL_REFRESH_JOB, job as never);
+    scheduleCron(this.registry, URL_REFRESH_JOB, this.config.URL_REFRESH_CRON, () => this.tick());
   }
 
   /** Starts a run unless one is under way; resolves with the run's counts. */
   tick(): Promise<Record<RefreshOutcome, number>> {
-    this.running ??= this.run().finally(() => (this.running = undefined));
-    return this.running;
+    return this.single.start(() => this.run());
   }
 
   private async run(): Promise<Record<RefreshOutcome, number>> {

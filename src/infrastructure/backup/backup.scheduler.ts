@@ -1,9 +1,11 @@
 import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
 import { CLOCK, type Clock } from '../clock/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Metrics } from '../metrics/metrics.js';
+import { scheduleCron, SingleRun } from '../schedule/cron-job.js';
+import { runInBackground } from '../sql/background-work.js';
+import { withSessionLock } from '../sql/session-lock.js';
 import { SQL_CLIENT, type SqlClient } from '../sql/sql-client.js';
 import { nextKind, scheduledBackup, writeLedger } from './backup-directory.js';
 import type { BackupResult } from './take-backup.js';
@@ -19,7 +21,7 @@ const BACKUP_LOCK = 'docsvc:scheduled-backup';
 @Injectable()
 export class BackupScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger('backup');
-  private running: Promise<BackupResult | undefined> | undefined;
+  private readonly single = new SingleRun<BackupResult | undefined>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -31,51 +33,42 @@ export class BackupScheduler implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     if (!this.config.BACKUP_CRON || !this.config.BACKUP_DIR || !this.config.PROJECTOR_ENABLED) return;
-    const job = CronJob.from({
-      cronTime: this.config.BACKUP_CRON,
-      onTick: () => void this.tick(),
-      start: true,
-    });
-    this.registry.addCronJob(BACKUP_JOB, job as never);
+    scheduleCron(this.registry, BACKUP_JOB, this.config.BACKUP_CRON, () => this.tick());
   }
 
   /** Starts a backup unless one is under way here or in another process; resolves with it (or undefined). */
   tick(): Promise<BackupResult | undefined> {
-    this.running ??= this.run().finally(() => (this.running = undefined));
-    return this.running;
+    return this.single.start(async () => {
+      try {
+        const outcome = await withSessionLock(this.sql, BACKUP_LOCK, () =>
+          runInBackground(() => this.backup()),
+        );
+        return outcome.ran ? outcome.value : undefined;
+      } catch (error) {
+        this.logger.error(`scheduled backup failed: ${(error as Error).message}`);
+        return undefined;
+      }
+    });
   }
 
-  private async run(): Promise<BackupResult | undefined> {
-    const session = await this.sql.session();
-    try {
-      if (!(await session.tryLock(BACKUP_LOCK))) return undefined;
-      const policy = {
-        dir: this.config.BACKUP_DIR!,
-        chainLength: this.config.BACKUP_CHAIN_LENGTH,
-        retainChains: this.config.BACKUP_RETAIN_CHAINS,
-      };
-      const planned = await nextKind(policy);
-      try {
-        const result = await scheduledBackup(this.sql, policy, this.clock.now()).catch((error: unknown) => {
-          this.metrics.backupRun({ kind: planned, result: 'failed' });
-          throw error;
-        });
-        const { kind } = result.manifest;
-        this.metrics.backupRun({ kind, result: 'ok', bytes: result.bytes, seconds: result.seconds });
-        this.logger.log(
-          `backup ${result.file}: ${result.manifest.kind}, ${result.manifest.parts.events?.count ?? 0} events, ` +
-            `${result.bytes} bytes${result.deleted.length ? `; deleted ${result.deleted.length} old file(s)` : ''}`,
-        );
-        return result;
-      } finally {
-        await session.unlock(BACKUP_LOCK);
-      }
-    } catch (error) {
-      this.logger.error(`scheduled backup failed: ${(error as Error).message}`);
-      return undefined;
-    } finally {
-      await session.release();
-    }
+  private async backup(): Promise<BackupResult> {
+    const policy = {
+      dir: this.config.BACKUP_DIR!,
+      chainLength: this.config.BACKUP_CHAIN_LENGTH,
+      retainChains: this.config.BACKUP_RETAIN_CHAINS,
+    };
+    const planned = await nextKind(policy);
+    const result = await scheduledBackup(this.sql, policy, this.clock.now()).catch((error: unknown) => {
+      this.metrics.backupRun({ kind: planned, result: 'failed' });
+      throw error;
+    });
+    const { kind, parts } = result.manifest;
+    this.metrics.backupRun({ kind, result: 'ok', bytes: result.bytes, seconds: result.seconds });
+    this.logger.log(
+      `backup ${result.file}: ${kind}, ${parts.events?.count ?? 0} events, ${result.bytes} bytes` +
+        (result.deleted.length ? `; deleted ${result.deleted.length} old file(s)` : ''),
+    );
+    return result;
   }
 }
 

@@ -7,7 +7,7 @@ export interface EmbeddingCall {
   purpose: EmbeddingPurpose;
   space: string;
   texts: number;
-  /** Tokens sent, as the provider counts them; 0 for an embedder without tokens (the local one). */
+  /** Tokens sent, as the provider counts them; none for an embedder without tokens (the local one). */
   tokens: number;
   ok: boolean;
 }

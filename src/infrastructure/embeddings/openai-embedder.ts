@@ -118,7 +118,9 @@ export class OpenAiEmbedder implements Embedder {
     return { text, tokens };
   }
 
-  private *batches(inputs: Array<{ text: string; tokens: number }>): Generator<{ texts: string[]; tokens: number }> {
+  private *batches(
+    inputs: Array<{ text: string; tokens: number }>,
+  ): Generator<{ texts: string[]; tokens: number }> {
     let batch: string[] = [];
     let tokens = 0;
     for (const input of inputs) {

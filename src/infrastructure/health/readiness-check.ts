@@ -1,7 +1,7 @@
 import type { ProjectionStatus } from '../projections/projection-engine.js';
 import type { SqlClient } from '../sql/sql-client.js';
 
-/** One check of GET /health/ready: `down` makes the answer a 503, `degraded` only marks it. */
+/** One check of GET /health/ready: `down` makes the answer Service Unavailable, `degraded` only marks it. */
 export interface Check {
   status: 'ok' | 'degraded' | 'down';
   /** Set when the check is ok but close to its limit (the database's size). */

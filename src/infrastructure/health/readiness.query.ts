@@ -4,12 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.js';
 import { ProjectionEngine, type ProjectionStatus } from '../projections/projection-engine.js';
 import { SQL_CLIENT, type SqlClient } from '../sql/sql-client.js';
-import {
-  DatabaseSizeLimit,
-  READINESS_CHECKS,
-  type Check,
-  type ReadinessCheck,
-} from './readiness-check.js';
+import { DatabaseSizeLimit, READINESS_CHECKS, type Check, type ReadinessCheck } from './readiness-check.js';
 import { databaseChecks, databaseSizeCheck, eventStoreCheck, projectionsCheck } from './readiness-checks.js';
 
 export type { Check } from './readiness-check.js';

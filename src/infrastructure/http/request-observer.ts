@@ -31,9 +31,6 @@ export const UNMATCHED_ROUTE = 'unmatched';
 /** Probes and scrapes come every few seconds: their access lines are at debug, not log. */
 const QUIET_ROUTES = new Set(['/health', '/health/ready', '/metrics']);
 
-const CONTEXT = Symbol('requestContext');
-type WithContext = Request & { [CONTEXT]?: RequestContext };
-
 /**
  * The first middleware: gives the request an id (the client's `X-Request-Id` when it is safe, else a new UUID),
  * returns it as `X-Request-Id` on every response (problem+json included: the header is set before anything can
@@ -42,12 +39,12 @@ type WithContext = Request & { [CONTEXT]?: RequestContext };
  */
 export function observeRequests(express: Express, recorder: HttpRecorder): RequestHandler {
   const logger = new Logger('http');
-  return (req: WithContext, res: Response, next: NextFunction) => {
+  return (req: Request, res: Response, next: NextFunction) => {
     const started = performance.now();
     const incoming = req.headers[REQUEST_ID_HEADER.toLowerCase()];
-    const requestId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    const context = { requestId };
-    req[CONTEXT] = context;
+    const requestId =
+      typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const context: RequestContext = { requestId };
     res.setHeader(REQUEST_ID_HEADER, requestId);
     let done = false;
     const finish = (): void => {
@@ -64,16 +61,6 @@ export function observeRequests(express: Express, recorder: HttpRecorder): Reque
     res.once('close', finish);
     requestContext.run(context, next);
   };
-}
-
-/**
- * A body parser calls `next` from the request stream's events, which run outside the context set when the
- * request arrived: this middleware, placed after it, puts the request's context back.
- */
-export function restoreRequestContext(req: WithContext, _res: Response, next: NextFunction): void {
-  const context = req[CONTEXT];
-  if (context) requestContext.run(context, next);
-  else next();
 }
 
 function accessLog(logger: Logger, r: ObservedRequest, requestId: string): void {

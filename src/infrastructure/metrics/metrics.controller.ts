@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
 import { RequireRole } from '../auth/auth.guard.js';
-import { Metrics } from './metrics.js';
+import { ScrapeMetricsQuery } from './metrics.query.js';
 
 /**
  * GET /metrics: Prometheus's text format. API.md keeps only /health*, /docs* and /openapi.json public, and the
@@ -10,12 +11,12 @@ import { Metrics } from './metrics.js';
 @Controller('metrics')
 @RequireRole('admin')
 export class MetricsController {
-  constructor(@Inject(Metrics) private readonly metrics: Metrics) {}
+  constructor(@Inject(QueryBus) private readonly queries: QueryBus) {}
 
   @Get()
   async scrape(@Res({ passthrough: true }) res: Response): Promise<string> {
-    const text = await this.metrics.scrape();
-    res.setHeader('Content-Type', this.metrics.contentType);
+    const { contentType, text } = await this.queries.execute(new ScrapeMetricsQuery());
+    res.setHeader('Content-Type', contentType);
     return text;
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/c
 import { ProjectionEngine } from '../projections/projection-engine.js';
 import { MetricsController } from './metrics.controller.js';
 import { Metrics } from './metrics.js';
+import { ScrapeMetricsHandler } from './metrics.query.js';
 
 /**
  * The application's one Metrics (its own registry), for every provider to inject, and GET /metrics. The app module
@@ -19,7 +20,7 @@ export class MetricsModule implements OnModuleInit {
       module: MetricsModule,
       global: true,
       controllers: [MetricsController],
-      providers: [{ provide: Metrics, useValue: metrics }],
+      providers: [{ provide: Metrics, useValue: metrics }, ScrapeMetricsHandler],
       exports: [Metrics],
     };
   }

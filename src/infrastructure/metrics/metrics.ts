@@ -9,7 +9,12 @@ import type { DetectedType } from '../extraction/extraction.js';
 import type { HttpRecorder, ObservedRequest } from '../http/request-observer.js';
 import type { ProjectionStatus } from '../projections/projection-engine.js';
 import { defineMetrics } from './metric-definitions.js';
-import type { BackupRecorder, BackupRun, MaintenanceRecorder, MaintenanceRun } from './operations-recorder.js';
+import type {
+  BackupRecorder,
+  BackupRun,
+  MaintenanceRecorder,
+  MaintenanceRun,
+} from './operations-recorder.js';
 
 /** Where documents come from in bulk: POST /imports/csv, a folder import, a URL source and its refreshes. */
 export type ImportSource = 'csv' | 'folder' | 'url' | 'url_refresh';

@@ -5,16 +5,19 @@ import { currentChunks } from './pending-work.js';
 import { servedVersion, type ServedVersion } from './search.query.js';
 import { isVectorIndexOf } from './vector-index.js';
 
-/** The text (BM25) indexes of migrations 0005 and 0009: current chunks, and past ones for as-of searches. */
+/** The text (BM25) indexes the migrations create: current chunks, and past ones for as-of searches. */
 const TEXT_INDEXES = ['chunks_tsv', 'chunks_tsv_past'];
+
+const NOT_NEEDED =
+  'absent by design below VECTOR_INDEX_MIN_CHUNKS current chunks: every vector search is an exact scan';
 
 interface IndexRow {
   name: string;
   valid: boolean;
-  bytes: number;
+  sizeBytes: number;
 }
 
-const INDEXES_SQL = `SELECT c.relname AS name, i.indisvalid AS valid, pg_relation_size(i.indexrelid)::float8 AS bytes
+const INDEXES_SQL = `SELECT c.relname AS name, i.indisvalid AS valid, pg_relation_size(i.indexrelid)::float8 AS "sizeBytes"
   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('chunks')
   ORDER BY c.relname`;
 
@@ -42,7 +45,7 @@ export function searchReadinessChecks(versions: ServedVersion[], minChunks: numb
 
 /**
  * Each index's validity (pg_index.indisvalid: false after a failed concurrent build) and size. The served
- * version's vector index is `built`, or absent on purpose: `below_threshold` (fewer current chunks than
+ * version's vector index is `valid`, or absent on purpose: `not_needed` (fewer current chunks than
  * minChunks: every vector search is an exact scan) or `deferred` (dropped for a load, built once the projector has
  * caught up); absent otherwise is `missing`. A missing or invalid index makes readiness degraded.
  */
@@ -62,23 +65,35 @@ async function indexesCheck(
   const lag = context.projections.find((p) => p.name === 'chunks' && p.version === projection.version)?.lag;
   const state = vectorState(current, chunks < minChunks, (lag ?? 0) > 0);
   const invalid = rows.filter((r) => !r.valid).map((r) => r.name);
-  const missingText = text.filter((t) => 'missing' in t).map((t) => t.name);
-  const problems = [
-    ...(state === 'missing' ? [`the vector index is missing with ${chunks} current chunks`] : []),
-    ...invalid.map((name) => `index ${name} is invalid`),
-    ...missingText.map((name) => `text index ${name} is missing`),
-  ];
+  const problems = problemsOf(state, chunks, invalid, text);
   return {
     status: problems.length > 0 ? 'degraded' : 'ok',
     ...(problems.length > 0 && { reason: problems.join('; ') }),
-    vector: { state, currentChunks: chunks, minChunks, indexes: vectors },
+    vector: {
+      ...{ state, currentChunks: chunks, minChunks, indexes: vectors },
+      ...(state === 'not_needed' && { note: NOT_NEEDED }),
+    },
     text: { indexes: text },
     invalid,
   };
 }
 
+function problemsOf(
+  state: string,
+  chunks: number,
+  invalid: string[],
+  text: Array<{ name: string }>,
+): string[] {
+  return [
+    ...(state === 'missing' ? [`the vector index is missing with ${chunks} current chunks`] : []),
+    ...invalid.map((name) => `index ${name} is invalid`),
+    ...text.filter((t) => 'missing' in t).map((t) => `text index ${t.name} is missing`),
+  ];
+}
+
+/** The states of GET /admin/performance's vector index (vector-advice.ts), and `deferred` for a load's. */
 function vectorState(current: IndexRow | undefined, belowThreshold: boolean, behind: boolean): string {
-  if (current) return current.valid ? 'built' : 'invalid';
-  if (belowThreshold) return 'below_threshold';
+  if (current) return current.valid ? 'valid' : 'invalid';
+  if (belowThreshold) return 'not_needed';
   return behind ? 'deferred' : 'missing';
 }

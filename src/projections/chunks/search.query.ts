@@ -83,7 +83,8 @@ export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
   ): Promise<{ answer: SearchAnswer; cache: SearchTiming['cache'] }> {
     const position = (await checkpoints.read(this.sql, projection))?.position ?? null;
     const ttl = this.config.QUERY_CACHE_TTL_SECONDS;
-    if (ttl === 0) return { answer: { results: await search.search(request, freeOnly), position }, cache: 'off' };
+    if (ttl === 0)
+      return { answer: { results: await search.search(request, freeOnly), position }, cache: 'off' };
     const key = queryCacheKey(request, freeOnly, search.scope, position);
     const cached = await cachedResults(this.sql, key);
     if (cached) return { answer: { results: cached, position }, cache: 'hit' };

@@ -3,7 +3,7 @@ import { documentKeys } from '../../infrastructure/documents/document-keys.js';
 import type { RecordedEvent } from '../../infrastructure/event-store/event-store.js';
 import type { ChunksVersionConfig } from '../chunks/chunks.projection.js';
 import { VERSION_EVENT_TYPES } from '../chunks/pending-work.js';
-import { openDocumentEvents } from '../documents/open-document-events.js';
+import { openDocumentEvents, type OpenedEvent } from '../documents/open-document-events.js';
 import { compareChunks, readChunkState } from './chunk-check.js';
 import {
   documentOf,
@@ -62,9 +62,13 @@ interface BatchResult {
   fileRefs: string[];
 }
 
-async function checkBatch(ctx: MaintenanceContext, streamIds: string[]): Promise<BatchResult> {
-  const { projection } = ctx.chunks;
-  const read = await ctx.sql.transaction(async (tx) => {
+/**
+ * One transaction, with the batch's streams held: the events, the replay of the inline read models compared
+ * with the stored rows, and the chunks with the projector's checkpoint. A document without its key (and not
+ * erased) is not replayed: it is reported.
+ */
+async function readBatch(ctx: MaintenanceContext, streamIds: string[]) {
+  return ctx.sql.transaction(async (tx) => {
     await holdStreams(tx, streamIds);
     const events = await readStreamsVia(tx, ctx.registry, streamIds);
     const ids = streamIds.map(documentOf);
@@ -73,28 +77,27 @@ async function checkBatch(ctx: MaintenanceContext, streamIds: string[]): Promise
     const readable = ids.filter((id) => erased.has(id) || keys.has(id));
     const replayed = readable.flatMap((id) => eventsOf(events, id));
     const differences = await compareInlineReadModels(tx, replayed, readable);
-    const chunks = await readChunkState(tx, projection, streamIds, ids);
+    const chunks = await readChunkState(tx, ctx.chunks.projection, streamIds, ids);
     return { events, ids, erased, readable: new Set(readable), differences, chunks };
   });
+}
+
+/** The batch read, then each readable document that is not erased: its files, and its chunks chunked again. */
+async function checkBatch(ctx: MaintenanceContext, streamIds: string[]): Promise<BatchResult> {
+  const read = await readBatch(ctx, streamIds);
   const result: BatchResult = {
     differences: [...read.differences],
     chunkVersions: 0,
     chunksNotYetProjected: 0,
     fileRefs: [],
   };
-  const chunker = (projection.config as unknown as ChunksVersionConfig).chunkerConfig;
+  const chunker = (ctx.chunks.projection.config as unknown as ChunksVersionConfig).chunkerConfig;
   for (const id of read.ids) {
-    if (!read.readable.has(id)) {
+    if (!read.readable.has(id))
       result.differences.push({ documentId: id, readModel: 'document_keys', field: 'key missing' });
-      continue;
-    }
-    if (read.erased.has(id)) continue; // nothing of it is left to check but what the replay compared
+    if (!read.readable.has(id) || read.erased.has(id)) continue;
     const opened = await openDocumentEvents(ctx.sql, eventsOf(read.events, id));
-    for (const { event } of opened)
-      if (VERSION_EVENTS.has(event.type)) {
-        const file = (event.data as { snapshot: Snapshot }).snapshot.file;
-        if (file) result.fileRefs.push(file.sha256);
-      }
+    result.fileRefs.push(...filesOf(opened));
     if (!read.chunks.started || !read.chunks.covered.has(streamOf(id))) {
       result.chunksNotYetProjected++;
       continue;
@@ -104,6 +107,15 @@ async function checkBatch(ctx: MaintenanceContext, streamIds: string[]): Promise
     result.differences.push(...chunks.differences);
   }
   return result;
+}
+
+/** The files a document's versions name (every version: any of them can be read back with its file). */
+function filesOf(opened: readonly OpenedEvent[]): string[] {
+  return opened.flatMap(({ event }) => {
+    if (!VERSION_EVENTS.has(event.type)) return [];
+    const file = (event.data as { snapshot: Snapshot }).snapshot.file;
+    return file ? [file.sha256] : [];
+  });
 }
 
 const eventsOf = (events: Map<string, RecordedEvent[]>, id: string) => events.get(streamOf(id)) ?? [];

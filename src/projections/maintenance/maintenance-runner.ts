@@ -10,6 +10,7 @@ import {
   noMaintenanceRecorder,
   type MaintenanceRecorder,
 } from '../../infrastructure/metrics/operations-recorder.js';
+import { withSessionLock } from '../../infrastructure/sql/session-lock.js';
 import { runInBackground } from '../../infrastructure/sql/background-work.js';
 import { SQL_CLIENT, type SqlClient, type SqlSession } from '../../infrastructure/sql/sql-client.js';
 import { checkConsistency } from './consistency.task.js';
@@ -81,23 +82,17 @@ export class MaintenanceRunner {
   ) {}
 
   async run(trigger: MaintenanceTrigger): Promise<MaintenanceReport> {
-    const session = await this.sql.session();
-    try {
-      if (!(await session.tryLock(MAINTENANCE_LOCK))) {
-        this.metrics.maintenanceRun({ result: 'skipped' });
-        throw new MaintenanceRunningError();
-      }
-      try {
-        // Background work: on the embedded database, requests' statements go first (pglite-client.ts).
-        const report = await runInBackground(() => this.runLocked(session, trigger));
-        this.metrics.maintenanceRun({ result: resultOf(report), seconds: (report.durationMs ?? 0) / 1000 });
-        return report;
-      } finally {
-        await session.unlock(MAINTENANCE_LOCK).catch(() => undefined);
-      }
-    } finally {
-      await session.release();
+    const outcome = await withSessionLock(this.sql, MAINTENANCE_LOCK, (session) =>
+      // Background work: on the embedded database, requests' statements go first (pglite-client.ts).
+      runInBackground(() => this.runLocked(session, trigger)),
+    );
+    if (!outcome.ran) {
+      this.metrics.maintenanceRun({ result: 'skipped' });
+      throw new MaintenanceRunningError();
     }
+    const report = outcome.value;
+    this.metrics.maintenanceRun({ result: resultOf(report), seconds: (report.durationMs ?? 0) / 1000 });
+    return report;
   }
 
   private async runLocked(session: SqlSession, trigger: MaintenanceTrigger): Promise<MaintenanceReport> {

@@ -1,6 +1,6 @@
+import { scheduleCron, SingleRun } from '../../infrastructure/schedule/cron-job.js';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
 import { APP_CONFIG, type AppConfig } from '../../infrastructure/config/config.js';
 import type { MaintenanceReport } from './maintenance-report.js';
 import { MaintenanceRunner, MaintenanceRunningError } from './maintenance-runner.js';
@@ -16,7 +16,7 @@ export const MAINTENANCE_JOB = 'maintenance';
 @Injectable()
 export class MaintenanceScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger('maintenance');
-  private running: Promise<MaintenanceReport | undefined> | undefined;
+  private readonly single = new SingleRun<MaintenanceReport | undefined>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -26,18 +26,12 @@ export class MaintenanceScheduler implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     if (!this.config.MAINTENANCE_ENABLED || !this.config.PROJECTOR_ENABLED) return;
-    const job = CronJob.from({
-      cronTime: this.config.MAINTENANCE_CRON,
-      onTick: () => void this.tick(),
-      start: true,
-    });
-    this.registry.addCronJob(MAINTENANCE_JOB, job as never);
+    scheduleCron(this.registry, MAINTENANCE_JOB, this.config.MAINTENANCE_CRON, () => this.tick());
   }
 
   /** Starts a run unless this process's last is still going; resolves with its report (undefined: none ran). */
   tick(): Promise<MaintenanceReport | undefined> {
-    this.running ??= this.run().finally(() => (this.running = undefined));
-    return this.running;
+    return this.single.start(() => this.run());
   }
 
   private async run(): Promise<MaintenanceReport | undefined> {
