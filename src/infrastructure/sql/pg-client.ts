@@ -159,6 +159,9 @@ export class PgSqlClient implements SqlClient {
       connectionString: this.connectionString,
       application_name: 'docsvc-session',
     });
+    // A lost connection (a server restart, an administrator's kill) fails the statement running on it; without a
+    // listener node-postgres would also raise it as an 'error' event, which ends the process.
+    client.on('error', () => undefined);
     await client.connect();
     return new PgSession(client, this.vectorOid);
   }
