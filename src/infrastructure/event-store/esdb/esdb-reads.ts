@@ -17,7 +17,7 @@ const PAGE = 500;
 
 export function toRecorded(registry: EventRegistry, resolved: ResolvedEvent): RecordedEvent {
   const event = resolved.event as JSONRecordedEvent;
-  const metadata = event.metadata as unknown as EventMetadata;
+  const { recordedAt, ...metadata } = event.metadata as unknown as EventMetadata & { recordedAt?: string };
   return {
     eventId: event.id,
     streamId: event.streamId,
@@ -26,7 +26,8 @@ export function toRecorded(registry: EventRegistry, resolved: ResolvedEvent): Re
     type: event.type,
     data: registry.decode(event.type, metadata.schemaVersion, event.data),
     metadata,
-    recordedAt: event.created,
+    // An event moved from PostgreSQL (docsvc migrate-events) keeps the time it was first recorded.
+    recordedAt: recordedAt ? new Date(recordedAt) : event.created,
   };
 }
 
