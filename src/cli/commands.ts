@@ -20,7 +20,7 @@ export interface SearchOptions {
   json?: boolean;
 }
 
-/** `serve` and `migrate`: running the service and preparing its database. */
+/** `serve`, `migrate` and `migrate-events`: running the service and preparing its database. */
 export function addServiceCommands(program: Command, out: CliOutput): void {
   program
     .command('serve')
@@ -54,6 +54,20 @@ export function addServiceCommands(program: Command, out: CliOutput): void {
       } finally {
         await sql.close();
       }
+    });
+
+  program
+    .command('migrate-events')
+    .description(
+      'move the PostgreSQL event log into EventStoreDB (resumable), then verify both logs (counts, sha256)',
+    )
+    .requiredOption('--to <store>', 'the event store to move the log into: eventstoredb')
+    .option('--connection-string <url>', 'the EventStoreDB server (default: EVENTSTORE_CONNECTION_STRING)')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { to: string; connectionString?: string }) => {
+      const { runMigrateEvents } = await import('./migrate-events-command.js');
+      const result = await runMigrateEvents(loadConfig(), o);
+      out.result(result.human, result.data);
     });
 }
 

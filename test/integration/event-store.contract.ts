@@ -212,5 +212,36 @@ export function eventStoreContract(label: string, setup: () => Promise<ContractH
       ).rejects.toBeInstanceOf(EventSchemaError);
       expect(await store.readStream(id)).toEqual([]);
     });
+
+    it('counts the events after a position, up to a cap', async () => {
+      const before = await store.head();
+      const id = stream();
+      await store.append(id, [inc(1), inc(2)], { expectedVersion: 'no_stream' });
+      const { position } = await store.append(id, [inc(3)], { expectedVersion: 2 });
+      expect(await store.countAfter(before, 100)).toBe(3);
+      expect(await store.countAfter(before, 2)).toBe(2);
+      expect(await store.countAfter(position, 100)).toBe(0);
+      expect(await store.countAfter(undefined, 100)).toBeGreaterThanOrEqual(3);
+    });
+
+    it('appends a batch to several streams, with admission and hooks, each outcome in order', async () => {
+      const [a, b, c] = [stream(), stream(), stream()];
+      const hooked: number[][] = [];
+      const outcomes = await store.appendMany<string>(
+        [a, b, c].map((streamId) => ({
+          streamId,
+          events: [inc(1)],
+          options: { expectedVersion: 'no_stream' },
+        })),
+        {
+          admit: async () => [undefined, 'not b', undefined],
+          alsoWrite: async (_tx, admitted) => void hooked.push([...admitted]),
+        },
+      );
+      expect(outcomes[1]).toEqual({ refused: 'not b' });
+      expect(hooked).toEqual([[0, 2]]);
+      expect((await store.readStreams([a, b, c])).size).toBe(2);
+      expect(await store.readStream(b)).toEqual([]);
+    });
   });
 }

@@ -117,6 +117,13 @@ export interface EventStore {
   readAll(options: ReadAllOptions, via?: SqlExecutor): Promise<ReadAllResult>;
   /** The position of the last event visible in the global order, or undefined when the store is empty. */
   head(): Promise<string | undefined>;
+  /** How many events follow `position` in the global order (all of them when undefined), counting up to `cap`. */
+  countAfter(position: string | undefined, cap: number): Promise<number>;
+  /**
+   * Calls `wake` whenever events may have been appended, by this process or another, until the returned close is
+   * called. Only for a store whose appends PostgreSQL's NOTIFY does not announce (the projectors LISTEN for those).
+   */
+  watch?(wake: () => void): () => Promise<void>;
 }
 
 export const EVENT_STORE = Symbol('EVENT_STORE');

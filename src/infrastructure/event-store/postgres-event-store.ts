@@ -11,6 +11,7 @@ import {
   type BatchContext,
   type EncodedItem,
 } from './append-batch.js';
+import { checkBatch } from './append-limits.js';
 import { noAppendRecorder, type AppendRecorder } from './append-recorder.js';
 import { VersionConflictError } from './errors.js';
 import type { EventRegistry } from './event-registry.js';
@@ -31,8 +32,6 @@ import type {
 import { formatPosition, parsePosition, START } from './position.js';
 
 export { EVENTS_CHANNEL } from './append-batch.js';
-const MAX_STREAM_ID = 200;
-const MAX_EVENTS_PER_APPEND = 10_000;
 
 const metadataSchema = z.object({
   actor: z.string(),
@@ -191,6 +190,16 @@ export class PostgresEventStore implements EventStore {
     return rows[0] ? formatPosition({ tx: BigInt(rows[0].tx), seq: BigInt(rows[0].seq) }) : undefined;
   }
 
+  async countAfter(position: string | undefined, cap: number): Promise<number> {
+    const from = position ? parsePosition(position) : START;
+    const { rows } = await this.sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM events
+         WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint) AND ${VISIBLE} LIMIT $3) e`,
+      [from.tx.toString(), from.seq.toString(), cap],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   private async streamVersion(streamId: string): Promise<number> {
     const { rows } = await this.sql.query<{ version: number }>(
       `SELECT version::int AS version FROM streams WHERE stream_id = $1`,
@@ -212,19 +221,6 @@ export class PostgresEventStore implements EventStore {
       recordedAt: row.created_at,
     };
   }
-}
-
-function checkBatch(items: readonly AppendItem[]): void {
-  const total = items.reduce((n, item) => n + item.events.length, 0);
-  if (items.length === 0 || total > MAX_EVENTS_PER_APPEND)
-    throw new Error(`a batch takes 1..${MAX_EVENTS_PER_APPEND} events`);
-  for (const { streamId, events } of items) {
-    if (!streamId || streamId.length > MAX_STREAM_ID)
-      throw new Error(`stream id must be 1..${MAX_STREAM_ID} characters`);
-    if (events.length === 0) throw new Error(`an append takes 1..${MAX_EVENTS_PER_APPEND} events`);
-  }
-  if (new Set(items.map((i) => i.streamId)).size !== items.length)
-    throw new Error('a batch appends to each stream at most once');
 }
 
 async function readAllFrom(

@@ -1,5 +1,5 @@
 import type { AsyncProjection } from './projection.js';
-import { formatPosition } from '../event-store/position.js';
+import { comparePositions, formatPosition, parsePosition } from '../event-store/position.js';
 import type { SqlExecutor } from '../sql/sql-client.js';
 
 export interface Checkpoint {
@@ -42,6 +42,26 @@ export const checkpoints = {
   },
 
   /** First start of this version: an empty read model and a checkpoint at the start, committed together. */
+  /** Resolves true once every one of `projections` has its checkpoint at `position` or beyond; false at the timeout. */
+  async waitFor(
+    on: SqlExecutor,
+    projections: readonly AsyncProjection[],
+    position: string,
+    timeoutMs: number,
+  ): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const target = parsePosition(position);
+    for (;;) {
+      const reached = await Promise.all(projections.map((p) => checkpoints.read(on, p)));
+      const behind = reached.some(
+        (c) => !c?.position || comparePositions(parsePosition(c.position), target) < 0,
+      );
+      if (!behind) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  },
+
   async create(tx: SqlExecutor, p: AsyncProjection): Promise<void> {
     await p.truncate(tx);
     await tx.query(

@@ -1,8 +1,6 @@
 import { AppError } from '../../domain/errors.js';
 import { handledBy, type AsyncProjection, type Projection } from './projection.js';
 import type { EventStore } from '../event-store/event-store.js';
-import { settledTransactions } from '../event-store/horizon.js';
-import { comparePositions, parsePosition } from '../event-store/position.js';
 import type { SqlClient } from '../sql/sql-client.js';
 import { checkpoints } from './checkpoints.js';
 import { PROJECTIONS_CHANNEL, Projector, type ProjectorOptions, type ProjectorState } from './projector.js';
@@ -23,6 +21,9 @@ export interface ProjectionStatus {
   rebuildRequested?: boolean;
 }
 
+/** Lag is counted up to this many events: beyond it the figure says only "at least". */
+export const LAG_COUNT_CAP = 1_000_000;
+
 export class UnknownProjectionError extends AppError {
   readonly code = 'NOT_FOUND';
   readonly status = 404;
@@ -35,6 +36,7 @@ export class UnknownProjectionError extends AppError {
 export class ProjectionEngine {
   private readonly projectors: Projector[];
   private readonly batchSize: number;
+  private unwatch: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly sql: SqlClient,
@@ -49,9 +51,13 @@ export class ProjectionEngine {
 
   start(): void {
     for (const projector of this.projectors) projector.start();
+    this.unwatch ??= this.store.watch?.(() => this.projectors.forEach((p) => p.poke()));
   }
 
   async stop(): Promise<void> {
+    const unwatch = this.unwatch;
+    this.unwatch = undefined;
+    await unwatch?.();
     await Promise.all(this.projectors.map((p) => p.stop()));
   }
 
@@ -142,27 +148,11 @@ export class ProjectionEngine {
   }): Promise<boolean> {
     const target = options.position ?? (await this.store.head());
     if (!target) return true;
-    const deadline = Date.now() + options.timeoutMs;
     const watched = options.only ? [options.only] : this.projectors.map((p) => p.projection);
-    for (;;) {
-      const positions = await Promise.all(watched.map((p) => checkpoints.read(this.sql, p)));
-      const behind = positions.some(
-        (c) => !c?.position || comparePositions(parsePosition(c.position), parsePosition(target)) < 0,
-      );
-      if (!behind) return true;
-      if (Date.now() > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    return checkpoints.waitFor(this.sql, watched, target, options.timeoutMs);
   }
 
-  private async lag(position: string | undefined): Promise<number> {
-    const from = position ? parsePosition(position) : { tx: 0n, seq: 0n };
-    const { rows } = await this.sql.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM events
-       WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-         AND ${settledTransactions('transaction_id')}`,
-      [from.tx.toString(), from.seq.toString()],
-    );
-    return rows[0]?.n ?? 0;
+  private lag(position: string | undefined): Promise<number> {
+    return this.store.countAfter(position, LAG_COUNT_CAP);
   }
 }

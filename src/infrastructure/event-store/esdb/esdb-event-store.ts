@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ANY,
-  BACKWARDS,
-  END,
-  jsonEvent,
-  StreamNotFoundError,
-  WrongExpectedVersionError,
-  type EventStoreDBClient,
-} from '@eventstore/db-client';
+import type { EventStoreDBClient } from '@eventstore/db-client';
 import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js';
-import { IdempotencyKeyReusedError, VersionConflictError } from '../errors.js';
+import { checkBatch } from '../append-limits.js';
+import { noAppendRecorder, type AppendRecorder } from '../append-recorder.js';
 import type { EventRegistry } from '../event-registry.js';
 import type {
   AppendItem,
@@ -25,63 +18,99 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
 } from '../event-store.js';
-import { deterministicEventId, expectedRevision, toPosition, versionOf } from './esdb-mapping.js';
-import { eachEvent, lastPosition, readAllPaged, readStreamPaged } from './esdb-reads.js';
+import { comparePositions, parsePosition } from '../position.js';
+import { appendToServer, claimKey, recordKeyResult, type EncodedEvent } from './esdb-appends.js';
+import { deterministicEventId } from './esdb-mapping.js';
+import { countAfter, lastPosition, readAllPaged, readStreamPaged } from './esdb-reads.js';
+import { watchAll } from './esdb-watch.js';
 
-/** How far back a retried append looks for its own events (written by a concurrent retry with the same key). */
-const TAIL = 100;
-const MAX_ATTEMPTS = 5;
-
-interface Encoded {
-  eventId: string;
-  type: string;
-  data: unknown;
-  metadata: EventMetadata;
+export interface EsdbStoreOptions {
+  /** When a command happened, when the caller gives no time. */
+  now?: () => Date;
+  /** Stamps `recordedAt` in each event's metadata (tests' injected clock); otherwise the server's time counts. */
+  recordedAt?: () => Date;
+  recorder?: AppendRecorder;
+  /** Awaited after every append that wrote, with its last position: the read-your-writes wait. */
+  afterAppend?: (position: string) => Promise<void>;
 }
 
 /**
  * The event store port on EventStoreDB / KurrentDB through `@eventstore/db-client` (docs/eventstoredb.md). Events
- * live in the server; idempotency keys, and whatever an append's hooks write (keys, files), live in PostgreSQL.
- * Every append carries an exact expected revision and, with an idempotency key, ids derived from it: the server
- * answers a re-sent append at the same revision with the first result and writes nothing (it deduplicates
- * reliably only so). A hook's writes commit before the append: an append that then fails leaves rows that no event
- * refers to, which maintenance removes; never an event whose key or file is missing.
+ * live in the server; idempotency keys, and whatever an append's hooks write (keys, files), live in PostgreSQL,
+ * in one transaction that commits before any event is sent: an append that then fails leaves rows no event
+ * refers to, which maintenance removes, never an event whose key or file is missing. The server appends to one
+ * stream atomically, never to several: a batch's streams are appended one after the other, in order.
  */
 export class EsdbEventStore implements EventStore {
+  private readonly local = new Set<() => void>();
+
   constructor(
     private readonly client: EventStoreDBClient,
     private readonly sql: SqlClient,
     private readonly registry: EventRegistry,
-    private readonly now: () => Date = () => new Date(),
+    private readonly options: EsdbStoreOptions = {},
   ) {}
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
-    const encoded = this.encode(streamId, events, options);
-    const key = options.idempotencyKey;
-    if (key) {
-      const first = await claimKey(this.sql, key, streamId);
-      if (first) return first;
-    }
-    if (options.alsoWrite) await this.sql.transaction((tx) => options.alsoWrite!(tx));
-    const result = await this.appendWithRetry(streamId, encoded, options);
-    if (key)
-      await this.sql.query(`UPDATE idempotency_keys SET version = $2, position = $3 WHERE key = $1`, [
-        key,
-        result.version,
-        result.position,
-      ]);
-    return result;
+    const [outcome] = await this.appendMany([{ streamId, events, options }]);
+    return outcome as AppendResult;
   }
 
-  /** One stream per call: EventStoreDB appends to one stream atomically, never to several. */
   async appendMany<R = unknown>(
     items: readonly AppendItem[],
     options: AppendManyOptions<R> = {},
   ): Promise<Array<AppendOutcome<R>>> {
-    if (items.length !== 1 || options.admit || options.alsoWrite)
-      throw new Error('the EventStoreDB adapter appends to one stream at a time, without batch hooks');
-    const [item] = items;
-    return [await this.append(item!.streamId, item!.events, item!.options)];
+    checkBatch(items);
+    const encoded = items.map((item) => this.encode(item));
+    const outcomes = await this.beforeAppend(items, options);
+    let last: string | undefined;
+    for (const [i, item] of items.entries()) {
+      if (outcomes[i] !== undefined) continue;
+      const key = item.options.idempotencyKey;
+      const result = await appendToServer(
+        this.client,
+        item.streamId,
+        encoded[i]!,
+        item.options.expectedVersion,
+        !!key,
+      );
+      if (key) await recordKeyResult(this.sql, key, result);
+      this.options.recorder?.appended(encoded[i]!.map((e) => e.type));
+      outcomes[i] = result;
+      if (!last || comparePositions(parsePosition(result.position), parsePosition(last)) > 0)
+        last = result.position;
+    }
+    if (last) {
+      for (const wake of this.local) wake();
+      await this.options.afterAppend?.(last);
+    }
+    return outcomes as Array<AppendOutcome<R>>;
+  }
+
+  /** The PostgreSQL part, committed first: admission, idempotency keys (first answers), then the hooks' writes. */
+  private async beforeAppend<R>(
+    items: readonly AppendItem[],
+    options: AppendManyOptions<R>,
+  ): Promise<Array<AppendOutcome<R> | undefined>> {
+    const needed =
+      options.admit ||
+      options.alsoWrite ||
+      items.some((i) => i.options.alsoWrite || i.options.idempotencyKey);
+    if (!needed) return items.map(() => undefined);
+    return this.sql.transaction(async (tx: SqlExecutor) => {
+      const refusals = (await options.admit?.(tx)) ?? [];
+      const outcomes: Array<AppendOutcome<R> | undefined> = items.map((_, i) =>
+        refusals[i] === undefined ? undefined : { refused: refusals[i] as R },
+      );
+      for (const [i, item] of items.entries()) {
+        const key = item.options.idempotencyKey;
+        if (outcomes[i] === undefined && key) outcomes[i] = await claimKey(tx, key, item.streamId);
+      }
+      const appending = items.flatMap((_, i) => (outcomes[i] === undefined ? [i] : []));
+      for (const i of appending) await items[i]!.options.alsoWrite?.(tx);
+      await options.alsoWrite?.(tx, appending);
+      return outcomes;
+    });
   }
 
   readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -106,102 +135,36 @@ export class EsdbEventStore implements EventStore {
     return lastPosition(this.client);
   }
 
-  private async appendWithRetry(
-    streamId: string,
-    encoded: Encoded[],
-    options: AppendOptions,
-  ): Promise<AppendResult> {
-    const events = encoded.map((e) =>
-      jsonEvent({ id: e.eventId, type: e.type, data: e.data as never, metadata: e.metadata as never }),
-    );
-    // With a key and no expected version, the append still needs one for the server to deduplicate a retry.
-    const keyed = options.expectedVersion === 'any' && Boolean(options.idempotencyKey);
-    for (let attempt = 1; ; attempt++) {
-      let expected = options.expectedVersion;
-      if (keyed) {
-        const tail = await this.tail(streamId, encoded[0]!.eventId);
-        if (tail.written) return tail.written;
-        expected = tail.version;
-      }
-      try {
-        const result = await this.client.appendToStream(streamId, events, {
-          expectedRevision: expected === 'any' ? ANY : expectedRevision(expected),
-        });
-        return { version: versionOf(result.nextExpectedRevision), position: toPosition(result.position!) };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-        if (keyed && attempt < MAX_ATTEMPTS) continue;
-        throw new VersionConflictError(
-          streamId,
-          options.expectedVersion,
-          versionOf(error.actualVersion as bigint | 'no_stream'),
-        );
-      }
-    }
+  countAfter(position: string | undefined, cap: number): Promise<number> {
+    return countAfter(this.client, position, cap);
   }
 
-  /** The stream's version, and this append's result if a concurrent retry has written its first event already. */
-  private async tail(
-    streamId: string,
-    firstId: string,
-  ): Promise<{ version: number; written?: AppendResult }> {
-    const recent: Array<{ id: string; version: number; position: string }> = [];
-    try {
-      await eachEvent(
-        this.client.readStream(streamId, { fromRevision: END, direction: BACKWARDS, maxCount: TAIL }),
-        ({ event }) => {
-          recent.unshift({
-            id: event!.id,
-            version: versionOf(event!.revision),
-            position: toPosition(event!.position!),
-          });
-          return true;
-        },
-      );
-    } catch (error) {
-      if (error instanceof StreamNotFoundError) return { version: 0 };
-      throw error;
-    }
-    const version = recent.at(-1)?.version ?? 0;
-    const at = recent.findIndex((e) => e.id === firstId);
-    if (at === -1) return { version };
-    // Its events are the ones from there on that carry ids of the same append; the last of them is its result.
-    return { version, written: { version: recent.at(-1)!.version, position: recent.at(-1)!.position } };
+  /** This process's appends wake at once; other processes' through the live subscription. */
+  watch(wake: () => void): () => Promise<void> {
+    this.local.add(wake);
+    const unsubscribe = watchAll(this.client, wake);
+    return async () => {
+      this.local.delete(wake);
+      await unsubscribe();
+    };
   }
 
-  private encode(streamId: string, events: readonly NewEvent[], options: AppendOptions): Encoded[] {
+  private encode({ streamId, events, options }: AppendItem): EncodedEvent[] {
     const base: Omit<EventMetadata, 'schemaVersion'> = {
       actor: options.actor ?? 'system',
       correlationId: options.correlationId ?? randomUUID(),
       causationId: options.causationId ?? null,
       idempotencyKey: options.idempotencyKey ?? null,
-      occurredAt: (options.occurredAt ?? this.now()).toISOString(),
+      occurredAt: (options.occurredAt ?? this.options.now?.() ?? new Date()).toISOString(),
     };
+    const recordedAt = this.options.recordedAt?.().toISOString();
     return events.map((event, i) => {
       const { data, schemaVersion } = this.registry.encode(event.type, event.data);
       const eventId =
         event.eventId ??
         (options.idempotencyKey ? deterministicEventId(options.idempotencyKey, streamId, i) : randomUUID());
-      return { eventId, type: event.type, data, metadata: { ...base, schemaVersion } };
+      const metadata = { ...base, schemaVersion, ...(recordedAt && { recordedAt }) };
+      return { eventId, type: event.type, data, metadata };
     });
   }
-}
-
-/** Claims the key for this stream, or returns the first append's result when it completed. */
-async function claimKey(sql: SqlClient, key: string, streamId: string): Promise<AppendResult | undefined> {
-  await sql.query(
-    `INSERT INTO idempotency_keys (key, stream_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
-    [key, streamId],
-  );
-  const { rows } = await sql.query<{ stream_id: string; version: number | null; position: string | null }>(
-    `SELECT stream_id, version::int AS version, position FROM idempotency_keys WHERE key = $1`,
-    [key],
-  );
-  const first = rows[0]!;
-  if (first.stream_id !== streamId) throw new IdempotencyKeyReusedError(key, first.stream_id, streamId);
-  // A claim without a result is an append under way or one that crashed: going on is safe, as the event ids
-  // derived from the key make the server answer a repeat with the first write.
-  return first.version !== null && first.position !== null
-    ? { version: first.version, position: first.position }
-    : undefined;
 }

@@ -133,3 +133,26 @@ export async function lastPosition(client: EventStoreDBClient): Promise<string |
     skip = lastSeen;
   }
 }
+
+/** The application's events after `position` in `$all`, counted page by page (system events passed over) up to `cap`. */
+export async function countAfter(
+  client: EventStoreDBClient,
+  position: string | undefined,
+  cap: number,
+): Promise<number> {
+  let counted = 0;
+  let from = position;
+  for (;;) {
+    let lastSeen: string | undefined;
+    const page = await eachEvent(
+      client.readAll({ fromPosition: fromPosition(from), direction: FORWARDS, maxCount: PAGE }),
+      (resolved) => {
+        lastSeen = toPosition(resolved.event!.position);
+        if (lastSeen !== from && !isSystemEvent(resolved.event!.type)) counted++;
+        return counted < cap;
+      },
+    );
+    if (counted >= cap || page < PAGE || !lastSeen) return counted;
+    from = lastSeen;
+  }
+}

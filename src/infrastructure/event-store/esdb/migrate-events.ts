@@ -25,6 +25,9 @@ export interface MigrationResult {
   verification: { postgres: Side; eventstoredb: Side; ok: boolean };
 }
 
+/** The target already holds events that did not come from this database: nothing is appended to it. */
+export class ForeignEventsError extends Error {}
+
 interface Side {
   events: number;
   sha256: string;
@@ -88,7 +91,7 @@ async function resumePoint(sql: SqlClient, client: EventStoreDBClient): Promise<
     [firstId],
   );
   if (!rows[0])
-    throw new Error(
+    throw new ForeignEventsError(
       `EventStoreDB holds event ${firstId}, which this database does not: not a migration of it`,
     );
   return `${rows[0].tx}.${rows[0].seq}`;
