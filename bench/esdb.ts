@@ -7,7 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import { EventStoreDBClient } from '@eventstore/db-client';
+import {
+  EventStoreDBClient,
+  FORWARDS,
+  jsonEvent,
+  NO_STREAM,
+  START,
+  type Position,
+} from '@eventstore/db-client';
 import { EsdbEventStore } from '../src/infrastructure/event-store/esdb/esdb-event-store.js';
 import { migrateEvents } from '../src/infrastructure/event-store/esdb/migrate-events.js';
 import type { AppendItem, AppendOptions, EventStore } from '../src/infrastructure/event-store/event-store.js';
@@ -25,6 +32,8 @@ const serverUrl = arg(
 );
 const PAGE = 500;
 const PEER = 'PostgresEventStore';
+const CLIENT_ONLY = 'client alone → stand-in (BatchAppend)';
+const READ = `$all read: events/s, pages of ${PAGE}`;
 
 const note = (i: number) => ({ type: 'NoteAdded', data: { text: `note ${i} ${'x'.repeat(200)}` } });
 const since = (start: number) => (performance.now() - start) / 1000;
@@ -38,9 +47,13 @@ function record(figure: string, store: string, value: number): void {
   console.log(`  ${figure} | ${store}: ${fmt(value)}`);
 }
 
+type Appender = Pick<EventStore, 'append'>;
+
 interface Target {
   name: string;
-  open(): Promise<{ store: EventStore; close(): Promise<void> }>;
+  /** The client alone has no idempotency keys: it runs the plain appends only. */
+  plainOnly?: boolean;
+  open(): Promise<{ store: Appender; close(): Promise<void> }>;
 }
 
 /** A fresh stand-in and a client for it; closing checks that the client took the append path asked for. */
@@ -68,6 +81,23 @@ function standInTarget(batchAppend: boolean, keys: BenchDatabase): Target {
   };
 }
 
+/** The same appends through the client without the adapter: the floor under the adapter's figures. */
+function clientOnlyTarget(): Target {
+  return {
+    name: CLIENT_ONLY,
+    plainOnly: true,
+    async open() {
+      const { client, close } = await esdbClient(true);
+      const append: Appender['append'] = async (streamId, events) => {
+        const sent = events.map((e) => jsonEvent({ type: e.type, data: e.data as never }));
+        await client.appendToStream(streamId, sent, { expectedRevision: NO_STREAM });
+        return { version: 1, position: '' };
+      };
+      return { store: { append }, close };
+    },
+  };
+}
+
 function peerTarget(db: BenchDatabase): Target {
   const store = new PostgresEventStore(db.client, testRegistry());
   return { name: PEER, open: async () => ({ store, close: async () => undefined }) };
@@ -87,7 +117,7 @@ const workloads: Workload[] = [
 ];
 
 /** One-event appends for the time given, each writer in turn; answers appends/s. */
-async function appendRun(store: EventStore, { writers, keyed }: Workload): Promise<number> {
+async function appendRun(store: Appender, { writers, keyed }: Workload): Promise<number> {
   const started = performance.now();
   const deadline = started + seconds * 1000;
   let appends = 0;
@@ -115,7 +145,7 @@ async function appendRounds(targets: Target[]): Promise<void> {
     for (const target of order) {
       const { store, close } = await target.open();
       try {
-        for (const workload of workloads)
+        for (const workload of workloads.filter((w) => !(w.keyed && target.plainOnly)))
           record(workload.figure, target.name, await appendRun(store, workload));
       } finally {
         await close();
@@ -152,6 +182,33 @@ async function readAllRun(store: EventStore): Promise<number> {
     total += page.events.length;
     after = page.last;
   }
+  return checkedRate(total, started);
+}
+
+/** The same pages through the client alone; a page starts at the last one's final event, counted once. */
+async function clientReadRun(client: EventStoreDBClient): Promise<number> {
+  const started = performance.now();
+  let from: Position | typeof START = START;
+  let total = 0;
+  for (let skip: bigint | undefined; ;) {
+    let page = 0;
+    let last: Position | undefined;
+    for await (const { event } of client.readAll({
+      fromPosition: from,
+      direction: FORWARDS,
+      maxCount: PAGE,
+    })) {
+      page++;
+      last = event!.position;
+      if (last.commit !== skip && !event!.type.startsWith('$')) total++;
+    }
+    if (page < PAGE || !last) break;
+    [from, skip] = [last, last.commit];
+  }
+  return checkedRate(total, started);
+}
+
+function checkedRate(total: number, started: number): number {
   if (total !== eventCount) throw new Error(`read ${total} events of ${eventCount}`);
   return total / since(started);
 }
@@ -174,11 +231,9 @@ async function migrateRound(source: BenchDatabase): Promise<void> {
       );
     record('migrate-events: events/s, move', target, eventCount / ((moved - started) / 1000));
     record('migrate-events: events/s, move + verification', target, eventCount / total);
-    record(
-      `$all read: events/s, pages of ${PAGE}`,
-      target,
-      await readAllRun(new EsdbEventStore(client, source.client, testRegistry())),
-    );
+    const adapter = new EsdbEventStore(client, source.client, testRegistry());
+    record(READ, target, await readAllRun(adapter));
+    record(READ, CLIENT_ONLY, await clientReadRun(client));
   } finally {
     await close();
   }
@@ -186,7 +241,7 @@ async function migrateRound(source: BenchDatabase): Promise<void> {
 
 async function readRounds(source: BenchDatabase): Promise<void> {
   const peer = new PostgresEventStore(source.client, testRegistry());
-  const peerRead = async () => record(`$all read: events/s, pages of ${PAGE}`, PEER, await readAllRun(peer));
+  const peerRead = async () => record(READ, PEER, await readAllRun(peer));
   for (let round = 0; round < rounds; round++) {
     console.log(
       `round ${round + 1} (migrate, reads): ${round % 2 === 0 ? 'stand-in first' : `${PEER} first`}`,
@@ -227,7 +282,12 @@ console.log(
 const keys = await benchDatabase('postgres', serverUrl);
 try {
   console.log(`peer and idempotency keys: ${keys.label}`);
-  await appendRounds([standInTarget(true, keys), standInTarget(false, keys), peerTarget(keys)]);
+  await appendRounds([
+    standInTarget(true, keys),
+    standInTarget(false, keys),
+    clientOnlyTarget(),
+    peerTarget(keys),
+  ]);
 } finally {
   await keys.dispose();
 }

@@ -8,11 +8,12 @@ import {
 import type { AsyncProjection, Projection } from './projections/projection.js';
 import { noAppendRecorder, type AppendRecorder } from './event-store/append-recorder.js';
 import { CLOCK, systemClock, type Clock } from './clock/clock.js';
-import { APP_CONFIG, ConfigError, type AppConfig } from './config/config.js';
+import { APP_CONFIG, type AppConfig } from './config/config.js';
 import type { EventRegistry } from './event-store/event-registry.js';
 import { EVENT_STORE, type EventStore } from './event-store/event-store.js';
 import { EVENT_REGISTRY, serviceEventRegistry } from './event-store/event-types.js';
-import { PostgresEventStore } from './event-store/postgres-event-store.js';
+import { READ_MODEL_HORIZON } from './event-store/horizon.js';
+import { openEventStore, type OpenedStore } from './event-store/open-event-store.js';
 import { migrate } from './migrations/migrator.js';
 import { ProjectionEngine } from './projections/projection-engine.js';
 import { createSqlClient } from './sql/create-sql-client.js';
@@ -20,17 +21,13 @@ import { SQL_CLIENT, type SqlClient } from './sql/sql-client.js';
 
 export const INLINE_PROJECTIONS = Symbol('INLINE_PROJECTIONS');
 export const ASYNC_PROJECTIONS = Symbol('ASYNC_PROJECTIONS');
+const OPENED_STORE = Symbol('OPENED_STORE');
 
 /**
  * Opens the database and applies migrations before the application is built, so that a locked DATA_DIR, a
  * missing extension or an edited migration stops start-up with one clear message.
  */
 export async function openDatabase(config: AppConfig): Promise<SqlClient> {
-  if (config.EVENT_STORE !== 'postgres') {
-    throw new ConfigError([
-      'EVENT_STORE: "eventstoredb" is not available in this build yet; the EventStoreDB adapter is planned. Use "postgres".',
-    ]);
-  }
   const sql = await createSqlClient(config);
   try {
     await migrate(sql);
@@ -54,6 +51,7 @@ export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShut
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
     @Inject(ProjectionEngine) private readonly engine: ProjectionEngine,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(OPENED_STORE) private readonly opened: OpenedStore,
   ) {}
 
   static forRoot(
@@ -71,23 +69,18 @@ export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShut
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: CLOCK, useValue: injected ?? systemClock },
-        { provide: INLINE_PROJECTIONS, useValue: projections.inline },
-        { provide: ASYNC_PROJECTIONS, useValue: projections.async },
         { provide: EVENT_REGISTRY, useFactory: serviceEventRegistry },
         { provide: SQL_CLIENT, useValue: sql },
         {
-          provide: EVENT_STORE,
-          inject: [SQL_CLIENT, EVENT_REGISTRY, INLINE_PROJECTIONS, CLOCK],
-          useFactory: (sql: SqlClient, registry: EventRegistry, inline: Projection[], clock: Clock) =>
-            new PostgresEventStore(
-              sql,
-              registry,
-              inline,
-              () => clock.now(),
-              injected && (() => injected.now()),
-              appends,
-            ),
+          provide: OPENED_STORE,
+          inject: [EVENT_REGISTRY, CLOCK],
+          useFactory: (registry: EventRegistry, clock: Clock) =>
+            openEventStore({ config, sql, registry, clock, injected, appends, projections }),
         },
+        { provide: INLINE_PROJECTIONS, inject: [OPENED_STORE], useFactory: (o: OpenedStore) => o.inline },
+        { provide: ASYNC_PROJECTIONS, inject: [OPENED_STORE], useFactory: (o: OpenedStore) => o.async },
+        { provide: EVENT_STORE, inject: [OPENED_STORE], useFactory: (o: OpenedStore) => o.store },
+        { provide: READ_MODEL_HORIZON, inject: [OPENED_STORE], useFactory: (o: OpenedStore) => o.settled },
         {
           provide: ProjectionEngine,
           inject: [SQL_CLIENT, EVENT_STORE, INLINE_PROJECTIONS, ASYNC_PROJECTIONS],
@@ -99,7 +92,15 @@ export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShut
             }),
         },
       ],
-      exports: [APP_CONFIG, CLOCK, SQL_CLIENT, EVENT_STORE, EVENT_REGISTRY, ProjectionEngine],
+      exports: [
+        APP_CONFIG,
+        CLOCK,
+        SQL_CLIENT,
+        EVENT_STORE,
+        EVENT_REGISTRY,
+        READ_MODEL_HORIZON,
+        ProjectionEngine,
+      ],
     };
   }
 
@@ -109,6 +110,7 @@ export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationShutdown(): Promise<void> {
     await this.engine.stop();
+    await this.opened.close();
     await this.sql.close();
   }
 }

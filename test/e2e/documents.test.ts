@@ -1,5 +1,4 @@
-import { targets } from '../support/databases.js';
-import { startService, type TestService } from '../support/service.js';
+import { serviceTargets, startService, type TestService } from '../support/service.js';
 
 const meta = (extra: Record<string, unknown> = {}) => ({
   documentType: 'research',
@@ -26,7 +25,7 @@ const fileForm = (
   return form;
 };
 
-describe.each(targets())('documents over HTTP on %s', (kind) => {
+describe.each(serviceTargets())('documents over HTTP on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => (svc = await startService(kind)));
   afterAll(() => svc?.close());

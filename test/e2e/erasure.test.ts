@@ -1,9 +1,6 @@
 import { unseal } from '../../src/infrastructure/documents/document-keys.js';
-import { serviceEventRegistry } from '../../src/infrastructure/event-store/event-types.js';
-import { PostgresEventStore } from '../../src/infrastructure/event-store/postgres-event-store.js';
 import { openDocumentEvents } from '../../src/projections/documents/open-document-events.js';
-import { targets } from '../support/databases.js';
-import { startService, type TestService } from '../support/service.js';
+import { serviceTargets, startService, type TestService } from '../support/service.js';
 
 const doc = (accessTier: string, content: string) => ({
   coachId: 'carnivore',
@@ -13,7 +10,7 @@ const doc = (accessTier: string, content: string) => ({
 });
 
 /** Crypto-shredding seen from outside the code that does it: the key table and the event log themselves. */
-describe.each(targets())('erasure on %s', (kind) => {
+describe.each(serviceTargets())('erasure on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => (svc = await startService(kind)));
   afterAll(() => svc?.close());
@@ -47,7 +44,7 @@ describe.each(targets())('erasure on %s', (kind) => {
 
     expect(await keyRows(id)).toBe(0);
     expect(await keyRows(keep)).toBe(1);
-    const store = new PostgresEventStore(svc.db.client, serviceEventRegistry());
+    const store = svc.eventStore();
     const events = await store.readStream(`document-${id}`);
     const sealed = events
       .map((e) => (e.data as { sealed?: string }).sealed)

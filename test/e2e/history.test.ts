@@ -1,6 +1,5 @@
-import { targets } from '../support/databases.js';
 import { TestClock } from '../support/clock.js';
-import { startService, type TestService, type Who } from '../support/service.js';
+import { serviceTargets, startService, type TestService, type Who } from '../support/service.js';
 
 const meta = (extra: Record<string, unknown> = {}) => ({
   documentType: 'research',
@@ -9,7 +8,7 @@ const meta = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-describe.each(targets())('history over HTTP on %s', (kind) => {
+describe.each(serviceTargets())('history over HTTP on %s', (kind) => {
   let svc: TestService;
   const upload = async (title: string, content: string, extra = {}, coachId = 'carnivore') => {
     const r = await svc.request('POST', '/documents', {

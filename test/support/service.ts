@@ -2,7 +2,31 @@ import type { INestApplication } from '@nestjs/common';
 import type { Clock } from '../../src/infrastructure/clock/clock.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { createApp } from '../../src/app/bootstrap.js';
-import { openTestDatabase, type TargetKind, type TestDatabase } from './databases.js';
+import { EVENT_STORE, type EventStore } from '../../src/infrastructure/event-store/event-store.js';
+import { openTestDatabase, targets, type TargetKind, type TestDatabase } from './databases.js';
+import { startStandIn } from './esdb-stand-in/index.js';
+
+/**
+ * Where a service test runs: each database target, and events in EventStoreDB with the read models in PGlite —
+ * the in-process protocol stand-in, or the live server EVENTSTORE_CONNECTION_STRING names (docs/eventstoredb.md).
+ */
+export type ServiceKind = TargetKind | 'eventstoredb';
+
+export function serviceTargets(): ServiceKind[] {
+  return [...targets(), 'eventstoredb'];
+}
+
+/** The environment and the clean-up of the event store a service kind needs. */
+async function eventStoreFor(kind: ServiceKind): Promise<{ env: Record<string, string>; stop(): void }> {
+  if (kind !== 'eventstoredb') return { env: {}, stop: () => undefined };
+  const live = process.env.EVENTSTORE_CONNECTION_STRING;
+  const standIn = live ? undefined : await startStandIn();
+  const connection = live ?? standIn!.connectionString;
+  return {
+    env: { EVENT_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: connection },
+    stop: () => standIn?.stop(),
+  };
+}
 
 export const KEYS = {
   admin: 'admin-key-0123456789abcdef',
@@ -51,15 +75,19 @@ export interface TestService {
   base: string;
   request(method: string, path: string, options?: RequestOptions): Promise<Reply>;
   countEvents(): Promise<number>;
+  /** The service's own event store (PostgreSQL or EventStoreDB), to read the log as the service does. */
+  eventStore(): EventStore;
   close(): Promise<void>;
 }
 
 /** The whole HTTP service on a fresh database, with one key per role used by the tests. */
 export async function startService(
-  kind: TargetKind,
+  serviceKind: ServiceKind,
   env: Record<string, string> = {},
   options: { clock?: Clock; db?: TestDatabase } = {},
 ): Promise<TestService> {
+  const kind: TargetKind = serviceKind === 'eventstoredb' ? 'pglite' : serviceKind;
+  const events = await eventStoreFor(serviceKind);
   // A database handed in (a restored one) is the test's to drop; a fresh one is dropped with the service.
   const db = options.db ?? (await openTestDatabase(kind, { migrate: false }));
   const app: INestApplication = await createApp(
@@ -69,12 +97,14 @@ export async function startService(
       PORT: '0',
       LOG_LEVEL: 'fatal',
       PROJECTOR_POLL_MS: '100',
+      ...events.env,
       ...env,
     }),
     kind === 'pglite' ? db.client : undefined,
     options,
   );
   await app.listen(0, '127.0.0.1');
+  const eventStore = () => app.get<symbol, EventStore>(EVENT_STORE);
   const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   return {
     db,
@@ -96,12 +126,11 @@ export async function startService(
         /json/.test(type) && bytes.length > 0 ? JSON.parse(bytes.toString('utf8')) : bytes.toString('utf8');
       return { status: res.status, body: parsed, headers: res.headers, bytes };
     },
-    async countEvents() {
-      const { rows } = await db.client.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
-      return rows[0]!.n;
-    },
+    countEvents: () => eventStore().countAfter(undefined, Number.MAX_SAFE_INTEGER),
+    eventStore,
     async close() {
       await app.close();
+      events.stop();
       if (!options.db) await db.drop();
     },
   };

@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { APP_CONFIG, type AppConfig } from '../../infrastructure/config/config.js';
+import { CLOCK, type Clock } from '../../infrastructure/clock/clock.js';
+import { EVENT_STORE, type EventStore } from '../../infrastructure/event-store/event-store.js';
 import {
   DOCUMENT_DIRECTORY,
   type DocumentDirectory,
@@ -25,6 +27,7 @@ import { URL_FETCHER, UrlFetcher } from '../../infrastructure/fetch/url-fetcher.
 import { UploadDocumentHandler } from '../upload-document/upload-document.js';
 import { UploadDocumentsHandler } from '../upload-document/upload-documents.js';
 import { DocumentStreams } from './document-stream.js';
+import { noReservations, SOURCE_RESERVATIONS, StreamReservations } from './source-reservations.js';
 import { DocumentsController } from './documents.controller.js';
 
 /**
@@ -59,6 +62,12 @@ export class DocumentCommandsModule {
       controllers: [DocumentsController, CoachesController, ImportsController],
       providers: [
         { provide: DOCUMENT_DIRECTORY, useValue: directory },
+        {
+          provide: SOURCE_RESERVATIONS,
+          inject: [APP_CONFIG, EVENT_STORE, CLOCK],
+          useFactory: (config: AppConfig, store: EventStore, clock: Clock) =>
+            config.EVENT_STORE === 'eventstoredb' ? new StreamReservations(store, clock) : noReservations,
+        },
         {
           provide: TEXT_EXTRACTOR,
           inject: [APP_CONFIG, Metrics],

@@ -16,7 +16,11 @@ import {
   type ExistingSource,
   type PathDocument,
 } from '../../infrastructure/documents/document-directory.js';
-import { decodeDocumentEvent, encodeDocumentEvent } from '../../infrastructure/documents/document-events.js';
+import {
+  decodeDocumentEvent,
+  documentStreamId,
+  encodeDocumentEvent,
+} from '../../infrastructure/documents/document-events.js';
 import { documentKeys } from '../../infrastructure/documents/document-keys.js';
 import { fileStore } from '../../infrastructure/documents/file-store.js';
 import { urlSources } from '../../infrastructure/url-sources/url-sources.js';
@@ -31,13 +35,14 @@ import {
   type CommandResult,
   type EventCodec,
 } from '../handle-command.js';
+import { noReservations, SOURCE_RESERVATIONS, type SourceReservations } from './source-reservations.js';
 
 /**
  * handleCommand's options for a document's stream. Its events are sealed with a key of its own (crypto-shredding):
  * the upload stores the new key, the erasure destroys it, in the transaction of their events; a file is stored in
  * that transaction too, and an upload of a source the coach already has is refused there, under a lock.
  */
-const streamOf = (documentId: string) => `document-${documentId}`;
+const streamOf = documentStreamId;
 
 export interface WriteResult extends CommandResult {
   documentId: string;
@@ -98,7 +103,7 @@ export type DuplicateResult = ExistingSource & { changed: false; duplicate: true
  * documents as they were before it waited for a lock.
  */
 const refuseDuplicates =
-  (directory: DocumentDirectory, uploads: readonly NewDocument[]) =>
+  (directory: DocumentDirectory, reservations: SourceReservations, uploads: readonly NewDocument[]) =>
   async (tx: SqlExecutor): Promise<Array<Duplicate | undefined>> => {
     const sources = uploads.map((u) => ({ coachId: u.command.coachId, sourceSha256: u.sourceSha256 }));
     const paths = uploads.flatMap(({ command: c }) =>
@@ -113,7 +118,7 @@ const refuseDuplicates =
     const existing = await directory.activeWithSources(tx, sources);
     const atPaths = await existingPaths(directory, tx, uploads);
     const first = new Map<string, number>();
-    return sources.map((source, i) => {
+    const refusals = sources.map((source, i): Duplicate | undefined => {
       const { coachId, sourcePath } = uploads[i]!.command;
       const atPath = sourcePath ? atPaths.get(pathKey(coachId, sourcePath)) : undefined;
       if (atPath) return { existing: atPath };
@@ -124,6 +129,12 @@ const refuseDuplicates =
       first.set(key, i);
       return undefined;
     });
+    for (const [i, source] of sources.entries()) {
+      if (refusals[i]) continue;
+      const holder = await reservations.reserve(source, uploads[i]!.command.documentId);
+      if (holder) refusals[i] = { existing: holder };
+    }
+    return refusals;
   };
 
 const pathKey = (coachId: string, path: string) => `path:${coachId}:${path}`;
@@ -152,6 +163,7 @@ export class DocumentStreams {
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DOCUMENT_DIRECTORY) readonly directory: DocumentDirectory,
+    @Inject(SOURCE_RESERVATIONS) private readonly reservations: SourceReservations = noReservations,
   ) {}
 
   visible(principal: Principal, documentId: string): Promise<DocumentHead> {
@@ -186,7 +198,7 @@ export class DocumentStreams {
         },
       })),
       {
-        admit: refuseDuplicates(this.directory, uploads),
+        admit: refuseDuplicates(this.directory, this.reservations, uploads),
         alsoWrite: (tx, appended) =>
           documentKeys.insertMany(
             tx,

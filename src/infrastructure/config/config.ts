@@ -66,6 +66,8 @@ export const configSchema = z
       .string()
       .regex(/^(esdb|kurrentdb)(\+discover)?:\/\//)
       .optional(),
+    /** With EventStoreDB, how long a write waits for its own events to reach the documents read models. */
+    EVENTSTORE_READ_MODEL_WAIT_MS: positiveInt.max(120_000).default(10_000),
     EMBEDDINGS_PROVIDER: z.enum(['local', 'openai']).default('local'),
     OPENAI_API_KEY: z.string().min(1).optional(),
     OPENAI_BASE_URL: z.url().optional(),

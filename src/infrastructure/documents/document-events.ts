@@ -23,47 +23,56 @@ export const DOCUMENT_EVENT_TYPES = [
 ] as const;
 
 export function registerDocumentEvents(registry: EventRegistry): EventRegistry {
-  return registry
-    .register({
-      type: 'DocumentUploaded',
-      schemaVersion: 1,
-      schema: z.object({
-        documentId: id,
-        coachId: z.string(),
-        sourceId: id,
-        sourceType: z.enum(['upload', 'json', 'url', 'csv', 'folder']),
-        sealed,
-      }),
-    })
-    .register({
-      type: 'DocumentEdited',
-      schemaVersion: 1,
-      schema: z.object({
-        documentId: id,
-        changed: z.array(z.enum(['content', 'metadata', 'title'])),
-        sealed,
-      }),
-    })
-    .register({
-      type: 'DocumentFileReplaced',
-      schemaVersion: 1,
-      schema: z.object({ documentId: id, sealed }),
-    })
-    .register({
-      type: 'DocumentRolledBack',
-      schemaVersion: 1,
-      schema: z.object({ documentId: id, toVersion: z.number().int(), sealed }),
-    })
-    .register({ type: 'DocumentRetired', schemaVersion: 1, schema: z.object({ documentId: id, sealed }) })
-    .register({
-      type: 'DocumentErased',
-      // v2 keeps the tier in the clear: it decides who may see that the erasure happened (410 or 404).
-      schemaVersion: 2,
-      schema: z.object({ documentId: id, reason: z.string(), accessTier: z.enum(ACCESS_TIERS) }),
-      // v1 stored no tier (its schema dropped it): premium is the one that hides nothing a free reader may see.
-      upcasters: { 1: (data) => ({ accessTier: 'premium', ...(data as object) }) },
-    });
+  return (
+    registry
+      .register({
+        type: 'DocumentUploaded',
+        schemaVersion: 1,
+        schema: z.object({
+          documentId: id,
+          coachId: z.string(),
+          sourceId: id,
+          sourceType: z.enum(['upload', 'json', 'url', 'csv', 'folder']),
+          sealed,
+        }),
+      })
+      .register({
+        type: 'DocumentEdited',
+        schemaVersion: 1,
+        schema: z.object({
+          documentId: id,
+          changed: z.array(z.enum(['content', 'metadata', 'title'])),
+          sealed,
+        }),
+      })
+      .register({
+        type: 'DocumentFileReplaced',
+        schemaVersion: 1,
+        schema: z.object({ documentId: id, sealed }),
+      })
+      .register({
+        type: 'DocumentRolledBack',
+        schemaVersion: 1,
+        schema: z.object({ documentId: id, toVersion: z.number().int(), sealed }),
+      })
+      .register({ type: 'DocumentRetired', schemaVersion: 1, schema: z.object({ documentId: id, sealed }) })
+      .register({
+        type: 'DocumentErased',
+        // v2 keeps the tier in the clear: it decides who may see that the erasure happened (410 or 404).
+        schemaVersion: 2,
+        schema: z.object({ documentId: id, reason: z.string(), accessTier: z.enum(ACCESS_TIERS) }),
+        // v1 stored no tier (its schema dropped it): premium is the one that hides nothing a free reader may see.
+        upcasters: { 1: (data) => ({ accessTier: 'premium', ...(data as object) }) },
+      })
+      // EventStoreDB only: the claim of a coach's source by an upload (commands/documents/source-reservations.ts).
+      .register({ type: SOURCE_RESERVED, schemaVersion: 1, schema: z.object({ documentId: id }) })
+  );
 }
+
+export const SOURCE_RESERVED = 'SourceReserved';
+
+/** A document's stream: all of its events, in order. */
+export const documentStreamId = (documentId: string) => `document-${documentId}`;
 
 interface Sealed {
   snapshot?: Snapshot;

@@ -10,3 +10,12 @@ export function settledTransactions(txColumn: string, type: 'xid8' | 'bigint' = 
   const horizon = 'pg_snapshot_xmin(pg_current_snapshot())';
   return `${txColumn} < ${type === 'xid8' ? horizon : `${horizon}::text::bigint`}`;
 }
+
+export type SettledCondition = typeof settledTransactions;
+
+/**
+ * The condition a reader of an inline read model's positions (the changelog) keeps to. With EventStoreDB the read
+ * models are written by projectors in `$all`'s order, of committed events only: every row is settled.
+ */
+export const READ_MODEL_HORIZON = Symbol('READ_MODEL_HORIZON');
+export const everySettled: SettledCondition = () => 'TRUE';

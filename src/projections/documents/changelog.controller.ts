@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../../infrastructure/auth/auth.guard.js';
 import type { Principal } from '../../domain/access.js';
 import { parseWith } from '../../infrastructure/http/validation.js';
+import { READ_MODEL_HORIZON, type SettledCondition } from '../../infrastructure/event-store/horizon.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 import {
   changelogParamsSchema,
@@ -22,6 +23,7 @@ export class ChangelogController {
   constructor(
     @Inject(QueryBus) private readonly queries: QueryBus,
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    @Inject(READ_MODEL_HORIZON) private readonly settled: SettledCondition,
   ) {}
 
   @Get()
@@ -47,7 +49,7 @@ export class ChangelogController {
       lastEventId ? 'header.last-event-id' : 'query',
     );
     // Refusals (a coach outside the key) are answered before the stream starts, as problem+json.
-    let page = await readChangelog(this.sql, p, params);
+    let page = await readChangelog(this.sql, this.settled, p, params);
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -72,7 +74,7 @@ export class ChangelogController {
         await new Promise((r) => setTimeout(r, STREAM_POLL_MS));
       }
       if (closed) break;
-      page = await readChangelog(this.sql, p, { ...params, after }).catch(() => ({
+      page = await readChangelog(this.sql, this.settled, p, { ...params, after }).catch(() => ({
         entries: [],
         next: null,
       }));

@@ -3,7 +3,7 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { z } from 'zod';
 import { assertCoach, canSeeTier, type Principal } from '../../domain/access.js';
 import { positionSchema } from '../../domain/schemas.js';
-import { settledTransactions } from '../../infrastructure/event-store/horizon.js';
+import { READ_MODEL_HORIZON, type SettledCondition } from '../../infrastructure/event-store/horizon.js';
 import { parsePosition } from '../../infrastructure/event-store/position.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
 
@@ -66,15 +66,19 @@ export class GetChangelogQuery extends Query<ChangelogPage> {
  */
 @QueryHandler(GetChangelogQuery)
 export class GetChangelogHandler implements IQueryHandler<GetChangelogQuery, ChangelogPage> {
-  constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
+  constructor(
+    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    @Inject(READ_MODEL_HORIZON) private readonly settled: SettledCondition,
+  ) {}
 
   execute({ principal, params }: GetChangelogQuery): Promise<ChangelogPage> {
-    return readChangelog(this.sql, principal, params);
+    return readChangelog(this.sql, this.settled, principal, params);
   }
 }
 
 export async function readChangelog(
   sql: SqlClient,
+  settled: SettledCondition,
   principal: Principal,
   f: ChangelogParams,
 ): Promise<ChangelogPage> {
@@ -99,7 +103,7 @@ export async function readChangelog(
             v.rolled_back_to
      FROM document_versions v JOIN documents d USING (document_id)
      WHERE (v.position_tx, v.position_seq) > ($1::bigint, $2::bigint)
-       AND ${settledTransactions('v.position_tx', 'bigint')}
+       AND ${settled('v.position_tx', 'bigint')}
        AND ($3::text[] IS NULL OR d.coach_id = ANY ($3::text[]))
        AND ($4::uuid IS NULL OR v.document_id = $4::uuid)
        AND ($5::text[] IS NULL OR v.change = ANY ($5::text[]))

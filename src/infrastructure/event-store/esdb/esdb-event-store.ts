@@ -30,8 +30,8 @@ export interface EsdbStoreOptions {
   /** Stamps `recordedAt` in each event's metadata (tests' injected clock); otherwise the server's time counts. */
   recordedAt?: () => Date;
   recorder?: AppendRecorder;
-  /** Awaited after every append that wrote, with its last position: the read-your-writes wait. */
-  afterAppend?: (position: string) => Promise<void>;
+  /** Awaited after every append that wrote, with its last position and its events' types: read-your-writes. */
+  afterAppend?: (position: string, types: ReadonlySet<string>) => Promise<void>;
 }
 
 /**
@@ -64,6 +64,7 @@ export class EsdbEventStore implements EventStore {
     const encoded = items.map((item) => this.encode(item));
     const outcomes = await this.beforeAppend(items, options);
     let last: string | undefined;
+    const types = new Set<string>();
     for (const [i, item] of items.entries()) {
       if (outcomes[i] !== undefined) continue;
       const key = item.options.idempotencyKey;
@@ -76,13 +77,14 @@ export class EsdbEventStore implements EventStore {
       );
       if (key) await recordKeyResult(this.sql, key, result);
       this.options.recorder?.appended(encoded[i]!.map((e) => e.type));
+      for (const e of encoded[i]!) types.add(e.type);
       outcomes[i] = result;
       if (!last || comparePositions(parsePosition(result.position), parsePosition(last)) > 0)
         last = result.position;
     }
     if (last) {
       for (const wake of this.local) wake();
-      await this.options.afterAppend?.(last);
+      await this.options.afterAppend?.(last, types);
     }
     return outcomes as Array<AppendOutcome<R>>;
   }
