@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, type AppConfig } from '../infrastructure/config/config.js';
+import { CliFailure, EXIT } from './cli-errors.js';
 import { progressOnStderr } from './progress-line.js';
 import type { CliOutput } from './output.js';
 import type { SqlClient } from '../infrastructure/sql/sql-client.js';
@@ -114,11 +115,19 @@ export async function runRestore(
   });
 }
 
+/** Backups and restores cover the event log in PostgreSQL; an EventStoreDB log is backed up by its server. */
 async function withDatabase<T>(
   config: AppConfig,
   db: SqlClient | undefined,
   run: (sql: SqlClient) => Promise<T>,
 ): Promise<T> {
+  if (config.EVENT_STORE !== 'postgres')
+    throw new CliFailure(
+      'backup and restore cover an event log kept in PostgreSQL; with EVENT_STORE=eventstoredb, back the log up ' +
+        "with the server's own backups and the read side with pg_dump (docs/eventstoredb.md)",
+      EXIT.failed,
+      'EVENT_STORE_UNSUPPORTED',
+    );
   const { openDatabase } = await import('../infrastructure/database.module.js');
   const sql = db ?? (await openDatabase(config));
   try {

@@ -66,7 +66,9 @@ export class DocumentCommandsModule {
           provide: SOURCE_RESERVATIONS,
           inject: [APP_CONFIG, EVENT_STORE, CLOCK],
           useFactory: (config: AppConfig, store: EventStore, clock: Clock) =>
-            config.EVENT_STORE === 'eventstoredb' ? new StreamReservations(store, clock) : noReservations,
+            config.EVENT_STORE === 'eventstoredb'
+              ? new StreamReservations(store, clock, directory)
+              : noReservations,
         },
         {
           provide: TEXT_EXTRACTOR,

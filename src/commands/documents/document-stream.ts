@@ -131,7 +131,7 @@ const refuseDuplicates =
     });
     for (const [i, source] of sources.entries()) {
       if (refusals[i]) continue;
-      const holder = await reservations.reserve(source, uploads[i]!.command.documentId);
+      const holder = await reservations.reserve(tx, source, uploads[i]!.command.documentId);
       if (holder) refusals[i] = { existing: holder };
     }
     return refusals;

@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../infrastructure/clock/clock.js';
-import type { ExistingSource, Source } from '../../infrastructure/documents/document-directory.js';
+import {
+  sourceKey,
+  type DocumentDirectory,
+  type ExistingSource,
+  type Source,
+} from '../../infrastructure/documents/document-directory.js';
 import { documentStreamId, SOURCE_RESERVED } from '../../infrastructure/documents/document-events.js';
 import { VersionConflictError } from '../../infrastructure/event-store/errors.js';
 import type { EventStore, RecordedEvent } from '../../infrastructure/event-store/event-store.js';
+import type { SqlExecutor } from '../../infrastructure/sql/sql-client.js';
 
 /**
  * Refuses the second of two concurrent uploads of one source for one coach where the read models cannot: with
@@ -12,8 +18,8 @@ import type { EventStore, RecordedEvent } from '../../infrastructure/event-store
  * append to a stream of its own, expecting the version read (the server lets one of two such appends through).
  */
 export interface SourceReservations {
-  /** Reserves `source` for `documentId`, or answers the upload that holds it. */
-  reserve(source: Source, documentId: string): Promise<ExistingSource | undefined>;
+  /** Reserves `source` for `documentId`, or answers the upload that holds it (reading the read model via `on`). */
+  reserve(on: SqlExecutor, source: Source, documentId: string): Promise<ExistingSource | undefined>;
 }
 
 export const SOURCE_RESERVATIONS = Symbol('SOURCE_RESERVATIONS');
@@ -35,15 +41,16 @@ export class StreamReservations implements SourceReservations {
   constructor(
     private readonly store: EventStore,
     private readonly clock: Clock,
+    private readonly directory: DocumentDirectory,
   ) {}
 
-  async reserve(source: Source, documentId: string): Promise<ExistingSource | undefined> {
+  async reserve(on: SqlExecutor, source: Source, documentId: string): Promise<ExistingSource | undefined> {
     const streamId = reservationStream(source);
     for (let attempt = 1; ; attempt++) {
       const last = (await this.store.readStream(streamId)).at(-1);
       const holder = last && (last.data as { documentId: string }).documentId;
       if (last && holder !== documentId) {
-        const held = await this.heldBy(holder!, last);
+        const held = await this.heldBy(on, source, holder!, last);
         if (held) return held;
       }
       try {
@@ -60,19 +67,27 @@ export class StreamReservations implements SourceReservations {
   }
 
   /**
-   * The holder's upload as it stands in the log: active (no retirement or erasure), or still on its way (reserved
-   * within the TTL, not appended yet). A retired or erased document, or an abandoned reservation, holds nothing.
+   * Whether the holder still has the source. Its upload not yet in the log: held while the reservation is younger
+   * than the TTL (the upload is on its way), given up after. In the log: the read model decides once it has
+   * applied the holder's last event (the document may have been retired, erased or given another file since);
+   * until then the source counts as held, since the holder is being written at this very moment.
    */
-  private async heldBy(documentId: string, reservation: RecordedEvent): Promise<ExistingSource | undefined> {
-    const events = await this.store.readStream(documentStreamId(documentId));
-    const last = events.at(-1);
+  private async heldBy(
+    on: SqlExecutor,
+    source: Source,
+    holder: string,
+    reservation: RecordedEvent,
+  ): Promise<ExistingSource | undefined> {
+    const last = (await this.store.readStream(documentStreamId(holder))).at(-1);
     if (!last) {
       const age = this.clock.now().getTime() - reservation.recordedAt.getTime();
       return age < RESERVATION_TTL_MS
-        ? { documentId, version: 1, position: reservation.position }
+        ? { documentId: holder, version: 1, position: reservation.position }
         : undefined;
     }
-    const ended = events.some((e) => e.type === 'DocumentRetired' || e.type === 'DocumentErased');
-    return ended ? undefined : { documentId, version: last.streamPosition, position: last.position };
+    const head = await this.directory.head(on, holder);
+    if (!head || head.version < last.streamPosition)
+      return { documentId: holder, version: last.streamPosition, position: last.position };
+    return (await this.directory.activeWithSources(on, [source])).get(sourceKey(source));
   }
 }

@@ -151,6 +151,14 @@ export const configSchema = z
         message: 'is required when EVENT_STORE=eventstoredb',
       });
     }
+    if (c.EVENT_STORE === 'eventstoredb' && c.BACKUP_CRON) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BACKUP_CRON'],
+        message:
+          "backs up an event log kept in PostgreSQL; with EVENT_STORE=eventstoredb use the server's backups",
+      });
+    }
     if (c.CHUNK_OVERLAP_TOKENS >= c.CHUNK_TARGET_TOKENS || c.CHUNK_TARGET_TOKENS > c.CHUNK_MAX_TOKENS) {
       ctx.addIssue({
         code: 'custom',

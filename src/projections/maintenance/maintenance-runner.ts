@@ -21,6 +21,7 @@ import {
 } from './maintenance-context.js';
 import {
   runStatus,
+  skipped,
   type MaintenanceReport,
   type MaintenanceTrigger,
   type TaskName,
@@ -61,6 +62,11 @@ const TASKS: Array<[TaskName, (ctx: MaintenanceContext) => Promise<TaskOutcome>]
   ['vacuum', vacuumReadTables],
   ['vector-index', rebuildBloatedVectorIndexes],
 ];
+
+/** Tasks that read the event log's table in PostgreSQL; with EventStoreDB they do not apply (yet). */
+const READS_POSTGRES_LOG = new Set<TaskName>(['orphans', 'consistency', 'orphan-files']);
+const ESDB_SKIP_REASON =
+  'reads the event log in PostgreSQL; with EVENT_STORE=eventstoredb it is in EventStoreDB';
 
 /**
  * One maintenance run (docs/maintenance.md): the tasks one after the other, each with its own status, under a
@@ -108,7 +114,14 @@ export class MaintenanceRunner {
     };
     await maintenanceRuns.begin(this.sql, report);
     const ctx = await this.context(session);
-    for (const [name, task] of TASKS) report.tasks.push(await this.runTask(name, () => task(ctx)));
+    for (const [name, task] of TASKS)
+      report.tasks.push(
+        await this.runTask(name, () =>
+          this.config.EVENT_STORE !== 'postgres' && READS_POSTGRES_LOG.has(name)
+            ? Promise.resolve(skipped(ESDB_SKIP_REASON))
+            : task(ctx),
+        ),
+      );
     report.status = runStatus(report.tasks);
     report.finishedAt = this.clock.now().toISOString();
     report.durationMs = Math.round(performance.now() - started);

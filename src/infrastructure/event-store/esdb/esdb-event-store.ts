@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js';
 import { checkBatch } from '../append-limits.js';
-import { noAppendRecorder, type AppendRecorder } from '../append-recorder.js';
+import type { AppendRecorder } from '../append-recorder.js';
 import type { EventRegistry } from '../event-registry.js';
 import type {
   AppendItem,
