@@ -2,6 +2,7 @@ import { handledBy, type Projection } from '../projections/projection.js';
 import type { SqlExecutor } from '../sql/sql-client.js';
 import { IdempotencyKeyReusedError, VersionConflictError, type ExpectedVersion } from './errors.js';
 import type {
+  AppendItem,
   AppendManyOptions,
   AppendOptions,
   AppendOutcome,
@@ -52,17 +53,7 @@ export async function appendBatch<R>(
   // EXCLUSIVE mode while it truncates the read models, so an append that read them first would deadlock with it.
   const hooks = options.admit || options.alsoWrite || items.some((item) => item.options.alsoWrite);
   if (hooks) await tx.query('LOCK TABLE streams IN ROW EXCLUSIVE MODE');
-  const refusals = (await options.admit?.(tx)) ?? [];
-  const outcomes: Array<AppendOutcome<R> | undefined> = items.map((_, i) =>
-    refusals[i] === undefined ? undefined : { refused: refusals[i] as R },
-  );
-  for (const [i, item] of items.entries()) {
-    const key = item.options.idempotencyKey;
-    if (outcomes[i] === undefined && key) outcomes[i] = await claimIdempotencyKey(tx, key, item.streamId);
-  }
-  const appending = items.flatMap((_, i) => (outcomes[i] === undefined ? [i] : []));
-  for (const i of appending) await items[i]!.options.alsoWrite?.(tx);
-  await options.alsoWrite?.(tx, appending);
+  const { outcomes, appending } = await admitAndWrite(tx, items, options, claimIdempotencyKey);
   if (appending.length > 0) {
     const results = await insertEvents(
       tx,
@@ -96,6 +87,32 @@ async function insertEvents(
     ]);
   }
   return results;
+}
+
+/**
+ * A batch's steps before its events, in its transaction, whichever store then takes the events: `admit`, then
+ * each admitted item's idempotency key (`claim` answers the first append's result for a key already used), then
+ * the items' own hooks and the batch's. Answers each item's outcome so far (undefined: to append) and the
+ * indexes of the items to append.
+ */
+export async function admitAndWrite<R>(
+  tx: SqlExecutor,
+  items: ReadonlyArray<Pick<AppendItem, 'streamId' | 'options'>>,
+  options: AppendManyOptions<R>,
+  claim: (tx: SqlExecutor, key: string, streamId: string) => Promise<AppendResult | undefined>,
+): Promise<{ outcomes: Array<AppendOutcome<R> | undefined>; appending: number[] }> {
+  const refusals = (await options.admit?.(tx)) ?? [];
+  const outcomes: Array<AppendOutcome<R> | undefined> = items.map((_, i) =>
+    refusals[i] === undefined ? undefined : { refused: refusals[i] as R },
+  );
+  for (const [i, item] of items.entries()) {
+    const key = item.options.idempotencyKey;
+    if (outcomes[i] === undefined && key) outcomes[i] = await claim(tx, key, item.streamId);
+  }
+  const appending = items.flatMap((_, i) => (outcomes[i] === undefined ? [i] : []));
+  for (const i of appending) await items[i]!.options.alsoWrite?.(tx);
+  await options.alsoWrite?.(tx, appending);
+  return { outcomes, appending };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import type { SqlClient, SqlExecutor } from '../../sql/sql-client.js';
+import { admitAndWrite } from '../append-batch.js';
 import { checkBatch } from '../append-limits.js';
 import type { AppendRecorder } from '../append-recorder.js';
 import type { EventRegistry } from '../event-registry.js';
@@ -99,20 +100,7 @@ export class EsdbEventStore implements EventStore {
       options.alsoWrite ||
       items.some((i) => i.options.alsoWrite || i.options.idempotencyKey);
     if (!needed) return items.map(() => undefined);
-    return this.sql.transaction(async (tx: SqlExecutor) => {
-      const refusals = (await options.admit?.(tx)) ?? [];
-      const outcomes: Array<AppendOutcome<R> | undefined> = items.map((_, i) =>
-        refusals[i] === undefined ? undefined : { refused: refusals[i] as R },
-      );
-      for (const [i, item] of items.entries()) {
-        const key = item.options.idempotencyKey;
-        if (outcomes[i] === undefined && key) outcomes[i] = await claimKey(tx, key, item.streamId);
-      }
-      const appending = items.flatMap((_, i) => (outcomes[i] === undefined ? [i] : []));
-      for (const i of appending) await items[i]!.options.alsoWrite?.(tx);
-      await options.alsoWrite?.(tx, appending);
-      return outcomes;
-    });
+    return this.sql.transaction(async (tx) => (await admitAndWrite(tx, items, options, claimKey)).outcomes);
   }
 
   readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
