@@ -103,16 +103,3 @@ describe.each(targets())('the service on %s', (kind) => {
     }
   });
 });
-
-describe('start-up refusals', () => {
-  it('refuses the EventStoreDB engine while this build has no adapter for it, instead of silently using PostgreSQL', async () => {
-    const config = loadConfig({
-      EVENT_STORE: 'eventstoredb',
-      EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113',
-      PORT: '0',
-    });
-    await expect(createApp(config)).rejects.toThrow(
-      /EVENT_STORE: "eventstoredb" is not available in this build yet/,
-    );
-  });
-});

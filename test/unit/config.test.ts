@@ -33,6 +33,15 @@ describe('configuration from the environment', () => {
     [{ DATABASE_URL: 'mysql://db/x' }, /DATABASE_URL: must be a postgres/],
     [{ EVENT_STORE: 'kafka' }, /EVENT_STORE \(got "kafka"\)/],
     [{ EVENT_STORE: 'eventstoredb' }, /EVENTSTORE_CONNECTION_STRING: is required/],
+    [
+      {
+        EVENT_STORE: 'eventstoredb',
+        EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113',
+        BACKUP_DIR: '/tmp/backups',
+        BACKUP_CRON: '0 * * * *',
+      },
+      /BACKUP_CRON \(got "0 \* \* \* \*"\): backs up an event log kept in PostgreSQL/,
+    ],
     [{ EMBEDDINGS_PROVIDER: 'cohere' }, /EMBEDDINGS_PROVIDER/],
     [{ API_KEYS: 'not json' }, /API_KEYS: is not valid JSON/],
     [
