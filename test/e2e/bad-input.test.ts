@@ -27,6 +27,15 @@ const ELF = Buffer.concat([Buffer.from('7f454c46020101000000000000000000', 'hex'
 const PDF = minimalPdf(['Protein keeps you full.']);
 const zeros = Buffer.alloc(40 * 1024 * 1024);
 
+/** An upload's JSON with one field given as raw JSON text (escapes kept as the client sent them). */
+const rawDoc = (field: string) => {
+  const key = field.slice(1, field.indexOf('"', 1));
+  const rest = Object.entries(good)
+    .filter(([k]) => k !== key)
+    .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`);
+  return `{${[...rest, field].join(',')}}`;
+};
+
 type Case = [
   name: string,
   request: (doc: string) => [method: string, path: string, options: RequestOptions],
@@ -286,6 +295,47 @@ const CASES: Case[] = [
     'UNSUPPORTED_MEDIA_TYPE',
   ],
   ['a diff with from=x', (doc) => ['GET', `/documents/${doc}/diff?from=x`, {}], 400, 'VALIDATION_FAILED'],
+  // PostgreSQL stores neither a NUL nor an unpaired surrogate (text, jsonb): refused at the edge, never a 500.
+  ...(
+    [
+      [
+        'a NUL in a search query',
+        ['POST', '/search', { raw: '{"coachId":"carnivore","query":"a\\u0000b"}' }],
+      ],
+      ['an unpaired surrogate in a title', upload({ raw: rawDoc('"title":"\\ud800"') })],
+      ['a NUL in content', upload({ raw: rawDoc('"content":"x\\u0000y"') })],
+      [
+        'an unpaired surrogate in an author',
+        upload({
+          raw: rawDoc('"metadata":{"documentType":"guide","tags":[],"accessTier":"free","author":"\\udc00"}'),
+        }),
+      ],
+      [
+        'a NUL in a custom metadata key',
+        upload({
+          raw: rawDoc(
+            '"metadata":{"documentType":"guide","tags":[],"accessTier":"free","custom":{"a\\u0000":1}}',
+          ),
+        }),
+      ],
+      ['a NUL in a tag filter', ['GET', '/documents?coachId=carnivore&tag=%00', {}]],
+      [
+        "a NUL in a form's metadata tag",
+        upload({
+          form: form('text', 'a.txt', {
+            coachId: 'carnivore',
+            metadata: '{"documentType":"guide","tags":["a\\u0000"],"accessTier":"free"}',
+          }),
+        }),
+      ],
+    ] as Array<[string, ReturnType<Case[1]>]>
+  ).map(([name, request]): Case => [name, () => request, 400, 'VALIDATION_FAILED']),
+  [
+    'a NUL in an edit',
+    (doc) => ['PATCH', `/documents/${doc}`, { raw: '{"content":"a\\u0000"}' }],
+    400,
+    'VALIDATION_FAILED',
+  ],
 ];
 
 describe.each(targets())('bad input on %s', (kind) => {
@@ -356,6 +406,14 @@ describe.each(targets())('bad input on %s', (kind) => {
     });
     expect(search.body.errors).toEqual([{ path: 'body.k', message: 'must be a number, not a string' }]);
     expect(search.body.detail).not.toMatch(/NaN|received/);
+  });
+
+  it('stores a DOCX whose text holds an unpaired surrogate, with U+FFFD in its place', async () => {
+    const bytes = docxOf([{ text: 'Before &#xD800; after.' }]);
+    const res = await svc.request('POST', '/documents', { form: form(bytes, 'odd.docx') });
+    expect(res.status).toBe(201);
+    const read = await svc.request('GET', `/documents/${res.body.documentId}`);
+    expect(read.body.content).toBe('Before \uFFFD after.');
   });
 
   it('still accepts a good PDF after all that', async () => {

@@ -8,6 +8,7 @@ import {
   type ExtractionHint,
   type ExtractionLimits,
 } from '../../src/infrastructure/extraction/extraction.js';
+import { storableText } from '../../src/infrastructure/extraction/text.js';
 import { WorkerTextExtractor } from '../../src/infrastructure/extraction/worker-extractor.js';
 import { encryptedPdf, flateBombPdf, imageOnlyPdf, textPdf } from '../fixtures/extraction/pdf.js';
 import { scannedPdf } from '../fixtures/extraction/scanned.js';
@@ -61,6 +62,18 @@ const PAGES = [
   ['Page two (with parentheses)'],
   ['Page three'],
 ];
+
+describe('text PostgreSQL can store', () => {
+  it('turns an unpaired surrogate (a DOCX character reference) into U+FFFD and a NUL into a space, offsets kept', async () => {
+    const extracted = await extractInProcess(
+      docx([{ heading: 1, text: 'Head &#xDC00;' }, { text: 'a &#xD800; b &#0; c' }]),
+    );
+    expect(extracted.text).toBe('Head \uFFFD\n\na \uFFFD b c');
+    expect(extracted.sections).toEqual([{ level: 1, title: 'Head \uFFFD', startChar: 0 }]);
+    expect(storableText('x\uD800\u0000y')).toBe('x\uFFFD y');
+    expect(storableText('pair \uD83D\uDE00')).toBe('pair \uD83D\uDE00');
+  });
+});
 
 describe('file type from the bytes', () => {
   it('refuses a PNG named x.pdf as an unsupported type (415)', async () => {

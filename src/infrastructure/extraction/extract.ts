@@ -9,7 +9,7 @@ import {
   type ExtractionHint,
   type ExtractionLimits,
 } from './extraction.js';
-import { decodeUtf8, extractMarkdown, extractPlainText, type TextParts } from './text.js';
+import { decodeUtf8, extractMarkdown, extractPlainText, storableText, type TextParts } from './text.js';
 
 /**
  * The extraction itself, in the calling thread: no time or memory limit of its own, so the service runs it in a
@@ -84,11 +84,11 @@ function finish(type: DetectedType, parts: TextParts): Extracted {
   return {
     type,
     contentType: CONTENT_TYPES[type],
-    text: parts.text,
-    sections: parts.sections,
+    text: storableText(parts.text),
+    sections: parts.sections.map((s) => ({ ...s, title: storableText(s.title) })),
     ...(parts.pages ? { pages: parts.pages } : {}),
     ...(parts.pageCount !== undefined ? { pageCount: parts.pageCount } : {}),
-    ...(parts.title ? { title: parts.title } : {}),
+    ...(parts.title ? { title: storableText(parts.title) } : {}),
     ...(parts.ocr ? { ocr: parts.ocr } : {}),
   };
 }

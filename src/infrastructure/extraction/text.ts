@@ -31,11 +31,21 @@ export function decodeUtf8(bytes: Uint8Array): string {
  * NFC. Applied before any offset is computed, so the offsets stay true.
  */
 export function cleanText(text: string): string {
-  return text
-    .replace(/^\uFEFF/, '')
-    .replace(/\0/g, '')
-    .replace(/\r\n?/g, '\n')
-    .normalize('NFC');
+  return storableText(
+    text
+      .replace(/^\uFEFF/, '')
+      .replace(/\0/g, '')
+      .replace(/\r\n?/g, '\n'),
+  ).normalize('NFC');
+}
+
+/**
+ * Text PostgreSQL can store, of the same length (offsets stay true): an unpaired UTF-16 surrogate (a PDF's broken
+ * character map yields them) becomes U+FFFD, and a NUL a space. Every extraction's strings pass through it last.
+ */
+export function storableText(text: string): string {
+  const wellFormed = text.isWellFormed() ? text : text.toWellFormed();
+  return wellFormed.includes('\0') ? wellFormed.replace(/\0/g, ' ') : wellFormed;
 }
 
 export function extractPlainText(text: string): TextParts {
