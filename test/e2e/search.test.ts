@@ -393,6 +393,12 @@ describe.each(targets())('search over HTTP on %s', (kind) => {
     }
     expect((await search({ query: 'x' }, 'none')).status).toBe(401);
   });
+
+  it('refuses a minPosition beyond every event written with 400 INVALID_POSITION (not a 503 to retry)', async () => {
+    const r = await search({ query: 'x', minPosition: '999999999999.1' });
+    expect([r.status, r.body.code]).toEqual([400, 'INVALID_POSITION']);
+    expect(r.body.detail).toMatch(/beyond every event written so far/);
+  });
 });
 
 describe.each(targets())('the query cache on %s', (kind) => {

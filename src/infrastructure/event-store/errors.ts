@@ -33,7 +33,7 @@ export class EventSchemaError extends AppError {
 export class InvalidPositionError extends AppError {
   readonly code = 'INVALID_POSITION';
   readonly status = 400;
-  constructor(value: string) {
-    super(`"${value}" is not a position returned by this service`);
+  constructor(value: string, why?: string) {
+    super(`"${value}" is not a position returned by this service${why ? `: ${why}` : ''}`);
   }
 }

@@ -115,8 +115,12 @@ export interface EventStore {
    * transactions that no running transaction can precede are returned.
    */
   readAll(options: ReadAllOptions, via?: SqlExecutor): Promise<ReadAllResult>;
-  /** The position of the last event visible in the global order, or undefined when the store is empty. */
-  head(): Promise<string | undefined>;
+  /**
+   * The position of the last event visible in the global order, or undefined when the store is empty. With
+   * `{ settled: false }`, of the last committed event, even one a reader of the global order still waits for (a
+   * position beyond it was never handed out).
+   */
+  head(options?: { settled?: boolean }): Promise<string | undefined>;
   /** How many events follow `position` in the global order (all of them when undefined), counting up to `cap`. */
   countAfter(position: string | undefined, cap: number): Promise<number>;
   /**

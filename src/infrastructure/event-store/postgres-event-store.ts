@@ -182,9 +182,9 @@ export class PostgresEventStore implements EventStore {
     return readAllFrom(via, options, (row) => this.toRecorded(row));
   }
 
-  async head(): Promise<string | undefined> {
+  async head({ settled = true }: { settled?: boolean } = {}): Promise<string | undefined> {
     const { rows } = await this.sql.query<{ tx: string; seq: string }>(
-      `SELECT transaction_id::text AS tx, global_position::text AS seq FROM events WHERE ${VISIBLE}
+      `SELECT transaction_id::text AS tx, global_position::text AS seq FROM events WHERE ${settled ? VISIBLE : 'TRUE'}
        ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
     );
     return rows[0] ? formatPosition({ tx: BigInt(rows[0].tx), seq: BigInt(rows[0].seq) }) : undefined;

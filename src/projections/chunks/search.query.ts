@@ -3,6 +3,9 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { AppError } from '../../domain/errors.js';
 import { assertCoach, type Principal } from '../../domain/access.js';
 import { APP_CONFIG, type AppConfig } from '../../infrastructure/config/config.js';
+import { InvalidPositionError } from '../../infrastructure/event-store/errors.js';
+import { EVENT_STORE, type EventStore } from '../../infrastructure/event-store/event-store.js';
+import { comparePositions, parsePosition } from '../../infrastructure/event-store/position.js';
 import { checkpoints } from '../../infrastructure/projections/checkpoints.js';
 import { ProjectionEngine } from '../../infrastructure/projections/projection-engine.js';
 import { SQL_CLIENT, type SqlClient } from '../../infrastructure/sql/sql-client.js';
@@ -59,6 +62,7 @@ export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ProjectionEngine) private readonly engine: ProjectionEngine,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CHUNK_SEARCHES) private readonly versions: ServedVersion[],
     @Inject(Metrics) private readonly metrics: Metrics,
   ) {}
@@ -94,7 +98,14 @@ export class SearchHandler implements IQueryHandler<SearchQuery, SearchAnswer> {
     return { answer: { results, position }, cache: 'miss' };
   }
 
+  /**
+   * A position beyond the newest committed event was never handed out (a write answers only once committed):
+   * waiting for it could never end well, so it is refused at once rather than after the timeout as a 503.
+   */
   private async waitFor(minPosition: string, projection: AsyncProjection): Promise<void> {
+    const newest = await this.store.head({ settled: false });
+    if (!newest || comparePositions(parsePosition(minPosition), parsePosition(newest)) > 0)
+      throw new InvalidPositionError(minPosition, 'it is beyond every event written so far');
     const timeoutMs = this.config.SEARCH_WAIT_TIMEOUT_MS;
     if (!(await this.engine.waitUntilCaughtUp({ position: minPosition, timeoutMs, only: projection }))) {
       throw new ReadModelBehindError(

@@ -121,6 +121,7 @@ export class EsdbEventStore implements EventStore {
     return readAllPaged(this.client, this.registry, options.after, options.limit);
   }
 
+  /** `$all` holds committed events only: the settled and the committed head are one. */
   head(): Promise<string | undefined> {
     return lastPosition(this.client);
   }
