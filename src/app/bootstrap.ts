@@ -10,7 +10,7 @@ import type { SqlClient } from '../infrastructure/sql/sql-client.js';
 import type { NextFunction, Request, Response } from 'express';
 import { MalformedBodyError, PayloadTooLargeError } from '../infrastructure/http/http-errors.js';
 import { ProblemFilter, sendProblem } from '../infrastructure/http/problem.filter.js';
-import { rateLimitMiddleware } from '../infrastructure/http/rate-limit.js';
+import { failedAuthLimitMiddleware, rateLimitMiddleware } from '../infrastructure/http/rate-limit.js';
 import { routeGuard } from '../infrastructure/http/route-guard.js';
 import swaggerUi from 'swagger-ui-express';
 import { openApiDocument } from './openapi.js';
@@ -54,6 +54,7 @@ export async function createApp(
   const document = openApiDocument();
   // First: every response, refusals included, carries the request id and is measured.
   app.use(observeRequests(app.getHttpAdapter().getInstance(), app.get(Metrics)));
+  app.use(failedAuthLimitMiddleware(config.AUTH_FAILURES_PER_MINUTE));
   app.use(rateLimitMiddleware(config.RATE_LIMIT_PER_MINUTE));
   app.use(routeGuard(app.getHttpAdapter().getInstance(), document.paths ?? {}));
   app.useBodyParser('json', { limit: config.JSON_BODY_LIMIT_BYTES });

@@ -81,4 +81,41 @@ describe('the rate limit', () => {
       await svc.close();
     }
   });
+
+  it('limits failed authentication per client address, a new random key on every request included', async () => {
+    const svc = await startService('pglite', { AUTH_FAILURES_PER_MINUTE: '5' });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 7; i++) {
+        const key = `random-${i}-${'x'.repeat(24)}`;
+        statuses.push(
+          (
+            await svc.request('GET', '/documents?coachId=c', {
+              headers: { authorization: `Bearer ${key}` },
+              as: 'none',
+            })
+          ).status,
+        );
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+      // The whole address waits out the window, a valid key included: a right guess must not stand out.
+      const valid = await svc.request('GET', '/documents?coachId=c');
+      expect(valid.body).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+      expect(valid.body.detail).toMatch(/failed authentications from this address/);
+      expect((await svc.request('GET', '/health')).status).toBe(200);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('counts only failures: successful requests from an address never use up its failed-auth allowance', async () => {
+    const svc = await startService('pglite', { AUTH_FAILURES_PER_MINUTE: '2' });
+    try {
+      for (let i = 0; i < 5; i++) expect((await svc.request('GET', '/documents?coachId=c')).status).toBe(200);
+      expect((await svc.request('GET', '/documents?coachId=c', { as: 'wrong' })).status).toBe(401);
+      expect((await svc.request('GET', '/documents?coachId=c')).status).toBe(200);
+    } finally {
+      await svc.close();
+    }
+  });
 });

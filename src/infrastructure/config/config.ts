@@ -84,6 +84,8 @@ export const configSchema = z
     OCR_TIMEOUT_MS: positiveInt.max(3_600_000).default(180_000),
     JSON_BODY_LIMIT_BYTES: positiveInt.max(100 * 1024 * 1024).default(1024 * 1024),
     RATE_LIMIT_PER_MINUTE: positiveInt.max(1_000_000).default(1_200),
+    /** Failed authentications (401) per client address per minute, before the address is refused with 429. */
+    AUTH_FAILURES_PER_MINUTE: positiveInt.max(1_000_000).default(100),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']).default('log'),
     LOG_FORMAT: z.enum(['json', 'text']).default('text'),
     PROJECTOR_ENABLED: z.stringbool().default(true),
