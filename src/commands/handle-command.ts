@@ -1,7 +1,10 @@
 import { fold, type Decider } from '../domain/decider.js';
 import { VersionConflictError } from '../infrastructure/event-store/errors.js';
+import { canonicalSha256 } from '../infrastructure/event-store/canonical-json.js';
+import { assertSameRequest, type StoredKey } from '../infrastructure/event-store/idempotency-keys.js';
 import type {
   AppendItem,
+  AppendManyOptions,
   AppendOptions,
   EventStore,
   NewEvent,
@@ -98,6 +101,62 @@ export async function handleCommands<State, Command, Event extends DomainEvent, 
   items: ReadonlyArray<CommandItem<State, Command, Event>>,
   batch: BatchOptions<Event, Refusal> = {},
 ): Promise<Array<CommandOutcome<Refusal>>> {
+  const keyed = items.map(withRequestDigest);
+  const replays = await firstAnswers(store, keyed);
+  const fresh = keyed.flatMap((item, index) => (replays[index] ? [] : [index]));
+  const outcomes =
+    fresh.length > 0
+      ? await decideAndAppend(
+          store,
+          decider,
+          fresh.map((i) => keyed[i]!),
+          batch,
+          fresh,
+        )
+      : [];
+  const results: Array<CommandOutcome<Refusal>> = replays.map((r) => r!);
+  fresh.forEach((index, n) => (results[index] = outcomes[n]!));
+  return results;
+}
+
+/**
+ * An item with an idempotency key carries a digest of its command (when the command is a value), stored with
+ * the key: a retry of the same command gets the first answer, another command with that key is refused.
+ */
+function withRequestDigest<S, C, E extends DomainEvent>(item: CommandItem<S, C, E>): CommandItem<S, C, E> {
+  const options = item.options;
+  if (!options?.idempotencyKey || options.requestSha256 || typeof item.command === 'function') return item;
+  return { ...item, options: { ...options, requestSha256: canonicalSha256(item.command) } };
+}
+
+/**
+ * The first answer of each item whose idempotency key was used by a write that completed, before anything is
+ * read or decided: a retry must not be judged against the state its own first attempt produced (If-Match would
+ * fail, a re-upload would be a duplicate of itself).
+ */
+async function firstAnswers<S, C, E extends DomainEvent>(
+  store: EventStore,
+  items: ReadonlyArray<CommandItem<S, C, E>>,
+): Promise<Array<CommandResult | undefined>> {
+  const keys = items.flatMap((i) => (i.options?.idempotencyKey ? [i.options.idempotencyKey] : []));
+  const stored = keys.length > 0 ? await store.idempotencyKeys(keys) : new Map<string, StoredKey>();
+  return items.map(({ streamId, options }) => {
+    const key = options?.idempotencyKey;
+    const first = key ? stored.get(key) : undefined;
+    if (!key || !first?.result) return undefined;
+    assertSameRequest(key, first, streamId, options?.requestSha256);
+    return { ...first.result, changed: true };
+  });
+}
+
+async function decideAndAppend<State, Command, Event extends DomainEvent, Refusal>(
+  store: EventStore,
+  decider: Decider<State, Command, Event>,
+  items: ReadonlyArray<CommandItem<State, Command, Event>>,
+  batch: BatchOptions<Event, Refusal>,
+  /** Each item's index in the caller's batch, which the batch's own steps speak of. */
+  indexes: readonly number[],
+): Promise<Array<CommandOutcome<Refusal>>> {
   const toRead = items.filter((i) => !i.options?.newStream).map((i) => i.streamId);
   const streams = toRead.length > 0 ? await store.readStreams(toRead) : new Map<string, RecordedEvent[]>();
   const decided = await Promise.all(
@@ -107,24 +166,7 @@ export async function handleCommands<State, Command, Event extends DomainEvent, 
   if (appending.length === 0) return decided.map((d) => d.unchanged);
   const outcomes = await store.appendMany<Refusal>(
     await Promise.all(appending.map((index) => appendItem(items[index]!, decided[index]!))),
-    {
-      admit:
-        batch.admit &&
-        (async (tx) => {
-          const refusals = await batch.admit!(
-            tx,
-            decided.map((d) => d.events),
-          );
-          return appending.map((index) => refusals[index]);
-        }),
-      alsoWrite:
-        batch.alsoWrite &&
-        ((tx, admitted) =>
-          batch.alsoWrite!(
-            tx,
-            admitted.map((n) => ({ index: appending[n]!, events: decided[appending[n]!]!.events })),
-          )),
-    },
+    batchSteps(batch, decided, appending, indexes),
   );
   const results: Array<CommandOutcome<Refusal>> = decided.map((d) => d.unchanged);
   appending.forEach((index, n) => {
@@ -132,6 +174,33 @@ export async function handleCommands<State, Command, Event extends DomainEvent, 
     results[index] = 'refused' in outcome ? outcome : { ...outcome, changed: true };
   });
   return results;
+}
+
+/** The batch's steps, told of items by their index in the caller's batch (replayed ones are not there). */
+function batchSteps<Event, Refusal>(
+  batch: BatchOptions<Event, Refusal>,
+  decided: ReadonlyArray<Decided<Event>>,
+  appending: readonly number[],
+  indexes: readonly number[],
+): AppendManyOptions<Refusal> {
+  const all = (length: number) => Array.from({ length }, (): readonly Event[] => []);
+  return {
+    admit:
+      batch.admit &&
+      (async (tx) => {
+        const events = all(Math.max(...indexes) + 1);
+        decided.forEach((d, n) => (events[indexes[n]!] = d.events));
+        const refusals = await batch.admit!(tx, events);
+        return appending.map((n) => refusals[indexes[n]!]);
+      }),
+    alsoWrite:
+      batch.alsoWrite &&
+      ((tx, admitted) =>
+        batch.alsoWrite!(
+          tx,
+          admitted.map((a) => ({ index: indexes[appending[a]!]!, events: decided[appending[a]!]!.events })),
+        )),
+  };
 }
 
 interface Decided<Event> {

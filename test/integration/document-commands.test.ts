@@ -96,8 +96,12 @@ describe.each(targets())('document commands through handleCommand on %s', (kind)
         new EditDocumentCommand({ principal: admin, documentId, content, idempotencyKey: 'k:edit-1' }),
       );
     const first = await send('first edit');
-    const again = await send('a retry that must not become a second edit');
-    expect(again).toMatchObject({ version: first.version, position: first.position });
+    const again = await send('first edit');
+    expect(again).toMatchObject({ version: first.version, position: first.position, changed: true });
+    // The same key with another request is refused, not taken for a retry.
+    await expect(send('another edit under the same key')).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
     expect(await rawEvents(documentId)).toHaveLength(2);
   });
 

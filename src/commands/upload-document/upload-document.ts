@@ -4,6 +4,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { assertCoach, type Principal } from '../../domain/access.js';
 import type { DocumentMetadata, Snapshot, SourceType } from '../../domain/document/document.js';
 import { sha256 } from '../../infrastructure/documents/file-store.js';
+import { uuidFrom } from '../../infrastructure/event-store/canonical-json.js';
 import { TEXT_EXTRACTOR, type TextExtractor } from '../../infrastructure/extraction/extraction.js';
 import { DocumentStreams, storeFile, type WriteResult } from '../documents/document-stream.js';
 import { markdownSections, normaliseText, snapshotOfFile } from '../documents/snapshot.js';
@@ -46,7 +47,7 @@ export class UploadDocumentHandler implements ICommandHandler<UploadDocumentComm
     assertCoach(principal, coachId);
     const { snapshot, sourceSha256, sourceType, bytes } =
       source.kind === 'file' ? await this.fromFile(source) : fromText(source);
-    const command = newUpload(coachId, sourceType, snapshot);
+    const command = newUpload(coachId, sourceType, snapshot, upload.idempotencyKey);
     const alsoWrite = bytes && snapshot.file ? [storeFile(bytes, snapshot.file.contentType)] : [];
     const writer = { actor: principal.keyId };
     const [outcome] = await this.docs.create(writer, [
@@ -61,9 +62,19 @@ export class UploadDocumentHandler implements ICommandHandler<UploadDocumentComm
   }
 }
 
-/** An upload command with new ids (the decider never makes them). */
-export function newUpload(coachId: string, sourceType: SourceType, snapshot: Snapshot) {
-  const [documentId, sourceId] = [randomUUID(), randomUUID()];
+/**
+ * An upload command with new ids (the decider never makes them); with an idempotency key, ids derived from it, so
+ * that a retry is the same command as its first attempt and gets its answer.
+ */
+export function newUpload(
+  coachId: string,
+  sourceType: SourceType,
+  snapshot: Snapshot,
+  idempotencyKey?: string,
+) {
+  const [documentId, sourceId] = idempotencyKey
+    ? [uuidFrom(idempotencyKey, 'document'), uuidFrom(idempotencyKey, 'source')]
+    : [randomUUID(), randomUUID()];
   return { type: 'UploadDocument' as const, documentId, coachId, sourceId, sourceType, snapshot };
 }
 

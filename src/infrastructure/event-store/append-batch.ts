@@ -1,6 +1,7 @@
 import { handledBy, type Projection } from '../projections/projection.js';
 import type { SqlExecutor } from '../sql/sql-client.js';
-import { IdempotencyKeyReusedError, VersionConflictError, type ExpectedVersion } from './errors.js';
+import { VersionConflictError, type ExpectedVersion } from './errors.js';
+import { claimKey, recordKeyResult } from './idempotency-keys.js';
 import type {
   AppendItem,
   AppendManyOptions,
@@ -80,11 +81,7 @@ async function insertEvents(
   }
   for (const [n, item] of items.entries()) {
     if (!item.options.idempotencyKey) continue;
-    await tx.query(`UPDATE idempotency_keys SET version = $2, position = $3 WHERE key = $1`, [
-      item.options.idempotencyKey,
-      results[n]!.version,
-      results[n]!.position,
-    ]);
+    await recordKeyResult(tx, item.options.idempotencyKey, results[n]!);
   }
   return results;
 }
@@ -99,7 +96,12 @@ export async function admitAndWrite<R>(
   tx: SqlExecutor,
   items: ReadonlyArray<Pick<AppendItem, 'streamId' | 'options'>>,
   options: AppendManyOptions<R>,
-  claim: (tx: SqlExecutor, key: string, streamId: string) => Promise<AppendResult | undefined>,
+  claim: (
+    tx: SqlExecutor,
+    key: string,
+    streamId: string,
+    requestSha256: string | undefined,
+  ) => Promise<AppendResult | undefined>,
 ): Promise<{ outcomes: Array<AppendOutcome<R> | undefined>; appending: number[] }> {
   const refusals = (await options.admit?.(tx)) ?? [];
   const outcomes: Array<AppendOutcome<R> | undefined> = items.map((_, i) =>
@@ -107,7 +109,8 @@ export async function admitAndWrite<R>(
   );
   for (const [i, item] of items.entries()) {
     const key = item.options.idempotencyKey;
-    if (outcomes[i] === undefined && key) outcomes[i] = await claim(tx, key, item.streamId);
+    if (outcomes[i] === undefined && key)
+      outcomes[i] = await claim(tx, key, item.streamId, item.options.requestSha256);
   }
   const appending = items.flatMap((_, i) => (outcomes[i] === undefined ? [i] : []));
   for (const i of appending) await items[i]!.options.alsoWrite?.(tx);
@@ -178,22 +181,17 @@ function assertExpected(streamId: string, expected: ExpectedVersion, actual: num
   if (!ok) throw new VersionConflictError(streamId, expected, actual);
 }
 
-/** Claims the key, or returns the first append's result; a concurrent first append is waited for by the index. */
+/**
+ * Claims the key, or returns the first append's result: a concurrent first append is waited for by the key's
+ * index, and its result commits with its claim, so a claim seen here always has one.
+ */
 async function claimIdempotencyKey(
   tx: SqlExecutor,
   key: string,
   streamId: string,
+  requestSha256: string | undefined,
 ): Promise<AppendResult | undefined> {
-  const claimed = await tx.query(
-    `INSERT INTO idempotency_keys (key, stream_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key`,
-    [key, streamId],
-  );
-  if (claimed.rowCount === 1) return undefined;
-  const { rows } = await tx.query<{ stream_id: string; version: number; position: string }>(
-    `SELECT stream_id, version::int AS version, position FROM idempotency_keys WHERE key = $1`,
-    [key],
-  );
-  const first = rows[0]!;
-  if (first.stream_id !== streamId) throw new IdempotencyKeyReusedError(key, first.stream_id, streamId);
-  return { version: first.version, position: first.position };
+  const first = await claimKey(tx, key, streamId, requestSha256);
+  if (first && !first.result) throw new Error(`idempotency key ${key} is claimed without a result`);
+  return first?.result;
 }

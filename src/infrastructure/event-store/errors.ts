@@ -21,7 +21,11 @@ export class IdempotencyKeyReusedError extends AppError {
   readonly code = 'IDEMPOTENCY_KEY_REUSED';
   readonly status = 422;
   constructor(key: string, firstStream: string, thisStream: string) {
-    super(`idempotency key ${key} was already used for stream ${firstStream}, not ${thisStream}`);
+    super(
+      firstStream === thisStream
+        ? `idempotency key ${key} was already used for another request; a retry must repeat the first request`
+        : `idempotency key ${key} was already used for stream ${firstStream}, not ${thisStream}`,
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../sql/sql-client.js';
 import type { ExpectedVersion } from './errors.js';
+import type { StoredKey } from './idempotency-keys.js';
 
 /** Who and why, carried by every event (ARCHITECTURE.md). */
 export interface EventMetadata {
@@ -21,6 +22,8 @@ export interface NewEvent {
 export interface AppendOptions {
   expectedVersion: ExpectedVersion;
   idempotencyKey?: string;
+  /** A digest of the request the key is used for: the same key with another request is IDEMPOTENCY_KEY_REUSED. */
+  requestSha256?: string;
   actor?: string;
   correlationId?: string;
   causationId?: string;
@@ -121,6 +124,8 @@ export interface EventStore {
    * position beyond it was never handed out).
    */
   head(options?: { settled?: boolean }): Promise<string | undefined>;
+  /** The idempotency keys among `keys` that were used, with their stream, request digest and first result. */
+  idempotencyKeys(keys: readonly string[]): Promise<Map<string, StoredKey>>;
   /** How many events follow `position` in the global order (all of them when undefined), counting up to `cap`. */
   countAfter(position: string | undefined, cap: number): Promise<number>;
   /**

@@ -12,6 +12,7 @@ import {
   type EncodedItem,
 } from './append-batch.js';
 import { checkBatch } from './append-limits.js';
+import { findKeys, type StoredKey } from './idempotency-keys.js';
 import { noAppendRecorder, type AppendRecorder } from './append-recorder.js';
 import { VersionConflictError } from './errors.js';
 import type { EventRegistry } from './event-registry.js';
@@ -188,6 +189,10 @@ export class PostgresEventStore implements EventStore {
        ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
     );
     return rows[0] ? formatPosition({ tx: BigInt(rows[0].tx), seq: BigInt(rows[0].seq) }) : undefined;
+  }
+
+  idempotencyKeys(keys: readonly string[]): Promise<Map<string, StoredKey>> {
+    return findKeys(this.sql, keys);
   }
 
   async countAfter(position: string | undefined, cap: number): Promise<number> {

@@ -7,8 +7,7 @@ import {
   WrongExpectedVersionError,
   type EventStoreDBClient,
 } from '@eventstore/db-client';
-import type { SqlExecutor } from '../../sql/sql-client.js';
-import { IdempotencyKeyReusedError, VersionConflictError, type ExpectedVersion } from '../errors.js';
+import { VersionConflictError, type ExpectedVersion } from '../errors.js';
 import type { AppendResult, EventMetadata } from '../event-store.js';
 import { expectedRevision, toPosition, versionOf } from './esdb-mapping.js';
 import { eachEvent } from './esdb-reads.js';
@@ -89,35 +88,4 @@ async function streamTail(
   // The append's events carry ids derived from its key: finding its first one means the whole append is there.
   if (!recent.some((e) => e.id === firstId)) return { version: last.version };
   return { version: last.version, written: { version: last.version, position: last.position } };
-}
-
-/** Claims the key for this stream, or returns the first append's result when it completed. */
-export async function claimKey(
-  tx: SqlExecutor,
-  key: string,
-  streamId: string,
-): Promise<AppendResult | undefined> {
-  await tx.query(
-    `INSERT INTO idempotency_keys (key, stream_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
-    [key, streamId],
-  );
-  const { rows } = await tx.query<{ stream_id: string; version: number | null; position: string | null }>(
-    `SELECT stream_id, version::int AS version, position FROM idempotency_keys WHERE key = $1`,
-    [key],
-  );
-  const first = rows[0]!;
-  if (first.stream_id !== streamId) throw new IdempotencyKeyReusedError(key, first.stream_id, streamId);
-  // A claim without a result is an append under way or one that crashed: going on is safe, as the event ids
-  // derived from the key make the server answer a repeat with the first write.
-  return first.version !== null && first.position !== null
-    ? { version: first.version, position: first.position }
-    : undefined;
-}
-
-export async function recordKeyResult(sql: SqlExecutor, key: string, result: AppendResult): Promise<void> {
-  await sql.query(`UPDATE idempotency_keys SET version = $2, position = $3 WHERE key = $1`, [
-    key,
-    result.version,
-    result.position,
-  ]);
 }

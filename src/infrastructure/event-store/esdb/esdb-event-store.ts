@@ -20,7 +20,8 @@ import type {
   RecordedEvent,
 } from '../event-store.js';
 import { comparePositions, parsePosition } from '../position.js';
-import { appendToServer, claimKey, recordKeyResult, type EncodedEvent } from './esdb-appends.js';
+import { claimKey, findKeys, recordKeyResult, type StoredKey } from '../idempotency-keys.js';
+import { appendToServer, type EncodedEvent } from './esdb-appends.js';
 import { deterministicEventId } from './esdb-mapping.js';
 import { countAfter, lastPosition, readAllPaged, readStreamPaged } from './esdb-reads.js';
 import { watchAll } from './esdb-watch.js';
@@ -100,7 +101,9 @@ export class EsdbEventStore implements EventStore {
       options.alsoWrite ||
       items.some((i) => i.options.alsoWrite || i.options.idempotencyKey);
     if (!needed) return items.map(() => undefined);
-    return this.sql.transaction(async (tx) => (await admitAndWrite(tx, items, options, claimKey)).outcomes);
+    return this.sql.transaction(
+      async (tx) => (await admitAndWrite(tx, items, options, claimResult)).outcomes,
+    );
   }
 
   readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -124,6 +127,10 @@ export class EsdbEventStore implements EventStore {
   /** `$all` holds committed events only: the settled and the committed head are one. */
   head(): Promise<string | undefined> {
     return lastPosition(this.client);
+  }
+
+  idempotencyKeys(keys: readonly string[]): Promise<Map<string, StoredKey>> {
+    return findKeys(this.sql, keys);
   }
 
   countAfter(position: string | undefined, cap: number): Promise<number> {
@@ -159,3 +166,9 @@ export class EsdbEventStore implements EventStore {
     });
   }
 }
+
+/**
+ * A used key's first result. A claim without one is an append under way or one that crashed: going on is safe, as
+ * the event ids derived from the key make the server answer a repeat with the first write.
+ */
+const claimResult = async (...claim: Parameters<typeof claimKey>) => (await claimKey(...claim))?.result;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   NO_STREAM,
   START,
@@ -6,6 +5,7 @@ import {
   type Position as EsdbPosition,
 } from '@eventstore/db-client';
 import type { ExpectedVersion } from '../errors.js';
+import { uuidFrom } from '../canonical-json.js';
 import { formatPosition, parsePosition } from '../position.js';
 
 /**
@@ -38,10 +38,7 @@ export function fromPosition(position: string | undefined): EsdbPosition | typeo
  * recognises a re-sent append at the same expected revision and answers it without writing again.
  */
 export function deterministicEventId(idempotencyKey: string, streamId: string, index: number): string {
-  const hex = createHash('sha256').update(`${idempotencyKey}\u0000${streamId}\u0000${index}`).digest('hex');
-  // Shaped as an RFC 4122 UUID (version 5 bits, the variant's two high bits 10).
-  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return uuidFrom(idempotencyKey, streamId, String(index));
 }
 
 /** EventStoreDB's own streams and events ($-prefixed) are not the application's. */

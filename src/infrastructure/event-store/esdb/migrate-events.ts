@@ -10,6 +10,7 @@ import {
 import { eventsBetween, settledHead } from '../../backup/store-reader.js';
 import type { EventRecord } from '../../backup/backup-format.js';
 import type { SqlClient } from '../../sql/sql-client.js';
+import { canonicalJson } from '../canonical-json.js';
 import { fromPosition, isSystemEvent } from './esdb-mapping.js';
 import { eachEvent, lastPosition } from './esdb-reads.js';
 
@@ -109,19 +110,8 @@ async function countEvents(sql: SqlClient, after: string | null, head: string | 
   return rows[0]?.n ?? 0;
 }
 
-/** Keys in a fixed order, so that the same payload digests alike whichever store returned it. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object')
-    return `{${Object.keys(value as object)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(value);
-}
-
 const line = (id: string, stream: string, position: number, type: string, data: unknown, metadata: unknown) =>
-  `${id}\u0000${stream}\u0000${position}\u0000${type}\u0000${canonical(data)}\u0000${canonical(metadata)}\n`;
+  `${id}\u0000${stream}\u0000${position}\u0000${type}\u0000${canonicalJson(data)}\u0000${canonicalJson(metadata)}\n`;
 
 async function verify(sql: SqlClient, client: EventStoreDBClient, head: string | undefined) {
   const pg = { events: 0, hash: createHash('sha256') };
