@@ -108,9 +108,36 @@ export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShut
     if (this.config.PROJECTOR_ENABLED) this.engine.start();
   }
 
+  /**
+   * Stops the projectors, but waits at most SHUTDOWN_TIMEOUT_MS for them: a projector inside a long statement (a
+   * vector CREATE INDEX) is then aborted on the server, which frees its advisory lock for the process replacing
+   * this one, instead of holding it until the statement ends.
+   */
   async onApplicationShutdown(): Promise<void> {
-    await this.engine.stop();
+    const stopping = this.engine.stop();
+    if (!(await settlesWithin(stopping, this.config.SHUTDOWN_TIMEOUT_MS))) {
+      await this.sql.abort();
+      await settlesWithin(stopping, this.config.SHUTDOWN_TIMEOUT_MS);
+    }
     await this.opened.close();
     await this.sql.close();
+  }
+}
+
+/** Whether `work` settles (either way) within `ms`; the timer does not keep the process alive. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -23,3 +23,28 @@ describe('a PostgreSQL session whose connection the server ends', () => {
     }
   });
 });
+
+describe('abort() of a PostgreSQL client', () => {
+  it('ends a statement still running and frees the advisory lock its session held', async () => {
+    // PGlite has no server to hold a lock across processes; the PostgreSQL pass of .ci/run runs this.
+    if (!targets().includes('postgres')) return expect(targets()).toEqual(['pglite']);
+    const db = await openTestDatabase('postgres');
+    const other = await db.client.session();
+    const session = await db.client.session();
+    try {
+      expect(await session.tryLock('docsvc:test:abort')).toBe(true);
+      const running = session.query('SELECT pg_sleep(600)');
+      expect(await other.tryLock('docsvc:test:abort')).toBe(false);
+      await db.client.abort();
+      await expect(running).rejects.toThrow(/terminat/);
+      // The replacement takes the lock at once, not when the statement would have ended.
+      const next = await db.client.session();
+      expect(await next.tryLock('docsvc:test:abort')).toBe(true);
+      await next.release();
+    } finally {
+      await session.release().catch(() => undefined);
+      await other.release().catch(() => undefined);
+      await db.drop();
+    }
+  });
+});

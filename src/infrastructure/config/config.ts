@@ -83,6 +83,8 @@ export const configSchema = z
     OCR_MAX_PAGES: z.coerce.number().int().min(0).max(2_000).default(50),
     OCR_TIMEOUT_MS: positiveInt.max(3_600_000).default(180_000),
     JSON_BODY_LIMIT_BYTES: positiveInt.max(100 * 1024 * 1024).default(1024 * 1024),
+    /** How long a shutdown waits for the projectors before it aborts their statements on the server. */
+    SHUTDOWN_TIMEOUT_MS: positiveInt.max(600_000).default(10_000),
     RATE_LIMIT_PER_MINUTE: positiveInt.max(1_000_000).default(1_200),
     /** Failed authentications (401) per client address per minute, before the address is refused with 429. */
     AUTH_FAILURES_PER_MINUTE: positiveInt.max(1_000_000).default(100),

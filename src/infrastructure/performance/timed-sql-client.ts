@@ -39,6 +39,10 @@ export class TimedSqlClient implements SqlClient {
     return new TimedSession(await this.inner.session(), this.timings);
   }
 
+  abort(): Promise<void> {
+    return this.inner.abort();
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

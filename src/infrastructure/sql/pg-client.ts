@@ -126,6 +126,8 @@ export class PgSqlClient implements SqlClient {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
   private readonly vectorOid = new VectorOid();
+  /** Every connection this client has open (pool and sessions), for abort(). */
+  private readonly connections = new Set<pg.Client>();
 
   constructor(
     private readonly connectionString: string,
@@ -134,6 +136,8 @@ export class PgSqlClient implements SqlClient {
     this.pool = new pg.Pool({ connectionString, max: poolSize, application_name: 'docsvc' });
     // An idle client that loses its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
+    this.pool.on('connect', (client) => this.connections.add(client));
+    this.pool.on('remove', (client) => this.connections.delete(client));
   }
 
   query<R>(text: string, params?: readonly unknown[]) {
@@ -163,7 +167,32 @@ export class PgSqlClient implements SqlClient {
     // listener node-postgres would also raise it as an 'error' event, which ends the process.
     client.on('error', () => undefined);
     await client.connect();
+    this.connections.add(client);
+    client.on('end', () => this.connections.delete(client));
     return new PgSession(client, this.vectorOid);
+  }
+
+  /**
+   * Ends every connection of this client on the server (pg_terminate_backend, from a connection of its own): a
+   * statement still running there (a vector CREATE INDEX) is rolled back and every lock its session held (a
+   * projector's advisory lock) is freed at once, where closing the socket alone would leave the server working
+   * until the statement ends. For a shutdown that must not wait for long statements.
+   */
+  async abort() {
+    const pids = [...this.connections].map((c) => (c as unknown as { processID?: number }).processID);
+    const known = pids.filter((pid): pid is number => typeof pid === 'number');
+    if (known.length === 0) return;
+    const admin = new pg.Client({
+      connectionString: this.connectionString,
+      application_name: 'docsvc-abort',
+    });
+    admin.on('error', () => undefined);
+    try {
+      await admin.connect();
+      await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid', [known]);
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
   }
 
   async close() {

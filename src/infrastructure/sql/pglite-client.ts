@@ -113,6 +113,12 @@ export class PgliteSqlClient implements SqlClient {
     return new PgliteSession(this, this.heldLocks);
   }
 
+  /**
+   * Nothing to end from outside: the embedded database runs in this process, on its own thread, and its locks
+   * end with the process (one process per DATA_DIR). close() ends the thread.
+   */
+  async abort() {}
+
   async close() {
     await this.thread.close();
     this.lock?.release();

@@ -31,6 +31,8 @@ export interface SqlClient extends SqlExecutor {
   readonly kind: 'postgres' | 'pglite';
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   session(): Promise<SqlSession>;
+  /** Ends the statements still running and frees the locks held, without waiting for them (a bounded shutdown). */
+  abort(): Promise<void>;
   close(): Promise<void>;
 }
 
