@@ -126,7 +126,12 @@ export async function startService(
         /json/.test(type) && bytes.length > 0 ? JSON.parse(bytes.toString('utf8')) : bytes.toString('utf8');
       return { status: res.status, body: parsed, headers: res.headers, bytes };
     },
-    countEvents: () => eventStore().countAfter(undefined, Number.MAX_SAFE_INTEGER),
+    // Every committed event: the store's own count stops at the settled horizon, which on a shared PostgreSQL
+    // server any other open transaction (another test file's) holds back, so a just-answered write may not be in it.
+    countEvents: async () =>
+      serviceKind === 'eventstoredb'
+        ? eventStore().countAfter(undefined, Number.MAX_SAFE_INTEGER)
+        : (await db.client.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]!.n,
     eventStore,
     async close() {
       await app.close();

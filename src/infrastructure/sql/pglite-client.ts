@@ -33,16 +33,25 @@ export class PgliteSqlClient implements SqlClient {
   private constructor(
     readonly thread: PgliteThread,
     private readonly lock: DataDirLock | undefined,
+    private readonly backgroundMaxWaitMs: number,
   ) {}
 
   /**
    * `dataDir` undefined = in memory (tests). PostgreSQL's default 128 MB of shared buffers would live in the
    * process's own memory here; 16 MB keeps an idle embedded service near 170 MB (BENCHMARKS.md).
    */
-  static async open(dataDir?: string, sharedBuffers = '16MB'): Promise<PgliteSqlClient> {
+  static async open(
+    dataDir?: string,
+    sharedBuffers = '16MB',
+    backgroundMaxWaitMs = BACKGROUND_MAX_WAIT_MS,
+  ): Promise<PgliteSqlClient> {
     const lock = dataDir ? DataDirLock.acquire(dataDir) : undefined;
     try {
-      return new PgliteSqlClient(await PgliteThread.start({ dataDir, sharedBuffers }), lock);
+      return new PgliteSqlClient(
+        await PgliteThread.start({ dataDir, sharedBuffers }),
+        lock,
+        backgroundMaxWaitMs,
+      );
     } catch (error) {
       lock?.release();
       throw error;
@@ -68,13 +77,13 @@ export class PgliteSqlClient implements SqlClient {
     return isBackgroundWork() ? work() : this.inForeground(work);
   }
 
-  /** Resolves once the requests' statements have been quiet for FOREGROUND_GAP_MS, or BACKGROUND_MAX_WAIT_MS. */
+  /** Resolves once the requests' statements have been quiet for FOREGROUND_GAP_MS, or after the bound. */
   private async requestsQuiet(): Promise<void> {
     const since = performance.now();
     for (;;) {
       const quiet = performance.now() - this.lastForeground;
       if (this.foreground === 0 && quiet >= FOREGROUND_GAP_MS) break;
-      if (performance.now() - since >= BACKGROUND_MAX_WAIT_MS) break;
+      if (performance.now() - since >= this.backgroundMaxWaitMs) break;
       await new Promise((resolve) => setTimeout(resolve, FOREGROUND_GAP_MS));
     }
   }
