@@ -6,6 +6,13 @@ import { ACCESS_TIERS, DOCUMENT_TYPES } from './document/document.js';
  * metadata look like. Commands validate writes with them, queries validate reads; the OpenAPI document is
  * generated from them.
  */
+/**
+ * The most text one document holds, in UTF-16 code units (JavaScript's string length), whichever way it comes:
+ * JSON content, an edit, a CSV row or the text extracted from a file or a page. Its write and its projection
+ * hold the text several times over in memory, so this bounds what one document can cost the process.
+ */
+export const MAX_CONTENT_CHARS = 5_000_000;
+
 export const coachIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be 1-64 letters, digits, "_" or "-"')

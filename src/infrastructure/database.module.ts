@@ -87,6 +87,7 @@ export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShut
           useFactory: (sql: SqlClient, store: EventStore, inline: Projection[], async: AsyncProjection[]) =>
             new ProjectionEngine(sql, store, inline, async, {
               batchSize: config.PROJECTOR_BATCH_SIZE,
+              batchBytes: config.PROJECTOR_BATCH_BYTES,
               pollMs: config.PROJECTOR_POLL_MS,
               standbyRetryMs: Math.max(config.PROJECTOR_POLL_MS, 1_000),
             }),

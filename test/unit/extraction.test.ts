@@ -240,6 +240,18 @@ describe('DOCX', () => {
     expect(error.details?.reason).toMatch(/too many bytes/);
   });
 
+  it('refuses a file whose text is longer than a document may hold (413 TEXT_TOO_LARGE), whatever its type', async () => {
+    const words = 'protein satiety '.repeat(100);
+    const lines = Array.from({ length: 30 }, () => 'protein satiety protein satiety');
+    for (const file of [Buffer.from(words), docx([{ text: words }]), textPdf([lines])]) {
+      const error = await rejection(extract(file, {}, { maxTextChars: 500 }));
+      expect([error.code, error.status]).toEqual(['TEXT_TOO_LARGE', 413]);
+      expect(error.details).toMatchObject({ maxCharacters: 500 });
+      // The same file under a limit it fits is extracted: the refusal is the length, not the file.
+      expect((await extract(file, {}, { maxTextChars: 10_000 })).text).toContain('protein satiety');
+    }
+  });
+
   it('refuses a DOCX that unpacks to more than maxUncompressedBytes (413)', async () => {
     const error = await rejection(extract(docx([{ text: 'small' }]), {}, { maxUncompressedBytes: 1000 }));
     expect([error.code, error.status]).toEqual(['FILE_TOO_LARGE', 413]);

@@ -27,6 +27,7 @@ import { URL_FETCHER, UrlFetcher } from '../../infrastructure/fetch/url-fetcher.
 import { UploadDocumentHandler } from '../upload-document/upload-document.js';
 import { UploadDocumentsHandler } from '../upload-document/upload-documents.js';
 import { DocumentStreams } from './document-stream.js';
+import { MAX_CONTENT_CHARS } from '../../domain/schemas.js';
 import { noReservations, SOURCE_RESERVATIONS, StreamReservations } from './source-reservations.js';
 import { DocumentsController } from './documents.controller.js';
 
@@ -83,6 +84,7 @@ export class DocumentCommandsModule {
                 maxUncompressedBytes: 4 * config.MAX_UPLOAD_BYTES,
                 ocrMaxPages: config.OCR_MAX_PAGES,
                 ocrTimeoutMs: config.OCR_TIMEOUT_MS,
+                maxTextChars: MAX_CONTENT_CHARS,
               }),
               metrics,
             ),

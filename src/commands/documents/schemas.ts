@@ -1,11 +1,16 @@
 import { z } from 'zod';
-import { coachIdSchema, metadataPatchSchema, metadataSchema } from '../../domain/schemas.js';
+import {
+  coachIdSchema,
+  MAX_CONTENT_CHARS,
+  metadataPatchSchema,
+  metadataSchema,
+} from '../../domain/schemas.js';
 
 /** Request schemas of the document commands (API.md); the OpenAPI document is generated from them. */
 export const contentSchema = z
   .string()
   .min(1)
-  .max(5_000_000)
+  .max(MAX_CONTENT_CHARS)
   .refine((s) => !s.includes('\u0000'), 'content cannot contain NUL characters');
 
 export const jsonUploadSchema = z.object({

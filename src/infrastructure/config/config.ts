@@ -92,6 +92,8 @@ export const configSchema = z
     LOG_FORMAT: z.enum(['json', 'text']).default('text'),
     PROJECTOR_ENABLED: z.stringbool().default(true),
     PROJECTOR_BATCH_SIZE: positiveInt.max(10_000).default(500),
+    /** A batch also stops at this many bytes of event payload: large documents are projected a few at a time. */
+    PROJECTOR_BATCH_BYTES: positiveInt.max(1024 ** 3).default(8 * 1024 * 1024),
     PROJECTOR_POLL_MS: positiveInt.max(60_000).default(1_000),
     /** Readiness is degraded when an async projection is further behind than this, in events: two default batches. */
     HEALTH_MAX_PROJECTOR_LAG: z.coerce.number().int().min(0).max(1_000_000_000).default(1_000),

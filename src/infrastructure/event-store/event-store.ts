@@ -91,6 +91,12 @@ export interface ReadAllOptions {
    * that blocks appends meanwhile (an inline rebuild): no append can commit behind it, so none can be skipped.
    */
   appendsBlocked?: boolean;
+  /**
+   * Stop before the events read hold more than this many bytes of payload (at least one event is always
+   * returned): a batch of large documents is then read, and held, a few at a time. Sizes are estimates (PostgreSQL:
+   * the payload's stored size; EventStoreDB: its JSON length).
+   */
+  maxBytes?: number;
 }
 
 export interface ReadAllResult {

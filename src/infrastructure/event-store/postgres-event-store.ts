@@ -228,18 +228,43 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
+/**
+ * How many of the next events fit in `maxBytes` (at least one), read from their sizes alone. The events counted
+ * are the first ones the read itself then returns: what is visible only grows at the end of the order.
+ */
+async function countWithin(
+  via: SqlExecutor,
+  where: string,
+  params: string[],
+  { limit, maxBytes }: ReadAllOptions,
+): Promise<number> {
+  const { rows } = await via.query<{ size: number }>(
+    `SELECT pg_column_size(data)::int AS size FROM events WHERE ${where}
+     ORDER BY transaction_id, global_position LIMIT $3`,
+    [...params, limit],
+  );
+  let bytes = 0;
+  let count = 0;
+  for (const { size } of rows) {
+    if (count > 0 && bytes + size > maxBytes!) break;
+    bytes += size;
+    count++;
+  }
+  return Math.max(1, count);
+}
+
 async function readAllFrom(
   via: SqlExecutor,
   options: ReadAllOptions,
   toRecorded: (row: unknown) => RecordedEvent,
 ): Promise<ReadAllResult> {
   const after = options.after ? parsePosition(options.after) : START;
+  const where = `(transaction_id, global_position) > ($1::text::xid8, $2::bigint) AND ${options.appendsBlocked ? 'TRUE' : VISIBLE}`;
+  const params = [after.tx.toString(), after.seq.toString()];
+  const limit = options.maxBytes ? await countWithin(via, where, params, options) : options.limit;
   const { rows } = await via.query(
-    `SELECT ${EVENT_COLUMNS} FROM events
-     WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint) AND ${options.appendsBlocked ? 'TRUE' : VISIBLE}
-     ORDER BY transaction_id, global_position
-     LIMIT $3`,
-    [after.tx.toString(), after.seq.toString(), options.limit],
+    `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ORDER BY transaction_id, global_position LIMIT $3`,
+    [...params, limit],
   );
   const events = rows.map(toRecorded);
   return { events, last: events.length > 0 ? events[events.length - 1]!.position : options.after };

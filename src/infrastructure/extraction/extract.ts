@@ -27,23 +27,23 @@ export async function extractInProcess(
   const container = detectContainer(bytes);
   if (container === 'pdf') {
     const { extractPdf } = await import('./pdf.js');
-    return finish('pdf', await extractPdf(bytes, limits));
+    return finish('pdf', await extractPdf(bytes, limits), limits);
   }
   if (container === 'zip') {
     const { extractDocx } = await import('./docx.js');
-    return finish('docx', await extractDocx(bytes, limits));
+    return finish('docx', await extractDocx(bytes, limits), limits);
   }
   const source = decodeUtf8(bytes);
   const kind = classifyText(source, hint);
   if (kind === 'html' && hint.readable) {
     const { extractReadable } = await import('./readable.js');
-    return finish('html', extractReadable(source));
+    return finish('html', extractReadable(source), limits);
   }
   if (kind === 'html') {
     const { extractHtml } = await import('./html.js');
-    return finish('html', extractHtml(source));
+    return finish('html', extractHtml(source), limits);
   }
-  return finish(kind, kind === 'markdown' ? extractMarkdown(source) : extractPlainText(source));
+  return finish(kind, kind === 'markdown' ? extractMarkdown(source) : extractPlainText(source), limits);
 }
 
 /**
@@ -77,7 +77,18 @@ const NAMES: Record<DetectedType, string> = {
   html: 'HTML page',
 };
 
-function finish(type: DetectedType, parts: TextParts): Extracted {
+function finish(
+  type: DetectedType,
+  parts: TextParts,
+  limits: ExtractionLimits = DEFAULT_EXTRACTION_LIMITS,
+): Extracted {
+  if (parts.text.length > limits.maxTextChars) {
+    throw new ExtractionError(
+      'TEXT_TOO_LARGE',
+      `the ${NAMES[type]} holds ${parts.text.length.toLocaleString('en-US')} characters of text; a document holds at most ${limits.maxTextChars.toLocaleString('en-US')} — split it into smaller files`,
+      { characters: parts.text.length, maxCharacters: limits.maxTextChars },
+    );
+  }
   if (parts.text.trim() === '') {
     throw new ExtractionError('NO_EXTRACTABLE_TEXT', `the ${NAMES[type]} contains no text`);
   }

@@ -1,4 +1,5 @@
 import { AppError } from '../../domain/errors.js';
+import { MAX_CONTENT_CHARS } from '../../domain/schemas.js';
 
 /**
  * The text-extraction port: bytes in, plain text with its structure out. The adapter
@@ -16,6 +17,8 @@ export interface ExtractionLimits {
   ocrMaxPages: number;
   /** The OCR's own time, added to a PDF's extraction time; pages it has not reached by then are left out. */
   ocrTimeoutMs: number;
+  /** The most text a file may give (domain/schemas.ts MAX_CONTENT_CHARS); checked in the worker, before a reply. */
+  maxTextChars: number;
 }
 
 export const DEFAULT_EXTRACTION_LIMITS: ExtractionLimits = {
@@ -26,6 +29,7 @@ export const DEFAULT_EXTRACTION_LIMITS: ExtractionLimits = {
   maxUncompressedBytes: 200 * 1024 * 1024,
   ocrMaxPages: 50,
   ocrTimeoutMs: 180_000,
+  maxTextChars: MAX_CONTENT_CHARS,
 };
 
 /** A heading; `startChar` is an offset into `Extracted.text`. */
@@ -71,6 +75,7 @@ export const TEXT_EXTRACTOR = Symbol('TEXT_EXTRACTOR');
 export const EXTRACTION_CODES = [
   'UNSUPPORTED_FILE_TYPE',
   'FILE_TOO_LARGE',
+  'TEXT_TOO_LARGE',
   'EMPTY_FILE',
   'NO_EXTRACTABLE_TEXT',
   'ENCRYPTED_PDF',
@@ -87,6 +92,7 @@ export type ExtractionCode = (typeof EXTRACTION_CODES)[number];
 const STATUS: Partial<Record<ExtractionCode, number>> = {
   UNSUPPORTED_FILE_TYPE: 415,
   FILE_TOO_LARGE: 413,
+  TEXT_TOO_LARGE: 413,
   TOO_MANY_PAGES: 413,
 };
 

@@ -35,7 +35,7 @@ export class UnknownProjectionError extends AppError {
 /** Owns the async projectors of this process and answers for every projection's state. */
 export class ProjectionEngine {
   private readonly projectors: Projector[];
-  private readonly batchSize: number;
+  private readonly batch: { limit: number; maxBytes?: number };
   private unwatch: (() => Promise<void>) | undefined;
 
   constructor(
@@ -46,7 +46,7 @@ export class ProjectionEngine {
     options: ProjectorOptions,
   ) {
     this.projectors = asyncProjections.map((p) => new Projector(sql, store, p, options));
-    this.batchSize = options.batchSize;
+    this.batch = { limit: options.batchSize, maxBytes: options.batchBytes };
   }
 
   start(): void {
@@ -128,7 +128,7 @@ export class ProjectionEngine {
       await tx.query('LOCK TABLE streams IN EXCLUSIVE MODE');
       await p.truncate(tx);
       for (let after: string | undefined; ;) {
-        const page = await this.store.readAll({ after, limit: this.batchSize, appendsBlocked: true }, tx);
+        const page = await this.store.readAll({ after, ...this.batch, appendsBlocked: true }, tx);
         if (page.events.length === 0) return;
         const mine = handledBy(p, page.events);
         if (mine.length > 0) await p.apply(tx, mine);

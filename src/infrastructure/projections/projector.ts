@@ -16,6 +16,8 @@ export type ProjectorState = 'stopped' | 'standby' | 'active';
 
 export interface ProjectorOptions {
   batchSize: number;
+  /** A batch also ends at this many bytes of payload (ReadAllOptions.maxBytes); unbounded when omitted. */
+  batchBytes?: number;
   /** Longest wait between reads when no NOTIFY arrives (the fallback for lost notifications). */
   pollMs: number;
   /** How often a standby instance tries to take over. */
@@ -151,6 +153,7 @@ export class Projector {
     const { events, last } = await this.store.readAll({
       after: checkpoint.position,
       limit: this.options.batchSize,
+      maxBytes: this.options.batchBytes,
     });
     if (events.length === 0 || !last) {
       await p.idle?.(session);

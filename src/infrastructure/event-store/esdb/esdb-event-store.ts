@@ -121,7 +121,7 @@ export class EsdbEventStore implements EventStore {
 
   /** `$all` holds only committed events in commit order: no late commit can land behind a reader. */
   readAll(options: ReadAllOptions, _via?: SqlExecutor): Promise<ReadAllResult> {
-    return readAllPaged(this.client, this.registry, options.after, options.limit);
+    return readAllPaged(this.client, this.registry, options);
   }
 
   /** `$all` holds committed events only: the settled and the committed head are one. */

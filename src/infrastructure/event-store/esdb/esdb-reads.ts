@@ -10,7 +10,13 @@ import {
   type StreamingRead,
 } from '@eventstore/db-client';
 import type { EventRegistry } from '../event-registry.js';
-import type { EventMetadata, ReadAllResult, ReadStreamOptions, RecordedEvent } from '../event-store.js';
+import type {
+  EventMetadata,
+  ReadAllOptions,
+  ReadAllResult,
+  ReadStreamOptions,
+  RecordedEvent,
+} from '../event-store.js';
 import { fromPosition, isSystemEvent, toPosition, versionOf } from './esdb-mapping.js';
 
 /** Reads are bounded: a long stream or the whole log comes page by page, never in one response. */
@@ -88,12 +94,13 @@ export async function readStreamPaged(
 export async function readAllPaged(
   client: EventStoreDBClient,
   registry: EventRegistry,
-  after: string | undefined,
-  limit: number,
+  { after, limit, maxBytes = Infinity }: ReadAllOptions,
 ): Promise<ReadAllResult> {
   const events: RecordedEvent[] = [];
   let from = fromPosition(after);
   let skip = after;
+  let bytes = 0;
+  let full = false;
   for (;;) {
     let lastSeen: string | undefined;
     const page = await eachEvent(
@@ -101,11 +108,16 @@ export async function readAllPaged(
       (resolved) => {
         lastSeen = toPosition(resolved.event!.position);
         if (lastSeen === skip || isSystemEvent(resolved.event!.type)) return true;
+        const size = JSON.stringify(resolved.event!.data ?? null).length;
+        full = events.length > 0 && bytes + size > maxBytes;
+        if (full) return false;
+        bytes += size;
         events.push(toRecorded(registry, resolved));
-        return events.length < limit;
+        full = events.length === limit;
+        return !full;
       },
     );
-    if (events.length === limit) return { events, last: events.at(-1)!.position };
+    if (full) return { events, last: events.at(-1)!.position };
     if (page < PAGE || !lastSeen) return { events, last: events.at(-1)?.position ?? after };
     from = fromPosition(lastSeen);
     skip = lastSeen;
