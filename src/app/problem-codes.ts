@@ -27,6 +27,7 @@ import {
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
 } from '../infrastructure/http/http-errors.js';
+import { ServerBusyError } from '../infrastructure/http/ingest-gate.js';
 import { HTTP_CODES } from '../infrastructure/http/problem.filter.js';
 import { RateLimitedError } from '../infrastructure/http/rate-limit.js';
 import { ValidationFailedError } from '../infrastructure/http/validation.js';
@@ -41,6 +42,7 @@ const ERROR_CLASSES: Array<new (...args: never[]) => AppError> = [
   MethodNotAllowedError,
   UnsupportedMediaTypeError,
   RateLimitedError,
+  ServerBusyError,
   UnauthorizedError,
   ForbiddenError,
   DocumentIdError,
@@ -77,5 +79,6 @@ export function problemCodes(): Map<string, Set<number>> {
   for (const code of FETCH_CODES) add(code, fetchStatus(code));
   for (const [status, code] of Object.entries(HTTP_CODES)) add(code, Number(status));
   add('INTERNAL_ERROR', 500);
+  add('DATABASE_UNAVAILABLE', 503);
   return codes;
 }

@@ -74,7 +74,8 @@ export async function runRebuild(
         done.push((await engine.status()).find((s) => s.name === p.name)!);
         continue;
       }
-      const after = p.rebuilds ?? 0;
+      // Never run before: there was no checkpoint to reset, and its first build is the rebuild.
+      const after = p.status === 'not_started' ? -1 : (p.rebuilds ?? 0);
       done.push(await follow(engine, p.name, after, progress, options.timeoutMs ?? 24 * 3600_000));
     }
     const seconds = (performance.now() - started) / 1000;

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { databaseUnavailable } from '../../src/infrastructure/sql/sql-client.js';
 import { openTestDatabase, targets } from '../support/databases.js';
 
 describe('a PostgreSQL session whose connection the server ends', () => {
@@ -21,6 +22,52 @@ describe('a PostgreSQL session whose connection the server ends', () => {
       await session.release().catch(() => undefined);
       await db.drop();
     }
+  });
+});
+
+describe('a PostgreSQL transaction whose connection the server ends between two statements', () => {
+  it('fails, leaves the process running, and the next transaction gets a working connection', async () => {
+    if (!targets().includes('postgres')) return expect(targets()).toEqual(['pglite']);
+    const db = await openTestDatabase('postgres');
+    try {
+      const failed = db.client.transaction(async (tx) => {
+        const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+        await admin.connect();
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+        await admin.end();
+        // The connection is gone now (the server said so on it, as an 'error' event: unheard, it ends the
+        // process); this statement fails on it.
+        await tx.query('SELECT 1');
+      });
+      const error = await failed.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(Error);
+      // Told from a statement's mistake: answered 503 DATABASE_UNAVAILABLE, not 500.
+      expect(databaseUnavailable(error)).toBe(true);
+      // The dead connection went out of the pool rather than to the next transaction.
+      for (let i = 0; i < 4; i++) {
+        expect(
+          (await db.client.transaction((tx) => tx.query<{ one: number }>('SELECT 1 AS one'))).rows,
+        ).toEqual([{ one: 1 }]);
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('tells a database that cannot be reached from a statement that is wrong', async () => {
+    const refused = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:1/none' });
+    const error = await refused.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(databaseUnavailable(error)).toBe(true);
+    expect(databaseUnavailable(Object.assign(new Error('syntax error'), { code: '42601' }))).toBe(false);
+    expect(databaseUnavailable(Object.assign(new Error('shutting down'), { code: '57P01' }))).toBe(true);
+    expect(databaseUnavailable(Object.assign(new Error('unique'), { code: '23505' }))).toBe(false);
   });
 });
 

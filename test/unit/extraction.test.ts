@@ -250,6 +250,16 @@ describe('DOCX', () => {
       // The same file under a limit it fits is extracted: the refusal is the length, not the file.
       expect((await extract(file, {}, { maxTextChars: 10_000 })).text).toContain('protein satiety');
     }
+    // A text file too large to fit even at 4 bytes a character is refused from its size, before any decoding;
+    // the worker path refuses it before a worker starts.
+    const huge = Buffer.from('protein '.repeat(251));
+    for (const work of [
+      extract(huge, {}, { maxTextChars: 500 }),
+      new WorkerTextExtractor(limits({ maxTextChars: 500 })).extract(huge),
+    ]) {
+      const error = await rejection(work);
+      expect([error.code, error.details]).toEqual(['TEXT_TOO_LARGE', { size: 2008, maxCharacters: 500 }]);
+    }
   });
 
   it('refuses a DOCX that unpacks to more than maxUncompressedBytes (413)', async () => {

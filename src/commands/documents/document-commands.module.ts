@@ -27,6 +27,7 @@ import { URL_FETCHER, UrlFetcher } from '../../infrastructure/fetch/url-fetcher.
 import { UploadDocumentHandler } from '../upload-document/upload-document.js';
 import { UploadDocumentsHandler } from '../upload-document/upload-documents.js';
 import { DocumentStreams } from './document-stream.js';
+import { IngestGate } from '../../infrastructure/http/ingest-gate.js';
 import { MAX_CONTENT_CHARS } from '../../domain/schemas.js';
 import { noReservations, SOURCE_RESERVATIONS, StreamReservations } from './source-reservations.js';
 import { DocumentsController } from './documents.controller.js';
@@ -63,6 +64,7 @@ export class DocumentCommandsModule {
       controllers: [DocumentsController, CoachesController, ImportsController],
       providers: [
         { provide: DOCUMENT_DIRECTORY, useValue: directory },
+        IngestGate,
         {
           provide: SOURCE_RESERVATIONS,
           inject: [APP_CONFIG, EVENT_STORE, CLOCK],

@@ -16,6 +16,7 @@ import {
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { FileInterceptor } from '@nestjs/platform-express';
+import { IngestGate } from '../../infrastructure/http/ingest-gate.js';
 import type { Response } from 'express';
 import type { Principal } from '../../domain/access.js';
 import { DocumentIdError } from '../../domain/document/errors.js';
@@ -46,7 +47,7 @@ export class DocumentsController {
   constructor(@Inject(CommandBus) private readonly commands: CommandBus) {}
 
   @Post()
-  @UseInterceptors(FileInterceptor('file'))
+  @UseInterceptors(IngestGate, FileInterceptor('file'))
   async upload(
     @CurrentPrincipal() principal: Principal,
     @Body() body: unknown,
@@ -62,6 +63,7 @@ export class DocumentsController {
   }
 
   @Post('from-url')
+  @UseInterceptors(IngestGate)
   async fromUrl(
     @CurrentPrincipal() principal: Principal,
     @Body() body: unknown,
@@ -84,7 +86,7 @@ export class DocumentsController {
   }
 
   @Put(':id/file')
-  @UseInterceptors(FileInterceptor('file'))
+  @UseInterceptors(IngestGate, FileInterceptor('file'))
   replaceFile(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuid) documentId: string,

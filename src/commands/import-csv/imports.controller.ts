@@ -3,6 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Principal } from '../../domain/access.js';
 import { CurrentPrincipal, RequireRole } from '../../infrastructure/auth/auth.guard.js';
+import { IngestGate } from '../../infrastructure/http/ingest-gate.js';
 import { ValidationFailedError } from '../../infrastructure/http/validation.js';
 import { Metrics } from '../../infrastructure/metrics/metrics.js';
 import { readCsv } from './csv-rows.js';
@@ -23,7 +24,7 @@ export class ImportsController {
 
   @Post('csv')
   @HttpCode(200)
-  @UseInterceptors(FileInterceptor('file'))
+  @UseInterceptors(IngestGate, FileInterceptor('file'))
   async csv(
     @CurrentPrincipal() principal: Principal,
     @UploadedFile() file: { buffer: Buffer } | undefined,

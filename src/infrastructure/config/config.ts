@@ -77,6 +77,10 @@ export const configSchema = z
     API_KEYS_FILE: z.string().min(1).optional(),
     ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     MAX_UPLOAD_BYTES: positiveInt.max(1024 * 1024 * 1024).default(50 * 1024 * 1024),
+    /** Uploads and imports read, extracted and written at once; more wait in a bounded queue (ingest-gate.ts). */
+    INGEST_CONCURRENCY: positiveInt.max(64).optional(),
+    INGEST_QUEUE_LENGTH: z.coerce.number().int().min(0).max(10_000).default(32),
+    INGEST_QUEUE_TIMEOUT_MS: positiveInt.max(600_000).default(30_000),
     MAX_PDF_PAGES: positiveInt.max(100_000).default(2_000),
     EXTRACTION_TIMEOUT_MS: positiveInt.max(600_000).default(60_000),
     EXTRACTION_MEMORY_MB: positiveInt.min(64).max(16_384).default(512),

@@ -4,6 +4,7 @@ import {
   DEFAULT_EXTRACTION_LIMITS,
   ExtractionError,
   checkSize,
+  mb,
   type DetectedType,
   type Extracted,
   type ExtractionHint,
@@ -25,6 +26,7 @@ export async function extractInProcess(
 ): Promise<Extracted> {
   checkSize(bytes, limits);
   const container = detectContainer(bytes);
+  checkTextSize(bytes, container, limits);
   if (container === 'pdf') {
     const { extractPdf } = await import('./pdf.js');
     return finish('pdf', await extractPdf(bytes, limits), limits);
@@ -44,6 +46,22 @@ export async function extractInProcess(
     return finish('html', extractHtml(source), limits);
   }
   return finish(kind, kind === 'markdown' ? extractMarkdown(source) : extractPlainText(source), limits);
+}
+
+/** UTF-8 takes at most this many bytes per UTF-16 code unit of the decoded text (3; 4 for a surrogate pair). */
+const MAX_BYTES_PER_CHAR = 4;
+
+/**
+ * A text, Markdown or HTML file so large that its text cannot fit in a document is refused from its size, before
+ * it is decoded (a 49 MB text file took the process near 1 GB on its way to TEXT_TOO_LARGE).
+ */
+export function checkTextSize(bytes: Uint8Array, container: Container, limits: ExtractionLimits): void {
+  if (container !== 'text' || bytes.byteLength <= MAX_BYTES_PER_CHAR * limits.maxTextChars) return;
+  throw new ExtractionError(
+    'TEXT_TOO_LARGE',
+    `the file is ${mb(bytes.byteLength)} of text; a document holds at most ${limits.maxTextChars.toLocaleString('en-US')} characters — split it into smaller files`,
+    { size: bytes.byteLength, maxCharacters: limits.maxTextChars },
+  );
 }
 
 /**

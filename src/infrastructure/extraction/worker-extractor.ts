@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { detectContainer } from './detect.js';
-import { extractSmallText } from './extract.js';
+import { checkTextSize, extractSmallText } from './extract.js';
 import {
   DEFAULT_EXTRACTION_LIMITS,
   ExtractionError,
@@ -36,8 +36,10 @@ export class WorkerTextExtractor implements TextExtractor {
 
   async extract(bytes: Uint8Array, hint: ExtractionHint = {}): Promise<Extracted> {
     checkSize(bytes, this.limits);
+    const container = detectContainer(bytes);
+    checkTextSize(bytes, container, this.limits);
     // Empty, binary and UTF-16 files are refused from their first bytes, without starting a worker.
-    const small = extractSmallText(bytes, detectContainer(bytes), hint);
+    const small = extractSmallText(bytes, container, hint);
     if (small) return small;
     await this.acquire();
     try {

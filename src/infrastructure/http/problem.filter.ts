@@ -1,6 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { AppError } from '../../domain/errors.js';
+import { databaseUnavailable } from '../sql/sql-client.js';
 
 /** RFC 9457 problem details, with the service's stable machine `code` (API.md "Errors"). */
 export interface Problem {
@@ -24,7 +25,13 @@ export const HTTP_CODES: Record<number, string> = {
   429: 'RATE_LIMITED',
 };
 
+/** How long a client is asked to wait before retrying when the database cannot be reached. */
+const DATABASE_RETRY_SECONDS = 5;
+
 function toProblem(error: unknown): Problem {
+  if (databaseUnavailable(error)) {
+    return problem(503, 'DATABASE_UNAVAILABLE', 'The database cannot be reached right now; retry shortly.');
+  }
   if (error instanceof AppError) {
     return problem(error.status, error.code, error.message, error.details?.errors as unknown[] | undefined);
   }
@@ -62,10 +69,17 @@ export class ProblemFilter implements ExceptionFilter {
     const body = toProblem(error);
     // Unexpected failures are logged with their stack; an expected 5xx (a typed AppError such as
     // READ_MODEL_BEHIND) is the service working as designed, and only worth a warning.
-    if (body.status >= 500 && error instanceof AppError) this.logger.warn(`${body.code}: ${body.detail}`);
+    if (body.status >= 500 && (error instanceof AppError || body.code === 'DATABASE_UNAVAILABLE'))
+      this.logger.warn(`${body.code}: ${error instanceof Error ? error.message : body.detail}`);
     else if (body.status >= 500)
       this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    send(host.switchToHttp().getResponse<Response>(), body);
+    const res = host.switchToHttp().getResponse<Response>();
+    const retryAfter =
+      body.code === 'DATABASE_UNAVAILABLE'
+        ? DATABASE_RETRY_SECONDS
+        : (error as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+    send(res, body);
   }
 }
 

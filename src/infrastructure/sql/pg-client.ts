@@ -150,10 +150,17 @@ export class PgSqlClient implements SqlClient {
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>) {
     const client = await this.pool.connect();
+    // A checked-out client has no 'error' listener (the pool removes its idle one): a connection the server ends
+    // between two statements (a restart, a failover, pg_terminate_backend) was an unhandled 'error' event, which
+    // ended the process. Heard here, the connection is thrown away instead of going back to the pool.
+    let lost: Error | undefined;
+    const onError = (error: Error) => void (lost = error);
+    client.on('error', onError);
     try {
       return await inTransaction(client, this.vectorOid, fn);
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(lost);
     }
   }
 

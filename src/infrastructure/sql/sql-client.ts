@@ -44,6 +44,34 @@ export function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Whether an error says the database cannot be reached right now (not that a statement was wrong): a refused or
+ * broken connection, SQLSTATE class 08 (connection exception), 57P01–57P03 (shutting down, cannot connect now),
+ * 53300 (too many connections). Answered 503 with Retry-After, not 500.
+ */
+export function databaseUnavailable(error: unknown): boolean {
+  // Duck-typed: errors made by Node's own modules may come from another realm than this module's `Error`.
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
+  const state = sqlState(error);
+  if (state && /^(08|57P0[123]$|53300$)/.test(state)) return true;
+  return (
+    typeof message === 'string' &&
+    /^(Connection terminated|Client has encountered a connection error|Connection ended)/i.test(message)
+  );
+}
+
 export function constraintName(error: unknown): string | undefined {
   const c = (error as { constraint?: unknown } | null)?.constraint;
   return typeof c === 'string' ? c : undefined;
