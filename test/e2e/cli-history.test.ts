@@ -65,6 +65,29 @@ describe.each(targets())('docsvc history, rollback and rebuild on %s', (kind) =>
     expect(search.body.results[0]).toMatchObject({ documentId: id, version: 3 });
   });
 
+  it('rebuilds a projection that has never run (no checkpoint yet) and finishes', async () => {
+    // A service that does not project: the chunks projection has no checkpoint when the rebuild is asked for.
+    const api = await startService(kind, { PROJECTOR_ENABLED: 'false' });
+    try {
+      const up = await api.request('POST', '/documents', {
+        json: {
+          coachId: 'carnivore',
+          title: 'Bone broth',
+          content: 'Bone broth gives glycine and collagen.',
+          metadata: { documentType: 'guide', accessTier: 'free' },
+        },
+      });
+      expect(up.status).toBe(201);
+      const out = await runRebuild(loadConfig(CONFIG), 'chunks', () => undefined, {
+        db: api.db.client,
+        timeoutMs: 30_000,
+      });
+      expect(out.data.rebuilt[0]).toMatchObject({ name: 'chunks', status: 'live', lag: 0 });
+    } finally {
+      await api.close();
+    }
+  });
+
   it('exits 2 for a bad document id or version; an unknown document is NOT_FOUND', async () => {
     const errors: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
