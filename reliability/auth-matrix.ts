@@ -1,6 +1,6 @@
 /**
  * `tsx reliability/auth-matrix.ts [--requests 10000 | --rounds N] [--targets pglite,postgres]`: the long authorisation matrix of
- * issue 17 (the short one is test/e2e/auth-matrix.test.ts; both use test/support/auth-matrix.ts).
+ * issue 17 (the short one is test/e2e/auth-matrix.test.ts; both use test/support/auth-matrix/).
  *
  * Every route of the OpenAPI document × every caller (no key, a wrong key, free and premium readers, the other
  * coach's reader and editor, the editor, the admin) × every target — the seeded free, premium and other-coach
@@ -12,17 +12,12 @@
  * Properties (exit 1 when one fails): every answer as the access policy says (401, 403, 404, allowed), no 5xx,
  * no SQL or stack text, and no answer holding a marker word of a document its caller may not see (leaks).
  */
-import {
-  apiRoutes,
-  CALLERS,
-  MATRIX_ENV,
-  missingMethods,
-  requestFor,
-  seed,
-  send,
-  variantsOf,
-  violations,
-} from '../test/support/auth-matrix.js';
+import { CALLERS } from '../test/support/auth-matrix/callers.js';
+import { violations } from '../test/support/auth-matrix/checks.js';
+import { requestFor, variantsOf } from '../test/support/auth-matrix/requests.js';
+import { apiRoutes, missingMethods } from '../test/support/auth-matrix/routes.js';
+import { seed } from '../test/support/auth-matrix/seed.js';
+import { MATRIX_ENV, send } from '../test/support/auth-matrix/send.js';
 import { openApiDocument } from '../src/app/openapi.js';
 import { targets as databaseTargets, type TargetKind } from '../test/support/databases.js';
 import { startService } from '../test/support/service.js';

@@ -26,19 +26,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  importFixture,
-  importKillOnce,
-  providerFixture,
-  providerOnce,
-  REBUILD_KINDS,
-  rebuildFixture,
-  rebuildKillOnce,
-  restartFixture,
-  restartOnce,
-  type Outcome,
-} from './fault-scenarios.js';
-import { arg, builtCli, note, round, sourceCli } from './faults-support.js';
+import { importFixture, importKillOnce } from './faults/a-import-kill.js';
+import { REBUILD_KINDS, rebuildFixture, rebuildKillOnce } from './faults/b-rebuild-kill.js';
+import { restartFixture, restartOnce } from './faults/c-postgres-restart.js';
+import { providerFixture, providerOnce } from './faults/d-provider-failure.js';
+import { builtCli, sourceCli } from './faults/processes.js';
+import { arg, note, round } from './faults/reporting.js';
+import type { Outcome } from './faults/steps.js';
 
 const only = arg('only', 'a,b,c,d').split(',');
 const repeats = Number(arg('repeats', '10'));

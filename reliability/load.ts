@@ -5,7 +5,7 @@
  *    premium or a free reader: p50, p99, requests/s, errors, non-2xx (the target is 0 and 0);
  * 2. mixed load for `--mixed-seconds`: uploads, edits with If-Match and searches, `--mixed-concurrency` at once,
  *    every acknowledged write recorded; then, once the projectors have caught up, every one is checked in the
- *    database itself (reliability/support.ts `verifyWrites`): in the event log exactly once, the documents read
+ *    database itself (reliability/support/verify-writes.ts `verifyWrites`): in the event log exactly once, the documents read
  *    model at the last acknowledged version, the current chunks not duplicated.
  *
  * The corpus: bench/corpus.ts's synthetic Markdown (documents of 2,000–8,000 tokens, ~30 chunks each), counted in
@@ -21,24 +21,14 @@
 import autocannon from 'autocannon';
 import { stringify } from 'csv-stringify/sync';
 import { makeDoc, type Doc } from '../bench/corpus.js';
-import { benchDatabase, fmt } from '../bench/support.js';
+import { arg, benchDatabase, fmt } from '../bench/support.js';
 import { chunkText } from '../src/projections/chunks/chunker.js';
-import {
-  arg,
-  caughtUp,
-  LOAD_KEYS,
-  loadApiKeys,
-  mixedLoad,
-  note,
-  percentile,
-  round,
-  rssMb,
-  searchBody,
-  startBuiltService,
-  stopService,
-  verified,
-  verifyWrites,
-} from './support.js';
+import { rssMb } from './support/memory.js';
+import { mixedLoad } from './support/mixed-load.js';
+import { note, percentile, round } from './support/report.js';
+import { caughtUp, startBuiltService, stopService } from './support/service.js';
+import { verified, verifyWrites } from './support/verify-writes.js';
+import { LOAD_KEYS, loadApiKeys, searchBody } from './support/workload.js';
 
 const target = Number(arg('chunks', '100000'));
 const connections = Number(arg('connections', '32'));

@@ -1,6 +1,6 @@
 /**
  * Soak (issue 17, RELIABILITY.md): the built service on its embedded database (PGlite on disk in a temp
- * DATA_DIR) under mixed load (reliability/support.ts `mixedLoad`: uploads, edits with If-Match, searches;
+ * DATA_DIR) under mixed load (reliability/support/mixed-load.ts `mixedLoad`: uploads, edits with If-Match, searches;
  * `--concurrency` at once, paced to `--rate` operations a second) for `--minutes`. The service's resident memory
  * (VmRSS of its pid: the extraction workers and the embedded database are in that process) is sampled every
  * minute. Holds when
@@ -18,22 +18,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgliteSqlClient } from '../src/infrastructure/sql/pglite-client.js';
-import {
-  arg,
-  caughtUp,
-  LOAD_KEYS,
-  loadApiKeys,
-  mixedLoad,
-  type MixedResult,
-  note,
-  percentile,
-  round,
-  rssMb,
-  startBuiltService,
-  stopService,
-  verified,
-  verifyWrites,
-} from './support.js';
+import { arg } from '../bench/support.js';
+import { rssMb } from './support/memory.js';
+import { mixedLoad, type MixedResult } from './support/mixed-load.js';
+import { note, percentile, round } from './support/report.js';
+import { caughtUp, startBuiltService, stopService } from './support/service.js';
+import { verified, verifyWrites } from './support/verify-writes.js';
+import { LOAD_KEYS, loadApiKeys } from './support/workload.js';
 
 const minutes = Number(arg('minutes', '60'));
 const concurrency = Number(arg('concurrency', '4'));

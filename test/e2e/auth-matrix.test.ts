@@ -1,16 +1,10 @@
 import { openApiDocument } from '../../src/app/openapi.js';
-import {
-  apiRoutes,
-  CALLERS,
-  MATRIX_ENV,
-  missingMethods,
-  requestFor,
-  seed,
-  send,
-  variantsOf,
-  violations,
-  type Fixture,
-} from '../support/auth-matrix.js';
+import { CALLERS } from '../support/auth-matrix/callers.js';
+import { violations } from '../support/auth-matrix/checks.js';
+import { requestFor, variantsOf } from '../support/auth-matrix/requests.js';
+import { apiRoutes, missingMethods } from '../support/auth-matrix/routes.js';
+import { seed, type Fixture } from '../support/auth-matrix/seed.js';
+import { MATRIX_ENV, send } from '../support/auth-matrix/send.js';
 import { targets } from '../support/databases.js';
 import { startService, type TestService } from '../support/service.js';
 
@@ -18,7 +12,7 @@ import { startService, type TestService } from '../support/service.js';
  * The authorisation matrix (issue 17): every route of the OpenAPI document × every caller (no key, a wrong key,
  * free and premium readers, an editor and a reader of another coach, the editor, the admin) × every seeded
  * document (free, premium, another coach's, one that does not exist) or named coach, checked against the access
- * policy (test/support/auth-matrix.ts). The long run with many variants per route is reliability/auth-matrix.ts.
+ * policy (test/support/auth-matrix/). The long run with many variants per route is reliability/auth-matrix.ts.
  */
 const ROUTES = apiRoutes(openApiDocument());
 

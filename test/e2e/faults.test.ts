@@ -2,29 +2,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { importFixture, importKillOnce, type ImportFixture } from '../../reliability/faults/a-import-kill.js';
 import {
-  importFixture,
-  importKillOnce,
   rebuildFixture,
   rebuildKillOnce,
-  type ImportFixture,
   type RebuildFixture,
-  type Steps,
-} from '../../reliability/fault-scenarios.js';
+} from '../../reliability/faults/b-rebuild-kill.js';
+import type { Steps } from '../../reliability/faults/steps.js';
 import { runRebuild } from '../../src/cli/history-commands.js';
 import { silentProgress } from '../../src/cli/import/progress.js';
 import { runFolderImport } from '../../src/cli/import/run-import.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
-import {
-  chunkAnomalies,
-  chunksCaughtUp,
-  EMBEDDINGS_ENV,
-  FakeEmbeddings,
-  sourceCli,
-  until,
-  uploadBody,
-  type Database,
-} from '../../reliability/faults-support.js';
+import { chunkAnomalies, chunksCaughtUp } from '../../reliability/faults/checks.js';
+import type { Database } from '../../reliability/faults/databases.js';
+import { EMBEDDINGS_ENV, FakeEmbeddings } from '../../reliability/faults/embeddings.js';
+import { uploadBody } from '../../reliability/faults/library.js';
+import { sourceCli, until } from '../../reliability/faults/processes.js';
 import { openTestDatabase, targets, type TestDatabase } from '../support/databases.js';
 import { startService, type TestService } from '../support/service.js';
 
@@ -210,7 +203,7 @@ describe.each(targets())('the embedding provider failing, then hanging, then bac
     }
   });
 
-  /** The checks of reliability/faults-support.ts on the service's own database client. */
+  /** The checks of reliability/faults/checks.ts on the service's own database client. */
   const dbOf = (svc: TestService) =>
     ({
       query: async (text: string, params?: unknown[]) => (await svc.db.client.query(text, params)).rows,

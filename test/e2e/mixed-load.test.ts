@@ -1,12 +1,7 @@
 import { comparePositions, parsePosition } from '../../src/infrastructure/event-store/position.js';
 import { ProjectionEngine } from '../../src/infrastructure/projections/projection-engine.js';
-import {
-  mixedLoad,
-  verifyWrites,
-  type Ack,
-  type MixedResult,
-  type UploadScope,
-} from '../../reliability/support.js';
+import { mixedLoad, type Ack, type MixedResult } from '../../reliability/support/mixed-load.js';
+import { verifyWrites, type UploadScope } from '../../reliability/support/verify-writes.js';
 import { targets } from '../support/databases.js';
 import { KEYS, startService, type TestService } from '../support/service.js';
 

@@ -395,7 +395,8 @@ describe('WorkerTextExtractor', () => {
 
   it('ends a worker that runs out of memory without harming the process', async () => {
     const big = '# Heading\n' + 'a few words on a line\n'.repeat(1_500_000);
-    const tight = new WorkerTextExtractor(limits({ maxMemoryMb: 48 }));
+    // A text limit far above the file: this is about the worker's memory, not the length of a document's text.
+    const tight = new WorkerTextExtractor(limits({ maxMemoryMb: 48, maxTextChars: 100_000_000 }));
     expect((await tight.extract(Buffer.from('# Small\n'))).type).toBe('markdown');
     const error = await rejection(tight.extract(Buffer.from(big)));
     expect(error.code).toBe('EXTRACTION_FAILED');

@@ -1,0 +1,94 @@
+/**
+ * The upload driver: `--concurrency` workers take the mutants in turn (or those of `--only`), each uploaded to the
+ * watched service and its answer tallied, until all are sent or `--max-minutes` is up; then the innocent uploads.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Monitor } from './monitor.js';
+import { mutant, type Mutant, type Source } from './mutants.js';
+import { concurrency, count, maxMinutes, only, outDir, seed } from './options.js';
+import { answersHealth, upload, type Answer } from './service.js';
+import type { Tally } from './tally.js';
+
+export interface Progress {
+  done: number;
+  bytesSent: number;
+  /** A worker found `--max-minutes` up, and uploads stopped being started. */
+  stoppedByTime: boolean;
+  /** When the uploads started (Date.now()). */
+  started: number;
+}
+
+/** The innocent uploads after the run, and the service's health then. */
+export interface Innocent {
+  after: Answer[];
+  innocentOk: boolean;
+  health: number;
+}
+
+/** Sends `m`; when the service no longer answers at all, counts it as lost, replaces the service and sends it again. */
+async function send(mon: Monitor, tally: Tally, m: Mutant): Promise<Answer> {
+  let a = await upload(mon.svc.base, m.name, m.bytes);
+  if (a.status === 0 && !(await answersHealth(mon.svc.base))) {
+    // The service no longer answers at all (it exited, or stopped listening while alive): counted, replaced by
+    // a fresh one on the same data, and the file sent again.
+    tally.lost.push({
+      name: m.name,
+      error: a.code,
+      alive: mon.svc.child.exitCode === null && mon.svc.child.signalCode === null,
+    });
+    console.error(`!! the service stopped answering during ${m.name} (${a.code}); restarting it`);
+    await mon.replaceUnanswering();
+    a = await upload(mon.svc.base, m.name, m.bytes);
+  }
+  return a;
+}
+
+export async function uploadAll(sources: Source[], mon: Monitor, tally: Tally): Promise<Progress> {
+  const deadline = Date.now() + maxMinutes * 60_000;
+  let stoppedByTime = false;
+  let next = 0;
+  let done = 0;
+  let bytesSent = 0;
+  const started = Date.now();
+
+  const worker = async () => {
+    for (;;) {
+      if (Date.now() > deadline) return void (stoppedByTime = true);
+      const n = next++;
+      if (n >= (only?.length ?? count)) return;
+      const i = only ? only[n]! : n;
+      const m = await mutant(sources, i, seed);
+      bytesSent += m.bytes.length;
+      if (outDir) writeFileSync(join(outDir, m.name), m.bytes);
+      mon.current.push(m.name);
+      await mon.restartIfExited();
+      const a = await send(mon, tally, m);
+      mon.current = mon.current.filter((n) => n !== m.name);
+      await tally.record(m, a, mon.svc);
+      done++;
+      if (done % 25 === 0 || done === count || only)
+        console.error(
+          `${done}/${count} in ${Math.round((Date.now() - started) / 1000)} s; ${JSON.stringify(tally.byCode)}; max RSS ${mon.maxRss.toFixed(0)} MB; 5xx ${tally.serverErrors.length}, hangs ${tally.hangs.length}, crashes ${mon.crashes}`,
+        );
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { done, bytesSent, stoppedByTime, started };
+}
+
+/** An innocent upload afterwards: a real DOCX, unchanged, and a plain text; then the service's health. */
+export async function uploadInnocent(sources: Source[], mon: Monitor): Promise<Innocent> {
+  await mon.ensureRunning();
+  const innocentDocx =
+    sources.find((s) => s.file.endsWith('tables.docx')) ?? sources.find((s) => s.kind === 'docx')!;
+  const after = [
+    await upload(mon.svc.base, 'innocent.docx', innocentDocx.bytes),
+    await upload(mon.svc.base, 'innocent.txt', Buffer.from(`Protein keeps you full, innocent run ${seed}.`)),
+  ];
+  const innocentOk = after.every((a) => a.status === 201 || a.status === 200);
+  const health = await fetch(`${mon.svc.base}/health`)
+    .then((r) => r.status)
+    .catch(() => 0);
+  return { after, innocentOk, health };
+}

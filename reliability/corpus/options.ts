@@ -1,0 +1,33 @@
+/**
+ * The options of `reliability/corpus-mutations.ts` (see its header), read from the command line once, and the limits
+ * derived from them.
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The repository root (this file is in reliability/corpus/). */
+export const repo = resolve(here, '../..');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+export const corpusDir = resolve(repo, arg('corpus', '../shared/corpus'));
+export const count = Number(arg('count', '1000'));
+export const seed = Number(arg('seed', '17'));
+export const concurrency = Number(arg('concurrency', '3'));
+export const ocr = process.argv.includes('--ocr');
+/** Only these mutant indexes (to replay one seen failing). */
+export const only = process.argv.includes('--only') ? arg('only', '').split(',').map(Number) : undefined;
+/** Stop starting uploads after this long (the runner's bound is 90 min), and report what was done. */
+export const maxMinutes = Number(arg('max-minutes', '80'));
+export const outDir = process.argv.includes('--out') ? resolve(arg('out', '')) : undefined;
+
+// The service's limits (its defaults, src/infrastructure/config/config.ts): the hang bound derives from them.
+const EXTRACTION_TIMEOUT_MS = 60_000;
+const OCR_TIMEOUT_MS = 180_000;
+const OCR_LAST_PAGE_MS = 30_000;
+/** Upload, queueing behind 2 other uploads on a busy 2-core machine, the write itself. */
+const MARGIN_MS = 30_000;
+export const HANG_MS = EXTRACTION_TIMEOUT_MS + (ocr ? OCR_TIMEOUT_MS + OCR_LAST_PAGE_MS : 0) + MARGIN_MS;
