@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Monitor } from './monitor.js';
 import { mutant, type Mutant, type Source } from './mutants.js';
 import { concurrency, count, maxMinutes, only, outDir, seed } from './options.js';
@@ -26,9 +27,22 @@ export interface Innocent {
   health: number;
 }
 
-/** Sends `m`; when the service no longer answers at all, counts it as lost, replaces the service and sends it again. */
+/** The most times one file is sent again after `503 SERVER_BUSY`, and the wait its `Retry-After` asks for. */
+const BUSY_RETRIES = 30;
+const BUSY_WAIT_MS = 5_000;
+
+/**
+ * Sends `m`, and again after each `503 SERVER_BUSY` (the service's ingest admission: its queue was full or waited
+ * out), as a well-behaved client does; when the service no longer answers at all, counts it as lost, replaces
+ * the service and sends it again.
+ */
 async function send(mon: Monitor, tally: Tally, m: Mutant): Promise<Answer> {
   let a = await upload(mon.svc.base, m.name, m.bytes);
+  for (let i = 0; a.status === 503 && a.code === 'SERVER_BUSY' && i < BUSY_RETRIES; i++) {
+    tally.busyRetries++;
+    await delay(BUSY_WAIT_MS);
+    a = await upload(mon.svc.base, m.name, m.bytes);
+  }
   if (a.status === 0 && !(await answersHealth(mon.svc.base))) {
     // The service no longer answers at all (it exited, or stopped listening while alive): counted, replaced by
     // a fresh one on the same data, and the file sent again.

@@ -34,6 +34,7 @@ export function report(
     serverErrors: serverErrors.length,
     crashes,
     serviceLost: lost.length,
+    busyRetries: tally.busyRetries,
     hangs: hangs.length,
     hangLimitMs: HANG_MS,
     leaks: leaks.length,

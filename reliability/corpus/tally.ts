@@ -22,6 +22,8 @@ export class Tally {
   readonly slowest: Array<{ name: string; ms: number; status: number; code: string }> = [];
   /** Uploads during which the service stopped answering (each was sent again to a fresh one). */
   readonly lost: Array<{ name: string; error: string; alive: boolean }> = [];
+  /** Uploads sent again after `503 SERVER_BUSY` (not errors: the service asked to be asked later). */
+  busyRetries = 0;
 
   /** Counts the answer to `m` and checks it; `svc` is the service that gave it (its log, its stored document). */
   async record(m: Mutant, a: Answer, svc: Service): Promise<void> {

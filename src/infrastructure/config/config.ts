@@ -80,7 +80,7 @@ export const configSchema = z
     /** Uploads and imports read, extracted and written at once; more wait in a bounded queue (ingest-gate.ts). */
     INGEST_CONCURRENCY: positiveInt.max(64).optional(),
     INGEST_QUEUE_LENGTH: z.coerce.number().int().min(0).max(10_000).default(32),
-    INGEST_QUEUE_TIMEOUT_MS: positiveInt.max(600_000).default(30_000),
+    INGEST_QUEUE_TIMEOUT_MS: positiveInt.max(600_000).default(120_000),
     MAX_PDF_PAGES: positiveInt.max(100_000).default(2_000),
     EXTRACTION_TIMEOUT_MS: positiveInt.max(600_000).default(60_000),
     EXTRACTION_MEMORY_MB: positiveInt.min(64).max(16_384).default(512),
