@@ -9,7 +9,9 @@ const TABLES_SQL = `SELECT s.relname AS "table", s.seq_scan::float8 AS "seqScans
 /**
  * The tables of the current schema with their scan counts. A session's own counts reach the shared statistics
  * when it is next idle, at most once a second unless forced: forced here, which matters for the embedded
- * database's one session (on a server, the pool's other sessions publish theirs within that second).
+ * database's one session. On a server the pool's other sessions publish theirs when next idle, or after up to
+ * ten seconds when they published less than a second before (PostgreSQL's PGSTAT_IDLE_INTERVAL): advice reads
+ * counts that may be that much behind.
  */
 export async function readTableStats(sql: SqlExecutor): Promise<TableStats[]> {
   await sql.query('SELECT pg_stat_force_next_flush()').catch(() => undefined);
