@@ -72,7 +72,7 @@ describe.each(targets())('the service analyzes what it loads (%s)', (kind) => {
     await caughtUp;
     await engine.stop();
     // The table its batches wrote. (Tables written by other sessions, as `events` by the appends, are analyzed
-    // once those sessions' counts have reached the shared statistics, within a second: at a later check.)
+    // once those sessions' counts have reached the shared statistics, within ten seconds: at a later check.)
     expect(await analyzed(projection.table)).toBe(true);
   });
 });
