@@ -411,8 +411,22 @@ describe('WorkerTextExtractor', () => {
     expect(bomb.byteLength).toBeLessThan(2 * 1024 * 1024);
     const error = await rejection(new WorkerTextExtractor(limits({ maxMemoryMb: 64 })).extract(bomb));
     expect(error.code).toBe('EXTRACTION_FAILED');
-    expect(['ERR_WORKER_OUT_OF_MEMORY', 'RSS_LIMIT']).toContain(error.details?.errorCode);
+    expect(['ERR_WORKER_OUT_OF_MEMORY', 'RSS_LIMIT', 'BUFFER_LIMIT']).toContain(error.details?.errorCode);
     expect(error.message).toMatch(/more memory than allowed/);
+  });
+
+  it('refuses a buffer above a quarter of the memory limit before it is made (pdf.js doubling its stream buffer)', async () => {
+    // 100 MB of content: pdf.js holds 64 MB and asks for 128 MB, which the worker refuses; the process has
+    // grown by less than the 256 MB the RSS watch allows, so the refusal is what stops it.
+    const error = await rejection(
+      new WorkerTextExtractor(limits({ maxMemoryMb: 256 })).extract(await flateBombPdf(100)),
+    );
+    expect(error.code).toBe('EXTRACTION_FAILED');
+    expect(error.details).toMatchObject({
+      errorCode: 'BUFFER_LIMIT',
+      reason: 'a buffer of 128 MB was refused',
+    });
+    expect(error.message).toMatch(/more memory than allowed \(256 MB\)/);
   });
 
   it('refuses an oversize file before reading it', async () => {

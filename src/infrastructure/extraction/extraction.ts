@@ -121,6 +121,15 @@ export const CONTENT_TYPES: Record<DetectedType, string> = {
 };
 
 /** The first check, made before any parsing (and before a worker is started). */
+/** The extraction needed more than `maxMemoryMb` (heap, buffer or process growth; `details.errorCode` says which). */
+export function memoryExceeded(limits: ExtractionLimits, details: Record<string, unknown>): ExtractionError {
+  return new ExtractionError(
+    'EXTRACTION_FAILED',
+    `extracting the text needed more memory than allowed (${limits.maxMemoryMb} MB) and was stopped; try splitting the file into smaller files`,
+    details,
+  );
+}
+
 export function checkSize(bytes: Uint8Array, limits: ExtractionLimits): void {
   if (bytes.byteLength > limits.maxBytes) {
     throw new ExtractionError(

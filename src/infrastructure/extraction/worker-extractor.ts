@@ -6,6 +6,7 @@ import {
   DEFAULT_EXTRACTION_LIMITS,
   ExtractionError,
   checkSize,
+  memoryExceeded,
   type Extracted,
   type ExtractionHint,
   type ExtractionLimits,
@@ -20,10 +21,11 @@ import type { WorkerFailure, WorkerReply, WorkerRequest } from './worker.js';
  * out of time. At most `concurrency` workers run at once; the others wait their turn, their clock not yet
  * running.
  *
- * The heap limit does not cover ArrayBuffers, and pdf.js decodes streams into them: a 500 KB PDF whose content
- * stream inflates to 500 MB took 1.3 GB of RSS. So the process's RSS is watched too: growth beyond
- * 2 × maxMemoryMb per running extraction (measured from when the worker has loaded its parser) stops the worker. The RSS is
- * the process's, so concurrent extractions share the allowance; it bounds the total, not each file exactly.
+ * The heap limit does not cover ArrayBuffers, and pdf.js decodes streams into them: a 1 MB PDF whose content
+ * stream inflates to 1 GB grew the process by 1.5 GB. So the worker refuses any one buffer above a quarter of
+ * maxMemoryMb (bounded-buffers.ts), and the process's RSS is watched: growth beyond maxMemoryMb per running
+ * extraction, from when the worker has loaded its parser, stops the worker. The RSS is the process's, so
+ * concurrent extractions share the allowance; it bounds the total, not each file exactly.
  */
 export class WorkerTextExtractor implements TextExtractor {
   private running = 0;
@@ -67,11 +69,11 @@ export class WorkerTextExtractor implements TextExtractor {
   }
 }
 
-const RSS_FACTOR = 2;
+const RSS_FACTOR = 1;
 /** Time for the OCR's last page after its own deadline (a dense page renders and reads in seconds). */
 export const OCR_LAST_PAGE_MS = 30_000;
 const CODE_HEADROOM_MB = 64;
-const RSS_POLL_MS = 100;
+const RSS_POLL_MS = 50;
 
 function runInWorker(
   bytes: Uint8Array<ArrayBuffer>,
@@ -121,7 +123,10 @@ function runInWorker(
   });
 }
 
-/** Calls `exceeded` once the RSS has grown past the allowance since now (the worker's code is loaded). */
+/**
+ * Calls `exceeded` once the RSS has grown past the allowance since now: the worker has loaded its parser, whose
+ * code has its own headroom, as in the heap limit; the file's share is maxMemoryMb.
+ */
 function watchRss(limits: ExtractionLimits, running: () => number, exceeded: (grownMb: number) => void) {
   const baseline = process.memoryUsage.rss();
   return setInterval(() => {
@@ -208,21 +213,13 @@ function fromWorker({ code, message, details }: WorkerFailure): ExtractionError 
 }
 
 function rssExceeded(limits: ExtractionLimits, grownMb: number): ExtractionError {
-  return outOfMemory(limits, { reason: `RSS grew by ${Math.round(grownMb)} MB`, errorCode: 'RSS_LIMIT' });
-}
-
-function outOfMemory(limits: ExtractionLimits, details: Record<string, unknown>): ExtractionError {
-  return new ExtractionError(
-    'EXTRACTION_FAILED',
-    `extracting the text needed more memory than allowed (${limits.maxMemoryMb} MB) and was stopped; try splitting the file into smaller files`,
-    details,
-  );
+  return memoryExceeded(limits, { reason: `RSS grew by ${Math.round(grownMb)} MB`, errorCode: 'RSS_LIMIT' });
 }
 
 function failed(error: Error, limits: ExtractionLimits): ExtractionError {
   const code = (error as NodeJS.ErrnoException).code;
   const details = { reason: `${error.name}: ${error.message}`, ...(code ? { errorCode: code } : {}) };
-  if (code === 'ERR_WORKER_OUT_OF_MEMORY') return outOfMemory(limits, details);
+  if (code === 'ERR_WORKER_OUT_OF_MEMORY') return memoryExceeded(limits, details);
   return new ExtractionError(
     'EXTRACTION_FAILED',
     'the text could not be extracted from this file; try saving it again, or in another format',

@@ -1,8 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { boundBuffers } from './bounded-buffers.js';
 import { detectContainer, type Container } from './detect.js';
 import { extractInProcess } from './extract.js';
 import {
   ExtractionError,
+  memoryExceeded,
   type ExtractionCode,
   type Extracted,
   type ExtractionHint,
@@ -30,6 +32,9 @@ export type WorkerReply = { ok: true; extracted: Extracted } | { ok: false; erro
 
 /** First `ready` (code loaded), then the reply. */
 export type WorkerMessage = { kind: 'ready' } | { kind: 'reply'; reply: WorkerReply };
+
+/** One buffer may take at most this share of the extraction's memory (see bounded-buffers.ts). */
+const BUFFER_SHARE = 0.25;
 
 async function run({ bytes, hint, limits }: WorkerRequest): Promise<WorkerReply> {
   try {
@@ -63,7 +68,27 @@ async function preload(bytes: Uint8Array): Promise<void> {
   else await import(container === 'zip' ? './docx.js' : './html.js');
 }
 
+/** The worker's answer, once: a refused buffer answers at once, whatever the parser then makes of the error. */
+let answered = false;
+function answer(reply: WorkerReply): void {
+  if (answered) return;
+  answered = true;
+  parentPort?.postMessage({ kind: 'reply', reply } satisfies WorkerMessage);
+}
+
+function bufferRefused(limits: ExtractionLimits, requestedBytes: number): WorkerReply {
+  const { code, message, details } = memoryExceeded(limits, {
+    reason: `a buffer of ${Math.ceil(requestedBytes / 1024 / 1024)} MB was refused`,
+    errorCode: 'BUFFER_LIMIT',
+  });
+  return { ok: false, error: { code, message, details } };
+}
+
 const request = workerData as WorkerRequest;
+// Before any parser loads, so that what it captures at load time is bounded too.
+boundBuffers(request.limits.maxMemoryMb * 1024 * 1024 * BUFFER_SHARE, (requested) =>
+  answer(bufferRefused(request.limits, requested)),
+);
 await preload(request.bytes);
 parentPort?.postMessage({ kind: 'ready' } satisfies WorkerMessage);
-parentPort?.postMessage({ kind: 'reply', reply: await run(request) } satisfies WorkerMessage);
+answer(await run(request));
