@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isBackgroundWork } from './background-work.js';
 import { DataDirLock } from './data-dir-lock.js';
@@ -47,6 +49,10 @@ export class PgliteSqlClient implements SqlClient {
   ): Promise<PgliteSqlClient> {
     const lock = dataDir ? DataDirLock.acquire(dataDir) : undefined;
     try {
+      // initdb leaves about 190 MB in the thread that ran it, and a new instance in the same thread did not give
+      // it back: a new database is created in a thread of its own, which ends with its memory.
+      if (dataDir && !existsSync(join(dataDir, 'pgdata', 'PG_VERSION')))
+        await (await PgliteThread.start({ dataDir, sharedBuffers })).close();
       return new PgliteSqlClient(
         await PgliteThread.start({ dataDir, sharedBuffers }),
         lock,

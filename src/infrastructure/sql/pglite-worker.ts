@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
@@ -57,10 +55,6 @@ async function open({ dataDir, sharedBuffers }: PgliteWorkerOptions): Promise<PG
       extensions: { vector },
       postgresqlconf: [`shared_buffers=${sharedBuffers}`],
     });
-  if (dataDir && !existsSync(join(dataDir, 'pgdata', 'PG_VERSION'))) {
-    // initdb leaves several hundred MB in the instance that ran it; a fresh instance starts lean.
-    await create().close();
-  }
   const db = create();
   await db.waitReady;
   return db;
