@@ -1,6 +1,7 @@
 /**
- * `tsx reliability/memory.ts [--corpus ../shared/corpus] [--rounds 4] [--limit-mb 1024]`: the embedded service's
- * resident memory under hostile and large uploads (issue 17, "Memory"), sampled every 250 ms from /proc.
+ * `tsx reliability/memory.ts [--corpus ../shared/corpus] [--rounds 4] [--limit-mb 1024] [--only <words>]`: the
+ * embedded service's resident memory under hostile and large uploads (issue 17, "Memory"), sampled every 250 ms
+ * from /proc; `--only` runs only the phases whose name holds the words (one phase on a fresh service: a diagnosis).
  *
  * Phases, each with 3 uploads at once: a 49 MB text file (refused: TEXT_TOO_LARGE), text files of just under
  * MAX_CONTENT_CHARS (accepted), hostile files (a Flate-bomb PDF, a zip-bomb DOCX) beside the largest real PDFs of
@@ -23,6 +24,8 @@ const KEY = 'reliability-memory-key-0123456789';
 const corpus = resolve(arg('corpus', join(import.meta.dirname, '../../shared/corpus')));
 const rounds = Number(arg('rounds', '4'));
 const limitMb = Number(arg('limit-mb', '1024'));
+/** Only the phases whose name holds this (a diagnosis of one phase on a fresh service). */
+const only = arg('only', '');
 
 interface Upload {
   name: string;
@@ -130,14 +133,14 @@ async function main(): Promise<void> {
     },
     {
       name: `text of ${MAX_CONTENT_CHARS - 1000} characters`,
-      uploads: (r) =>
+      uploads: (r: number) =>
         [0, 1, 2].map((i) => ({
           name: `max${r}-${i}.txt`,
           bytes: text(MAX_CONTENT_CHARS - 1000, `m${r}x${i}`),
         })),
     },
     { name: 'hostile and large real files', uploads: () => [...bombs, ...corpusFiles(4)] },
-  ];
+  ].filter((p) => p.name.includes(only));
   const report: Record<string, unknown> = { idleMb: Math.round(idle) };
   const refusals: number[] = [];
   let errors = 0;
