@@ -6,7 +6,7 @@
  */
 import { anomalyTotal, chunkAnomalies, chunksCaughtUp, missingFrom, type ChunkAnomalies } from './checks.js';
 import { freshDatabase, type Database } from './databases.js';
-import { EMBEDDINGS_ENV, FakeEmbeddings } from './embeddings.js';
+import { EMBEDDINGS_ENV, FakeEmbeddings } from '../../test/support/fake-embeddings.js';
 import { call } from './http.js';
 import { uploadBody } from './library.js';
 import { baseEnv, startServe, until, type CliRunner, type Service } from './processes.js';

@@ -15,7 +15,7 @@ import { runFolderImport } from '../../src/cli/import/run-import.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { chunkAnomalies, chunksCaughtUp } from '../../reliability/faults/checks.js';
 import type { Database } from '../../reliability/faults/databases.js';
-import { EMBEDDINGS_ENV, FakeEmbeddings } from '../../reliability/faults/embeddings.js';
+import { EMBEDDINGS_ENV, FakeEmbeddings } from '../support/fake-embeddings.js';
 import { uploadBody } from '../../reliability/faults/library.js';
 import { sourceCli, until } from '../../reliability/faults/processes.js';
 import { openTestDatabase, targets, type TestDatabase } from '../support/databases.js';

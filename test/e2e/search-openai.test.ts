@@ -1,72 +1,12 @@
-import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { targets } from '../support/databases.js';
+import { FakeEmbeddings } from '../support/fake-embeddings.js';
 import { startService, type TestService } from '../support/service.js';
 
-/**
- * A local server speaking OpenAI's embeddings API (the network boundary we do not own). Its vectors are hashed
- * bag-of-words, so related texts are close; it can be told to fail the next requests with a status.
- */
-class FakeOpenAi {
-  server!: Server;
-  failures: Array<{ status: number; headers?: Record<string, string> }> = [];
-  requests: Array<{ input: string[]; encoding_format?: string; model: string; dimensions?: number }> = [];
-
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
-        const parsed = JSON.parse(body);
-        this.requests.push(parsed);
-        // A deterministic refusal, as for an input the provider will never accept.
-        const failure = parsed.input.some((t: string) => t.includes('REFUSE-ME'))
-          ? { status: 400 }
-          : this.failures.shift();
-        if (failure) {
-          res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers });
-          res.end(JSON.stringify({ error: { message: `fake ${failure.status}`, type: 'server_error' } }));
-          return;
-        }
-        const data = (parsed.input as string[]).map((text, index) => ({
-          object: 'embedding',
-          index,
-          embedding: bagOfWords(text, parsed.dimensions ?? 64),
-        }));
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({
-            object: 'list',
-            data,
-            model: parsed.model,
-            usage: { prompt_tokens: 1, total_tokens: 1 },
-          }),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as { port: number }).port}/v1`;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-function bagOfWords(text: string, dims: number): number[] {
-  const v: number[] = Array.from({ length: dims }, () => 0);
-  for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
-    v[createHash('sha256').update(word).digest().readUInt32LE(0) % dims]! += 1;
-  }
-  if (!v.some((x) => x !== 0)) v[0] = 1;
-  return v;
-}
-
 describe.each(targets())('search with an OpenAI-compatible embedder on %s', (kind) => {
-  let fake: FakeOpenAi;
+  let fake: FakeEmbeddings;
   let svc: TestService;
   beforeAll(async () => {
-    fake = new FakeOpenAi();
+    fake = new FakeEmbeddings();
     const baseUrl = await fake.start();
     svc = await startService(kind, {
       EMBEDDINGS_PROVIDER: 'openai',

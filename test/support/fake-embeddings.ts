@@ -1,4 +1,7 @@
-/** An OpenAI-compatible embeddings stand-in that can fail (scenario d), and the environment that points at it. */
+/**
+ * A local server speaking OpenAI's embeddings API (the network boundary we do not own), for the tests and the
+ * fault checks (reliability/faults, scenario d), and the environment that points the service at it.
+ */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
@@ -9,8 +12,19 @@ export type ProviderMode = 'ok' | 'fail500' | 'fail429' | 'hang';
  * Its mode says how it answers: `ok`, `500`, `429` (Retry-After: 1), or `hang` (headers never sent; the held
  * requests are cut when the mode changes, as a provider that comes back does with its stuck connections).
  */
+export interface EmbeddingsRequest {
+  input: string[];
+  model: string;
+  dimensions?: number;
+  encoding_format?: string;
+}
+
 export class FakeEmbeddings {
   mode: ProviderMode = 'ok';
+  /** Every request's body, as received. */
+  readonly requests: EmbeddingsRequest[] = [];
+  /** Answers for the next requests, whatever the mode (a status and headers each). */
+  failures: Array<{ status: number; headers?: Record<string, string> }> = [];
   readonly answered: Record<ProviderMode, number> = { ok: 0, fail500: 0, fail429: 0, hang: 0 };
   /** Texts embedded successfully (a chunk's text and a query's). */
   embeddedTexts = 0;
@@ -37,19 +51,21 @@ export class FakeEmbeddings {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
+      const parsed = JSON.parse(body) as EmbeddingsRequest;
+      this.requests.push(parsed);
       this.onRequest?.(this.mode);
       const mode = this.mode;
       this.answered[mode]++;
       if (mode === 'hang') return void this.held.push(res);
-      if (mode === 'fail500' || mode === 'fail429') {
-        const status = mode === 'fail500' ? 500 : 429;
-        res.writeHead(status, {
-          'content-type': 'application/json',
-          ...(status === 429 ? { 'retry-after': '1' } : {}),
-        });
-        return void res.end(JSON.stringify({ error: { message: `fake ${status}`, type: 'server_error' } }));
+      // A deterministic refusal, as for an input the provider will never accept; then the queued failures.
+      const failure = parsed.input.some((t) => t.includes('REFUSE-ME'))
+        ? { status: 400 }
+        : (this.failures.shift() ?? modeFailure(mode));
+      if (failure) {
+        res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers });
+        const error = { message: `fake ${failure.status}`, type: 'server_error' };
+        return void res.end(JSON.stringify({ error }));
       }
-      const parsed = JSON.parse(body) as { input: string[]; model: string; dimensions?: number };
       this.embeddedTexts += parsed.input.length;
       const data = parsed.input.map((text, index) => ({
         object: 'embedding',
@@ -74,6 +90,12 @@ export class FakeEmbeddings {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+function modeFailure(mode: ProviderMode): { status: number; headers?: Record<string, string> } | undefined {
+  if (mode === 'fail500') return { status: 500 };
+  if (mode === 'fail429') return { status: 429, headers: { 'retry-after': '1' } };
+  return undefined;
 }
 
 function bagOfWords(text: string, dims: number): number[] {
