@@ -9,7 +9,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { markdownSections } from '../src/commands/documents/snapshot.js';
 import { createApp } from '../src/app/bootstrap.js';
 import { runRebuild } from '../src/cli/history-commands.js';
@@ -20,6 +19,7 @@ import { loadConfig } from '../src/infrastructure/config/config.js';
 import type { SqlClient } from '../src/infrastructure/sql/sql-client.js';
 import { chunkText } from '../src/projections/chunks/chunker.js';
 import { makeDoc, type Doc } from './corpus.js';
+import { corpusCsvParts, importCorpusCsv } from './corpus-csv.js';
 import { arg, benchDatabase, fmt } from './support.js';
 
 const kind = process.argv.includes('--pglite') ? 'pglite' : 'postgres';
@@ -36,56 +36,8 @@ for (let n = 0; n < target;) {
   corpus.push(d);
 }
 
-/** CSV files of at most ~20 MB (the upload limit is 50 MB by default). */
-function csvParts(docs: Doc[]): string[] {
-  const parts: string[] = [];
-  let rows: string[][] = [];
-  let bytes = 0;
-  const flush = () => {
-    const header = [
-      'coach_id',
-      'title',
-      'content',
-      'document_type',
-      'access_tier',
-      'tags',
-      'author',
-      'publication_date',
-    ];
-    parts.push(stringify([header, ...rows]));
-    rows = [];
-    bytes = 0;
-  };
-  for (const d of docs) {
-    rows.push([
-      d.coachId,
-      d.title,
-      d.content,
-      d.metadata.documentType,
-      d.metadata.accessTier,
-      d.metadata.tags.join(','),
-      'bench',
-      '2024-01-01',
-    ]);
-    bytes += d.content.length;
-    if (bytes > 20 * 1024 * 1024) flush();
-  }
-  if (rows.length > 0) flush();
-  return parts;
-}
-
 async function load(base: string): Promise<void> {
-  for (const [i, csv] of csvParts(corpus).entries()) {
-    const form = new FormData();
-    form.set('file', new Blob([csv]), `part-${i}.csv`);
-    const res = await fetch(`${base}/imports/csv`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}` },
-      body: form,
-    });
-    if (res.status !== 200) throw new Error(`CSV part ${i}: ${res.status} ${await res.text()}`);
-    note(`CSV part ${i}: ${JSON.stringify(await res.json()).slice(0, 80)}`);
-  }
+  await importCorpusCsv(base, KEY, corpusCsvParts(corpus, 'bench'), note);
 }
 
 async function caughtUp(base: string, sql: SqlClient): Promise<void> {

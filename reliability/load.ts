@@ -19,8 +19,8 @@
  * duplicated.
  */
 import autocannon from 'autocannon';
-import { stringify } from 'csv-stringify/sync';
 import { makeDoc, type Doc } from '../bench/corpus.js';
+import { corpusCsvParts, importCorpusCsv } from '../bench/corpus-csv.js';
 import { arg, benchDatabase, fmt } from '../bench/support.js';
 import { chunkText } from '../src/projections/chunks/chunker.js';
 import { rssMb } from './support/memory.js';
@@ -41,43 +41,6 @@ const serverUrl = arg(
 );
 const COACH = 'main';
 
-/** The corpus in CSV files of at most ~20 MB each (bench/backup.ts's layout; the upload limit is raised to 60 MB). */
-function csvParts(docs: Doc[]): string[] {
-  const header = [
-    'coach_id',
-    'title',
-    'content',
-    'document_type',
-    'access_tier',
-    'tags',
-    'author',
-    'publication_date',
-  ];
-  const parts: string[] = [];
-  let rows: string[][] = [];
-  let bytes = 0;
-  for (const d of docs) {
-    const m = d.metadata;
-    rows.push([
-      d.coachId,
-      d.title,
-      d.content,
-      m.documentType,
-      m.accessTier,
-      m.tags.join(','),
-      'load',
-      '2024-01-01',
-    ]);
-    bytes += d.content.length;
-    if (bytes > 20 * 1024 * 1024) {
-      parts.push(stringify([header, ...rows]));
-      [rows, bytes] = [[], 0];
-    }
-  }
-  if (rows.length > 0) parts.push(stringify([header, ...rows]));
-  return parts;
-}
-
 async function seed(base: string): Promise<{ documents: number; chunks: number; seconds: number }> {
   const started = Date.now();
   const corpus: Doc[] = [];
@@ -89,18 +52,7 @@ async function seed(base: string): Promise<{ documents: number; chunks: number; 
     corpus.push(d);
   }
   note(`seeding ${fmt(corpus.length)} documents, ${fmt(chunks)} chunks, through POST /imports/csv`);
-  for (const [i, csv] of csvParts(corpus).entries()) {
-    const form = new FormData();
-    form.set('file', new Blob([csv]), `part-${i}.csv`);
-    const res = await fetch(`${base}/imports/csv`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${LOAD_KEYS.admin}` },
-      body: form,
-    });
-    const text = await res.text();
-    if (res.status !== 200) throw new Error(`CSV part ${i}: ${res.status} ${text.slice(0, 500)}`);
-    note(`CSV part ${i}: ${text.slice(0, 100)}`);
-  }
+  await importCorpusCsv(base, LOAD_KEYS.admin, corpusCsvParts(corpus, 'load'), note);
   return { documents: corpus.length, chunks, seconds: (Date.now() - started) / 1000 };
 }
 
