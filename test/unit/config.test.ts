@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeys } from '../../src/infrastructure/auth/api-keys.js';
-import { ConfigError, loadConfig } from '../../src/infrastructure/config/config.js';
+import { ConfigError, extractionMemoryMb, loadConfig } from '../../src/infrastructure/config/config.js';
 import { redactUrl } from '../../src/infrastructure/sql/database-unavailable.js';
 
 describe('configuration from the environment', () => {
@@ -14,6 +14,13 @@ describe('configuration from the environment', () => {
       EMBEDDINGS_PROVIDER: 'local',
     });
     expect(loadConfig({}).DATABASE_URL).toBeUndefined();
+  });
+
+  it("sizes the extraction's memory for the embedded database unless told (the service stays under 1 GB)", () => {
+    expect(extractionMemoryMb(loadConfig({}))).toBe(256);
+    expect(extractionMemoryMb(loadConfig({ DATABASE_URL: 'postgres://db/docsvc' }))).toBe(512);
+    expect(extractionMemoryMb(loadConfig({ EXTRACTION_MEMORY_MB: '1024' }))).toBe(1024);
+    expect(() => loadConfig({ EXTRACTION_MEMORY_MB: '32' })).toThrow(/EXTRACTION_MEMORY_MB/);
   });
 
   it('treats empty values as unset and coerces numbers and booleans', () => {

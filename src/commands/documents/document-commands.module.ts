@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
-import { APP_CONFIG, type AppConfig } from '../../infrastructure/config/config.js';
+import { APP_CONFIG, extractionMemoryMb, type AppConfig } from '../../infrastructure/config/config.js';
 import { CLOCK, type Clock } from '../../infrastructure/clock/clock.js';
 import { EVENT_STORE, type EventStore } from '../../infrastructure/event-store/event-store.js';
 import {
@@ -82,7 +82,7 @@ export class DocumentCommandsModule {
                 maxBytes: config.MAX_UPLOAD_BYTES,
                 maxPdfPages: config.MAX_PDF_PAGES,
                 timeoutMs: config.EXTRACTION_TIMEOUT_MS,
-                maxMemoryMb: config.EXTRACTION_MEMORY_MB,
+                maxMemoryMb: extractionMemoryMb(config),
                 maxUncompressedBytes: 4 * config.MAX_UPLOAD_BYTES,
                 ocrMaxPages: config.OCR_MAX_PAGES,
                 ocrTimeoutMs: config.OCR_TIMEOUT_MS,

@@ -83,7 +83,8 @@ export const configSchema = z
     INGEST_QUEUE_TIMEOUT_MS: positiveInt.max(600_000).default(120_000),
     MAX_PDF_PAGES: positiveInt.max(100_000).default(2_000),
     EXTRACTION_TIMEOUT_MS: positiveInt.max(600_000).default(60_000),
-    EXTRACTION_MEMORY_MB: positiveInt.min(64).max(16_384).default(512),
+    /** Unset: 256 on the embedded database, 512 on a server (extractionMemoryMb below). */
+    EXTRACTION_MEMORY_MB: positiveInt.min(64).max(16_384).optional(),
     OCR_MAX_PAGES: z.coerce.number().int().min(0).max(2_000).default(50),
     OCR_TIMEOUT_MS: positiveInt.max(3_600_000).default(180_000),
     JSON_BODY_LIMIT_BYTES: positiveInt.max(100 * 1024 * 1024).default(1024 * 1024),
@@ -227,6 +228,15 @@ export const configSchema = z
 
 export type AppConfig = z.infer<typeof configSchema>;
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/**
+ * The extraction's memory (the worker's heap, and the process's growth it may cause): EXTRACTION_MEMORY_MB, else
+ * what keeps the service under 1 GB. The embedded database holds about 300 MB of the process itself, and an
+ * extraction's worker costs about 100 MB of code beside the file's share; on a server the process is smaller.
+ */
+export function extractionMemoryMb(config: Pick<AppConfig, 'EXTRACTION_MEMORY_MB' | 'DATABASE_URL'>): number {
+  return config.EXTRACTION_MEMORY_MB ?? (config.DATABASE_URL ? 512 : 256);
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
