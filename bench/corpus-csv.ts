@@ -1,17 +1,8 @@
 /** A generated corpus loaded through `POST /imports/csv` (bench/backup.ts, reliability/load.ts). */
 import { stringify } from 'csv-stringify/sync';
+import { CSV_COLUMNS } from '../src/commands/import-csv/csv-rows.js';
 import type { Doc } from './corpus.js';
 
-const HEADER = [
-  'coach_id',
-  'title',
-  'content',
-  'document_type',
-  'access_tier',
-  'tags',
-  'author',
-  'publication_date',
-];
 /** Content per CSV file: well under the default upload limit (50 MB). */
 const PART_BYTES = 20 * 1024 * 1024;
 
@@ -34,11 +25,11 @@ export function corpusCsvParts(docs: Doc[], author: string): string[] {
     ]);
     bytes += d.content.length;
     if (bytes > PART_BYTES) {
-      parts.push(stringify([HEADER, ...rows]));
+      parts.push(stringify([[...CSV_COLUMNS], ...rows]));
       [rows, bytes] = [[], 0];
     }
   }
-  if (rows.length > 0) parts.push(stringify([HEADER, ...rows]));
+  if (rows.length > 0) parts.push(stringify([[...CSV_COLUMNS], ...rows]));
   return parts;
 }
 
