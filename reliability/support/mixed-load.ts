@@ -64,11 +64,16 @@ interface Known {
 
 /** Runs the mixed load; never throws for an answer, records it as a failure instead. */
 export async function mixedLoad(o: MixedOptions): Promise<MixedResult> {
-  const mix = o.mix ?? { upload: 0.25, edit: 0.25, search: 0.5 };
-  const total = mix.upload + mix.edit + mix.search;
-  const docs = new Map<string, Known>();
-  const ids: string[] = [];
-  const result: MixedResult = {
+  return new MixedLoad(o).run();
+}
+
+const unclear = (status: number | 'network') => status === 'network' || status >= 500;
+
+class MixedLoad {
+  private readonly mix: NonNullable<MixedOptions['mix']>;
+  private readonly docs = new Map<string, Known>();
+  private readonly ids: string[] = [];
+  private readonly result: MixedResult = {
     acks: [],
     failures: [],
     uncertain: [],
@@ -79,36 +84,80 @@ export async function mixedLoad(o: MixedOptions): Promise<MixedResult> {
     writeLatencies: [],
     seconds: 0,
   };
-  const started = Date.now();
-  let issued = 0;
-  const more = () =>
-    (o.operations === undefined || issued < o.operations) && (o.until === undefined || Date.now() < o.until);
+  private readonly started = Date.now();
+  private issued = 0;
 
-  const call = async (method: string, path: string, key: string, body: unknown, headers = {}) => {
+  constructor(private readonly o: MixedOptions) {
+    this.mix = o.mix ?? { upload: 0.25, edit: 0.25, search: 0.5 };
+  }
+
+  async run(): Promise<MixedResult> {
+    await Promise.all(Array.from({ length: this.o.concurrency }, () => this.worker()));
+    this.result.seconds = (Date.now() - this.started) / 1000;
+    return this.result;
+  }
+
+  private more(): boolean {
+    const { operations, until } = this.o;
+    return (
+      (operations === undefined || this.issued < operations) && (until === undefined || Date.now() < until)
+    );
+  }
+
+  private async worker(): Promise<void> {
+    const { mix } = this;
+    while (this.more()) {
+      await this.pace(this.issued++);
+      if (this.o.until !== undefined && Date.now() >= this.o.until) return;
+      const roll = Math.random() * (mix.upload + mix.edit + mix.search);
+      if (roll < mix.search) await this.search();
+      else if (roll < mix.search + mix.edit) {
+        const free = this.ids.length > 0 ? this.pickFree() : undefined;
+        await (free ? this.edit(free) : this.upload());
+      } else await this.upload();
+    }
+  }
+
+  /** Operation n goes out no sooner than its turn at `rate` a second. */
+  private async pace(n: number): Promise<void> {
+    if (!this.o.rate) return;
+    const at = this.started + (n * 1000) / this.o.rate;
+    if (at > Date.now()) await new Promise((r) => setTimeout(r, at - Date.now()));
+  }
+
+  private pickFree(): string | undefined {
+    for (let tries = 0; tries < 8; tries++) {
+      const id = pick(this.ids);
+      if (!this.docs.get(id)!.busy) return id;
+    }
+    return undefined;
+  }
+
+  private async call(method: string, path: string, key: string, body: unknown, headers = {}) {
     const t0 = performance.now();
     try {
-      const res = await fetch(o.base + path, {
+      const res = await fetch(this.o.base + path, {
         method,
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(o.timeoutMs ?? 60_000),
+        signal: AbortSignal.timeout(this.o.timeoutMs ?? 60_000),
       });
       const textBody = await res.text();
       return { status: res.status as number | 'network', text: textBody, ms: performance.now() - t0 };
     } catch (error) {
       return { status: 'network' as const, text: String(error), ms: performance.now() - t0 };
     }
-  };
-  const fail = (f: Failure, mayHaveCommitted: boolean) => {
-    result.failures.push({ ...f, body: f.body.slice(0, 300) });
-    if (mayHaveCommitted && f.documentId) result.uncertain.push(f.documentId);
-  };
-  const unclear = (status: number | 'network') => status === 'network' || status >= 500;
+  }
 
-  const upload = async () => {
+  private fail(f: Failure, mayHaveCommitted: boolean): void {
+    this.result.failures.push({ ...f, body: f.body.slice(0, 300) });
+    if (mayHaveCommitted && f.documentId) this.result.uncertain.push(f.documentId);
+  }
+
+  private async upload(): Promise<void> {
     const marker = newMarker();
-    const r = await call('POST', '/documents', o.editorKey, {
-      coachId: o.coachId,
+    const r = await this.call('POST', '/documents', this.o.editorKey, {
+      coachId: this.o.coachId,
       title: `Load ${marker}`,
       format: 'markdown',
       content: text(marker),
@@ -119,13 +168,13 @@ export async function mixedLoad(o: MixedOptions): Promise<MixedResult> {
         publicationDate: `20${between(10, 25)}-0${between(1, 9)}-1${between(0, 9)}`,
       },
     });
-    result.writeLatencies.push(r.ms);
+    this.result.writeLatencies.push(r.ms);
     if (r.status !== 201) {
-      if (unclear(r.status)) result.uncertainUploads++;
-      return fail({ op: 'upload', status: r.status, body: r.text }, false);
+      if (unclear(r.status)) this.result.uncertainUploads++;
+      return this.fail({ op: 'upload', status: r.status, body: r.text }, false);
     }
     const b = JSON.parse(r.text) as { documentId: string; version: number; position: string };
-    result.acks.push({
+    this.result.acks.push({
       kind: 'upload',
       documentId: b.documentId,
       version: b.version,
@@ -133,26 +182,26 @@ export async function mixedLoad(o: MixedOptions): Promise<MixedResult> {
       marker,
     });
     if (b.version !== 1)
-      fail({ op: 'upload', status: r.status, body: `version ${b.version}`, documentId: b.documentId }, false);
-    docs.set(b.documentId, { version: b.version, marker, busy: false });
-    ids.push(b.documentId);
-  };
+      this.fail(
+        { op: 'upload', status: r.status, body: `version ${b.version}`, documentId: b.documentId },
+        false,
+      );
+    this.docs.set(b.documentId, { version: b.version, marker, busy: false });
+    this.ids.push(b.documentId);
+  }
 
-  const edit = async (id: string) => {
-    const known = docs.get(id)!;
+  private async edit(id: string): Promise<void> {
+    const known = this.docs.get(id)!;
     known.busy = true;
     const marker = newMarker();
-    const r = await call(
-      'PATCH',
-      `/documents/${id}`,
-      o.editorKey,
-      { content: text(marker), changeSummary: `load edit ${marker}` },
-      { 'if-match': `"${known.version}"` },
-    );
-    result.writeLatencies.push(r.ms);
+    const body = { content: text(marker), changeSummary: `load edit ${marker}` };
+    const r = await this.call('PATCH', `/documents/${id}`, this.o.editorKey, body, {
+      'if-match': `"${known.version}"`,
+    });
+    this.result.writeLatencies.push(r.ms);
     if (r.status !== 200) {
       // The edit held the document: a 412 here is a lost or phantom write of ours, not a race of clients.
-      fail({ op: 'edit', status: r.status, body: r.text, documentId: id }, unclear(r.status));
+      this.fail({ op: 'edit', status: r.status, body: r.text, documentId: id }, unclear(r.status));
       // An unclear edit leaves the document's version unknown: it is not edited again.
       if (!unclear(r.status)) known.busy = false;
       return;
@@ -163,56 +212,24 @@ export async function mixedLoad(o: MixedOptions): Promise<MixedResult> {
       position: string;
       changed: boolean;
     };
-    result.acks.push({ kind: 'edit', documentId: id, version: b.version, position: b.position, marker });
-    if (b.version !== known.version + 1 || !b.changed || b.documentId !== id)
-      fail(
-        { op: 'edit', status: 200, body: `expected version ${known.version + 1}: ${r.text}`, documentId: id },
-        false,
-      );
+    this.result.acks.push({ kind: 'edit', documentId: id, version: b.version, position: b.position, marker });
+    if (b.version !== known.version + 1 || !b.changed || b.documentId !== id) {
+      const expected = `expected version ${known.version + 1}: ${r.text}`;
+      this.fail({ op: 'edit', status: 200, body: expected, documentId: id }, false);
+    }
     Object.assign(known, { version: b.version, marker, busy: false });
-  };
+  }
 
-  const search = async () => {
-    const body = searchBody(o.coachId);
+  private async search(): Promise<void> {
+    const body = searchBody(this.o.coachId);
     // Now and then the marker of a recent write, in text mode: the word exists in exactly one document.
-    if (ids.length > 0 && Math.random() < 0.1) {
-      Object.assign(body, { query: docs.get(pick(ids.slice(-50)))!.marker, mode: 'text' });
+    if (this.ids.length > 0 && Math.random() < 0.1) {
+      Object.assign(body, { query: this.docs.get(pick(this.ids.slice(-50)))!.marker, mode: 'text' });
       delete body.filters;
     }
-    const r = await call('POST', '/search', pick(o.searchKeys), body);
-    result.searches++;
-    result.searchLatencies.push(r.ms);
-    if (r.status !== 200) fail({ op: 'search', status: r.status, body: r.text }, false);
-  };
-
-  const pace = async (n: number) => {
-    if (!o.rate) return;
-    const at = started + (n * 1000) / o.rate;
-    if (at > Date.now()) await new Promise((r) => setTimeout(r, at - Date.now()));
-  };
-
-  const worker = async () => {
-    while (more()) {
-      const n = issued++;
-      await pace(n);
-      if (o.until !== undefined && Date.now() >= o.until) return;
-      const roll = Math.random() * total;
-      if (roll < mix.search) await search();
-      else if (roll < mix.search + mix.edit) {
-        const free = ids.length > 0 ? pickFree() : undefined;
-        await (free ? edit(free) : upload());
-      } else await upload();
-    }
-  };
-  const pickFree = (): string | undefined => {
-    for (let tries = 0; tries < 8; tries++) {
-      const id = pick(ids);
-      if (!docs.get(id)!.busy) return id;
-    }
-    return undefined;
-  };
-
-  await Promise.all(Array.from({ length: o.concurrency }, worker));
-  result.seconds = (Date.now() - started) / 1000;
-  return result;
+    const r = await this.call('POST', '/search', pick(this.o.searchKeys), body);
+    this.result.searches++;
+    this.result.searchLatencies.push(r.ms);
+    if (r.status !== 200) this.fail({ op: 'search', status: r.status, body: r.text }, false);
+  }
 }
