@@ -30,6 +30,13 @@ export interface Innocent {
 /** The most times one file is sent again after `503 SERVER_BUSY`, and the wait its `Retry-After` asks for. */
 const BUSY_RETRIES = 30;
 const BUSY_WAIT_MS = 5_000;
+/**
+ * Connection errors before any answer that a client resends on (with the same Idempotency-Key): this process
+ * builds each mutant on its event loop (a bomb takes seconds), and a pooled connection whose keep-alive deadline
+ * passed meanwhile is closed by the service just as it is reused.
+ */
+const RESENT_ON = new Set(['EPIPE', 'ECONNRESET', 'UND_ERR_SOCKET']);
+const CONNECTION_RETRIES = 2;
 
 /**
  * Sends `m`, and again after each `503 SERVER_BUSY` (the service's ingest admission: its queue was full or waited
@@ -37,11 +44,16 @@ const BUSY_WAIT_MS = 5_000;
  * the service and sends it again.
  */
 async function send(mon: Monitor, tally: Tally, m: Mutant): Promise<Answer> {
-  let a = await upload(mon.svc.base, m.name, m.bytes);
+  const key = `corpus-${seed}-${m.name}`;
+  let a = await upload(mon.svc.base, m.name, m.bytes, key);
+  for (let i = 0; a.status === 0 && RESENT_ON.has(a.code) && i < CONNECTION_RETRIES; i++) {
+    tally.connectionRetries++;
+    a = await upload(mon.svc.base, m.name, m.bytes, key);
+  }
   for (let i = 0; a.status === 503 && a.code === 'SERVER_BUSY' && i < BUSY_RETRIES; i++) {
     tally.busyRetries++;
     await delay(BUSY_WAIT_MS);
-    a = await upload(mon.svc.base, m.name, m.bytes);
+    a = await upload(mon.svc.base, m.name, m.bytes, key);
   }
   if (a.status === 0 && !(await answersHealth(mon.svc.base))) {
     // The service no longer answers at all (it exited, or stopped listening while alive): counted, replaced by
@@ -53,7 +65,7 @@ async function send(mon: Monitor, tally: Tally, m: Mutant): Promise<Answer> {
     });
     console.error(`!! the service stopped answering during ${m.name} (${a.code}); restarting it`);
     await mon.replaceUnanswering();
-    a = await upload(mon.svc.base, m.name, m.bytes);
+    a = await upload(mon.svc.base, m.name, m.bytes, key);
   }
   return a;
 }

@@ -35,6 +35,7 @@ export function report(
     crashes,
     serviceLost: lost.length,
     busyRetries: tally.busyRetries,
+    connectionRetries: tally.connectionRetries,
     hangs: hangs.length,
     hangLimitMs: HANG_MS,
     leaks: leaks.length,

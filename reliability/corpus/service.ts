@@ -77,7 +77,13 @@ export interface Answer {
   body: string;
 }
 
-export async function upload(base: string, name: string, bytes: Buffer): Promise<Answer> {
+/** `idempotencyKey` makes a resend after a lost connection safe: the service answers the first write again. */
+export async function upload(
+  base: string,
+  name: string,
+  bytes: Buffer,
+  idempotencyKey?: string,
+): Promise<Answer> {
   const form = new FormData();
   form.set('coachId', 'carnivore');
   form.set('metadata', META);
@@ -86,7 +92,10 @@ export async function upload(base: string, name: string, bytes: Buffer): Promise
   try {
     const res = await fetch(`${base}/documents`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${EDITOR_KEY}` },
+      headers: {
+        authorization: `Bearer ${EDITOR_KEY}`,
+        ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+      },
       body: form,
       signal: AbortSignal.timeout(HANG_MS + 60_000),
     });

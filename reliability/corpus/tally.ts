@@ -24,6 +24,8 @@ export class Tally {
   readonly lost: Array<{ name: string; error: string; alive: boolean }> = [];
   /** Uploads sent again after `503 SERVER_BUSY` (not errors: the service asked to be asked later). */
   busyRetries = 0;
+  /** Uploads sent again (same Idempotency-Key) after the connection closed before an answer. */
+  connectionRetries = 0;
 
   /** Counts the answer to `m` and checks it; `svc` is the service that gave it (its log, its stored document). */
   async record(m: Mutant, a: Answer, svc: Service): Promise<void> {
