@@ -3,12 +3,12 @@
  * private cluster (scenario c) that may be stopped and started.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { createServerDatabase, dropServerDatabase } from '../../test/support/databases.js';
 import { runCli, type CliRunner } from './processes.js';
 
 export interface Database {
@@ -28,13 +28,7 @@ export async function freshDatabase(
   cli: CliRunner,
   env: Record<string, string>,
 ): Promise<Database> {
-  const name = `docsvc_faults_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
+  const { name, url } = await createServerDatabase(serverUrl, 'docsvc_faults');
   const migrated = await runCli(cli, ['migrate'], { ...env, DATABASE_URL: url.toString() });
   if (migrated.code !== 0) throw new Error(`migrate failed: ${migrated.stderr}`);
   const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
@@ -46,10 +40,7 @@ export async function freshDatabase(
     query: async (text, params) => (await pool.query(text, params)).rows,
     async drop() {
       await pool.end().catch(() => undefined);
-      const a = new pg.Client({ connectionString: serverUrl });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
+      await dropServerDatabase(serverUrl, name);
     },
   };
 }

@@ -43,15 +43,38 @@ export async function openTestDatabase(kind: TargetKind, options: OpenOptions = 
   return db;
 }
 
+/** A new database named `<prefix>_<random>` on the server `serverUrl` names; its name and URL. */
+export async function createServerDatabase(
+  serverUrl: string,
+  prefix: string,
+): Promise<{ name: string; url: URL }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { name, url };
+}
+
+/** Drops a database createServerDatabase made, whoever is still connected to it. */
+export async function dropServerDatabase(serverUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 async function freshPostgres(): Promise<TestDatabase> {
   const adminUrl = process.env.TEST_DATABASE_URL!;
-  const name = `docsvc_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+  const { name, url } = await createServerDatabase(adminUrl, 'docsvc_test');
   const client = new PgSqlClient(url.toString(), 20);
   return {
     kind: 'postgres',
@@ -60,10 +83,7 @@ async function freshPostgres(): Promise<TestDatabase> {
     close: () => client.close(),
     async drop() {
       await client.close().catch(() => undefined);
-      const a = new pg.Client({ connectionString: adminUrl });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
+      await dropServerDatabase(adminUrl, name);
     },
   };
 }
