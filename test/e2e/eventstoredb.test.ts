@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { runBackup } from '../../src/cli/backup-commands.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { EsdbEventStore } from '../../src/infrastructure/event-store/esdb/esdb-event-store.js';
+import { openTestDatabase, targets, type TestDatabase } from '../support/databases.js';
+import { startStandIn } from '../support/esdb-stand-in/index.js';
 import { startService, type TestService } from '../support/service.js';
 
 const doc = (content: string, coachId = 'carnivore') => ({
@@ -54,6 +56,7 @@ describe('the service with its events in EventStoreDB', () => {
     for (const row of rows) expect(row.position).toBe(edited.body.position);
   });
 
+  // One service on PGlite: its one session orders the uploads. The race across processes is the test below.
   it('refuses concurrent uploads of the same bytes for one coach exactly once', async () => {
     const same = doc('Eight at once, one document.', 'concurrent-coach');
     const replies = await Promise.all(
@@ -136,3 +139,48 @@ describe('the service with its events in EventStoreDB', () => {
     });
   });
 });
+
+/**
+ * Two services (each with its own pool and EventStoreDB client, as two processes would have) on one PostgreSQL
+ * database and one EventStoreDB: their uploads of the same bytes really race, and nothing in either process orders
+ * them. Only the source reservation in the log can refuse all but one. PostgreSQL only: PGlite has one session.
+ */
+if (targets().includes('postgres')) {
+  describe('two services on one PostgreSQL and one EventStoreDB', () => {
+    let db: TestDatabase;
+    let stopStandIn = () => undefined as void;
+    const services: TestService[] = [];
+    beforeAll(async () => {
+      let connection = process.env.EVENTSTORE_CONNECTION_STRING;
+      if (!connection) {
+        const standIn = await startStandIn();
+        stopStandIn = () => standIn.stop();
+        connection = standIn.connectionString;
+      }
+      db = await openTestDatabase('postgres', { migrate: false });
+      for (let i = 0; i < 2; i++)
+        services.push(await startService('eventstoredb', {}, { db, eventStoreConnection: connection }));
+    });
+    afterAll(async () => {
+      for (const svc of services) await svc.close();
+      stopStandIn();
+      await db?.drop();
+    });
+
+    it('refuses concurrent uploads of the same bytes exactly once, whichever service each reaches', async () => {
+      for (let round = 0; round < 3; round++) {
+        const same = doc(`Two services, twelve uploads, one document (round ${round}).`, 'race-coach');
+        const replies = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            services[i % 2]!.request('POST', '/documents', { json: same }),
+          ),
+        );
+        expect(replies.filter((r) => r.status === 201)).toHaveLength(1);
+        expect(replies.filter((r) => r.status === 200)).toHaveLength(11);
+        expect(new Set(replies.map((r) => r.body.documentId)).size).toBe(1);
+      }
+      const list = await services[0]!.request('GET', '/documents?coachId=race-coach');
+      expect(list.body.items).toHaveLength(3);
+    });
+  });
+}

@@ -16,10 +16,13 @@ export function serviceTargets(): ServiceKind[] {
   return [...targets(), 'eventstoredb'];
 }
 
-/** The environment and the clean-up of the event store a service kind needs. */
-async function eventStoreFor(kind: ServiceKind): Promise<{ env: Record<string, string>; stop(): void }> {
+/** The environment and the clean-up of the event store a service kind needs; a server handed in stays running. */
+async function eventStoreFor(
+  kind: ServiceKind,
+  given?: string,
+): Promise<{ env: Record<string, string>; stop(): void }> {
   if (kind !== 'eventstoredb') return { env: {}, stop: () => undefined };
-  const live = process.env.EVENTSTORE_CONNECTION_STRING;
+  const live = given ?? process.env.EVENTSTORE_CONNECTION_STRING;
   const standIn = live ? undefined : await startStandIn();
   const connection = live ?? standIn!.connectionString;
   return {
@@ -80,14 +83,22 @@ export interface TestService {
   close(): Promise<void>;
 }
 
+export interface ServiceOptions {
+  clock?: Clock;
+  /** A database handed in (a restored one, or one two services share); an EventStoreDB service then uses its kind. */
+  db?: TestDatabase;
+  /** With 'eventstoredb': a server the test started (shared by two services) instead of a new stand-in. */
+  eventStoreConnection?: string;
+}
+
 /** The whole HTTP service on a fresh database, with one key per role used by the tests. */
 export async function startService(
   serviceKind: ServiceKind,
   env: Record<string, string> = {},
-  options: { clock?: Clock; db?: TestDatabase } = {},
+  options: ServiceOptions = {},
 ): Promise<TestService> {
-  const kind: TargetKind = serviceKind === 'eventstoredb' ? 'pglite' : serviceKind;
-  const events = await eventStoreFor(serviceKind);
+  const kind: TargetKind = serviceKind === 'eventstoredb' ? (options.db?.kind ?? 'pglite') : serviceKind;
+  const events = await eventStoreFor(serviceKind, options.eventStoreConnection);
   // A database handed in (a restored one) is the test's to drop; a fresh one is dropped with the service.
   const db = options.db ?? (await openTestDatabase(kind, { migrate: false }));
   const app: INestApplication = await createApp(
@@ -101,7 +112,7 @@ export async function startService(
       ...env,
     }),
     kind === 'pglite' ? db.client : undefined,
-    options,
+    { clock: options.clock },
   );
   await app.listen(0, '127.0.0.1');
   const eventStore = () => app.get<symbol, EventStore>(EVENT_STORE);
