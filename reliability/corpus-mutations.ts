@@ -7,7 +7,7 @@
  * mutations (a corrupt word/document.xml, billion laughs, XXE naming file:///etc/passwd, zip bombs — one giant
  * highly compressible entry, honest or lying about its size — and tens of thousands of entries); for a PDF also
  * incremental updates holding a Flate bomb, a page-tree loop, JavaScript actions and a huge object count. Each is
- * uploaded (multipart POST /documents, as an editor) to the built service (`node dist/src/main.js serve`, PGlite on
+ * uploaded (multipart POST /documents, as an editor) to the built service (`bin/docsvc serve`, PGlite on
  * disk in a temp DATA_DIR), 3 at a time, while its resident memory is sampled every 250 ms.
  *
  * Properties (exit 1 when one fails): no 5xx, the service never exits, no upload slower than the extraction limit

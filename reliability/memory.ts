@@ -8,7 +8,7 @@
  * the corpus. During each phase an oversize upload (declared 60 MB) is sent and the time to its refusal measured.
  * Holds when the peak stays under --limit-mb, every oversize refusal comes in under a second, and no answer is 500.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -19,6 +19,7 @@ import { arg, listeningPort } from '../bench/support.js';
 import { MAX_CONTENT_CHARS } from '../src/domain/schemas.js';
 import { flateBombPdf } from '../test/fixtures/extraction/pdf.js';
 import { deflatedZeros, docxWith } from '../test/fixtures/extraction/zip.js';
+import { spawnServe } from './support/service.js';
 
 const KEY = 'reliability-memory-key-0123456789';
 const corpus = resolve(arg('corpus', join(import.meta.dirname, '../../shared/corpus')));
@@ -108,16 +109,16 @@ function rssMb(pid: number): number {
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'docsvc-memory-'));
-  const child: ChildProcess = spawn(process.execPath, ['dist/src/main.js', 'serve'], {
-    env: {
+  const child: ChildProcess = spawnServe(
+    {
       ...process.env,
       DATA_DIR: dataDir,
       PORT: '0',
       LOG_LEVEL: 'log',
       API_KEYS: JSON.stringify([{ key: KEY, role: 'admin', coaches: ['*'] }]),
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const port = await listeningPort(child);
   let peak = rssMb(child.pid!);
   const idle = peak;

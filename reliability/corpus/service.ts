@@ -1,8 +1,9 @@
 /**
- * The service under test: the build (`node dist/src/main.js serve`) on PGlite in a temp DATA_DIR, with one editor
+ * The service under test: the build (`bin/docsvc serve`) on PGlite in a temp DATA_DIR, with one editor
  * key, and the multipart upload the run sends it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnServe } from '../support/service.js';
 import { HANG_MS, ocr, repo } from './options.js';
 
 export const EDITOR_KEY = 'editor-carnivore-mutations-0123456789';
@@ -19,9 +20,8 @@ export interface Service {
 export function startService(dataDir: string): Promise<Service> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DATABASE_URL; // PGlite on disk, in DATA_DIR
-  const child = spawn(process.execPath, ['dist/src/main.js', 'serve'], {
-    cwd: repo,
-    env: {
+  const child = spawnServe(
+    {
       ...env,
       PORT: '0',
       HOST: '127.0.0.1',
@@ -31,10 +31,13 @@ export function startService(dataDir: string): Promise<Service> {
       LOG_LEVEL: 'log',
       ...(ocr ? {} : { OCR_MAX_PAGES: '0' }),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group: a signal to ours (a terminal's ^C, a job control's) is not one to the service.
-    detached: true,
-  });
+    {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: a signal to ours (a terminal's ^C, a job control's) is not one to the service.
+      detached: true,
+    },
+  );
   const exited = new Promise<number | null>((r) =>
     child.on('exit', (code, signal) => r(code ?? (signal ? (`${signal}` as unknown as number) : null))),
   );

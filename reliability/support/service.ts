@@ -1,19 +1,32 @@
 /** The built service as a child process for the load and soak checks, and waiting for its projectors to catch up. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { note } from './report.js';
 
 /**
- * The built service (`node dist/src/main.js serve`) as a child on 127.0.0.1, any free port. Its log (LOG_LEVEL
+ * `docsvc serve` from the build, started as users start it: through bin/docsvc (which sets MALLOC_ARENA_MAX=2
+ * unless the environment has it), with this process's Node first on PATH.
+ */
+export function spawnServe(env: NodeJS.ProcessEnv, options: Omit<SpawnOptions, 'env'> = {}): ChildProcess {
+  const PATH = `${dirname(process.execPath)}:${env.PATH ?? ''}`;
+  return spawn(join(import.meta.dirname, '../../bin/docsvc'), ['serve'], {
+    ...options,
+    env: { ...env, PATH },
+  });
+}
+
+/**
+ * The built service (`bin/docsvc serve`) as a child on 127.0.0.1, any free port. Its log (LOG_LEVEL
  * `log`, the default: the port is logged at that level) goes to this process's stderr once the port is known,
  * without the line per request.
  */
 export async function startBuiltService(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ['dist/src/main.js', 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'log', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawnServe(
+    { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'log', ...env },
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const onData = (c: Buffer) => {

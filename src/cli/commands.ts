@@ -4,6 +4,7 @@ import { migrate } from '../infrastructure/migrations/migrator.js';
 import { createSqlClient } from '../infrastructure/sql/create-sql-client.js';
 import { assertUuid, CliFailure, EXIT, usageOrFailure } from './cli-errors.js';
 import type { CliOutput } from './output.js';
+import { mallocAdvice } from './malloc-advice.js';
 import { progressOnStderr } from './progress-line.js';
 
 /** The command groups of `docsvc`, each adding its commands to the program. */
@@ -33,9 +34,12 @@ export function addServiceCommands(program: Command, out: CliOutput): void {
       await app.listen(cfg.PORT, cfg.HOST);
       const address = app.getHttpServer().address() as { port: number };
       const where = cfg.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `embedded PostgreSQL in ${cfg.DATA_DIR}`;
-      new (await import('@nestjs/common')).Logger('docsvc').log(
+      const logger = new (await import('@nestjs/common')).Logger('docsvc');
+      logger.log(
         `docsvc listening on port ${address.port} (${where}); ready in ${Math.round(performance.now() - started)} ms`,
       );
+      const advice = mallocAdvice(process.env);
+      if (advice) logger.warn(advice);
       await new Promise(() => undefined);
     });
 
