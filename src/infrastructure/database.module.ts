@@ -1,5 +1,6 @@
 import {
   Inject,
+  Logger,
   Module,
   type DynamicModule,
   type OnApplicationBootstrap,
@@ -22,6 +23,7 @@ import { SQL_CLIENT, type SqlClient } from './sql/sql-client.js';
 export const INLINE_PROJECTIONS = Symbol('INLINE_PROJECTIONS');
 export const ASYNC_PROJECTIONS = Symbol('ASYNC_PROJECTIONS');
 const OPENED_STORE = Symbol('OPENED_STORE');
+const projectorLog = new Logger('projector');
 
 /**
  * Opens the database and applies migrations before the application is built, so that a locked DATA_DIR, a
@@ -90,6 +92,10 @@ export class DatabaseModule implements OnApplicationBootstrap, OnApplicationShut
               batchBytes: config.PROJECTOR_BATCH_BYTES,
               pollMs: config.PROJECTOR_POLL_MS,
               standbyRetryMs: Math.max(config.PROJECTOR_POLL_MS, 1_000),
+              // Rare (a table doubling) and it holds the projector's session meanwhile: worth a line.
+              onEvent: (e) => {
+                if (e.kind === 'analyzed') projectorLog.log(`analyzed ${e.tables.join(', ')} in ${e.ms} ms`);
+              },
             }),
         },
       ],

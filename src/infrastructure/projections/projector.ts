@@ -35,6 +35,8 @@ export type ProjectorEvent =
   | { kind: 'batch'; events: number; position: string }
   | { kind: 'step'; events: number; of: number }
   | { kind: 'idle'; position: string | null }
+  /** Tables it ran ANALYZE on (table-statistics.ts), and how long that took. */
+  | { kind: 'analyzed'; tables: string[]; ms: number }
   | { kind: 'error'; error: Error };
 
 /**
@@ -178,9 +180,13 @@ export class Projector {
   /** The tables loaded meanwhile are analyzed (table-statistics.ts); a failure to does not stop projecting. */
   private async analyze(session: SqlSession, caughtUp: boolean): Promise<void> {
     if (caughtUp) this.sinceAnalyzed = 0;
-    await analyzeStaleTables(session, caughtUp).catch((error: Error) =>
-      this.options.onEvent?.({ kind: 'error', error }),
-    );
+    const started = performance.now();
+    const tables = await analyzeStaleTables(session, caughtUp).catch((error: Error) => {
+      this.options.onEvent?.({ kind: 'error', error });
+      return [];
+    });
+    const ms = Math.round(performance.now() - started);
+    if (tables.length > 0) this.options.onEvent?.({ kind: 'analyzed', tables, ms });
   }
 
   /**
