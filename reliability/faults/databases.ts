@@ -3,7 +3,7 @@
  * private cluster (scenario c) that may be stopped and started.
  */
 import { execFile } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,9 @@ export interface Cluster {
 }
 
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+/** Whether this machine has PostgreSQL's server programs for a private cluster (PG_BIN, Debian's place by default). */
+export const privateClusterPossible = (): boolean => existsSync(join(PG_BIN, 'pg_ctl'));
 
 function sh(cmd: string, args: string[]): Promise<string> {
   // As root, PostgreSQL's tools refuse to run: they run as the postgres user, who owns the directory.

@@ -14,7 +14,12 @@ import { silentProgress } from '../../src/cli/import/progress.js';
 import { runFolderImport } from '../../src/cli/import/run-import.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { chunkAnomalies, chunksCaughtUp } from '../../reliability/faults/checks.js';
-import type { Database } from '../../reliability/faults/databases.js';
+import { privateClusterPossible, type Database } from '../../reliability/faults/databases.js';
+import {
+  restartFixture,
+  restartOnce,
+  type RestartFixture,
+} from '../../reliability/faults/c-postgres-restart.js';
 import { EMBEDDINGS_ENV, FakeEmbeddings } from '../support/fake-embeddings.js';
 import { uploadBody } from '../../reliability/faults/library.js';
 import { sourceCli, until } from '../../reliability/faults/processes.js';
@@ -28,6 +33,7 @@ import { startService, type TestService } from '../support/service.js';
  */
 const TIMEOUT = 180_000;
 const server = process.env.TEST_DATABASE_URL;
+// Loops over these rather than describe.each, which refuses an empty table (no TEST_DATABASE_URL).
 const onServer = targets().filter((k) => k === 'postgres');
 
 /**
@@ -91,91 +97,130 @@ function inProcessSteps(): Steps {
   };
 }
 
-describe.each(onServer)('SIGKILL during a folder import and during its projection (%s)', () => {
-  let fx: ImportFixture;
-  let dataDir: string;
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'docsvc-faults-test-'));
-    fx = await importFixture({
-      cli: sourceCli,
-      serverUrl: server!,
-      files: 120,
-      dataDir,
-      steps: inProcessSteps(),
+for (const kind of onServer)
+  describe(`SIGKILL during a folder import and during its projection (${kind})`, () => {
+    let fx: ImportFixture;
+    let dataDir: string;
+    beforeAll(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'docsvc-faults-test-'));
+      fx = await importFixture({
+        cli: sourceCli,
+        serverUrl: server!,
+        files: 120,
+        dataDir,
+        steps: inProcessSteps(),
+      });
+    }, TIMEOUT);
+    afterAll(async () => {
+      await fx?.dispose();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
-  }, TIMEOUT);
-  afterAll(async () => {
-    await fx?.dispose();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+
+    it(
+      'loses no committed event, imports each file once on the second run, and projects no chunk twice',
+      async () => {
+        const { figures, violations } = await importKillOnce(fx, 0);
+        // Each figure is a property of its own: the first to fail names it.
+        expect(figures.killedMidImport).toBe(true);
+        expect(figures.lostEvents).toBe(0);
+        expect(figures.secondRun).toMatchObject({ code: 0, duplicates: 0, failed: 0 });
+        expect(figures.secondRun.created + figures.secondRun.unchanged).toBe(figures.files);
+        expect(figures.secondRun.created).toBeLessThan(figures.files);
+        expect(figures).toMatchObject({
+          documents: figures.files,
+          doubledDocuments: 0,
+          doubledPaths: 0,
+          streamsWithExtraEvents: 0,
+          filesMissing: 0,
+        });
+        expect(figures.killedMidProjection).toBe(true);
+        expect(figures.anomalies).toEqual({
+          sameKey: 0,
+          sameRange: 0,
+          gappedVersions: 0,
+          mixedCurrent: 0,
+          activeWithoutChunks: 0,
+          staleCurrent: 0,
+          deadLetters: 0,
+        });
+        expect(figures.chunks).toBe(fx.reference.length);
+        expect(figures.chunksMissingVsReference + figures.chunksExtraVsReference).toBe(0);
+        expect(violations).toEqual([]);
+      },
+      TIMEOUT,
+    );
   });
 
-  it(
-    'loses no committed event, imports each file once on the second run, and projects no chunk twice',
-    async () => {
-      const { figures, violations } = await importKillOnce(fx, 0);
-      // Each figure is a property of its own: the first to fail names it.
-      expect(figures.killedMidImport).toBe(true);
-      expect(figures.lostEvents).toBe(0);
-      expect(figures.secondRun).toMatchObject({ code: 0, duplicates: 0, failed: 0 });
-      expect(figures.secondRun.created + figures.secondRun.unchanged).toBe(figures.files);
-      expect(figures.secondRun.created).toBeLessThan(figures.files);
-      expect(figures).toMatchObject({
-        documents: figures.files,
-        doubledDocuments: 0,
-        doubledPaths: 0,
-        streamsWithExtraEvents: 0,
-        filesMissing: 0,
+for (const kind of onServer)
+  describe(`SIGKILL during a rebuild of chunks, resumed by the restarted service (${kind})`, () => {
+    let fx: RebuildFixture;
+    let dataDir: string;
+    beforeAll(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'docsvc-faults-test-'));
+      fx = await rebuildFixture({
+        cli: sourceCli,
+        serverUrl: server!,
+        files: 120,
+        dataDir,
+        steps: inProcessSteps(),
+        inline: false,
       });
-      expect(figures.killedMidProjection).toBe(true);
-      expect(figures.anomalies).toEqual({
-        sameKey: 0,
-        sameRange: 0,
-        gappedVersions: 0,
-        mixedCurrent: 0,
-        activeWithoutChunks: 0,
-        staleCurrent: 0,
-        deadLetters: 0,
-      });
-      expect(figures.chunks).toBe(fx.reference.length);
-      expect(figures.chunksMissingVsReference + figures.chunksExtraVsReference).toBe(0);
-      expect(violations).toEqual([]);
-    },
-    TIMEOUT,
-  );
-});
-
-describe.each(onServer)('SIGKILL during a rebuild of chunks, resumed by the restarted service (%s)', () => {
-  let fx: RebuildFixture;
-  let dataDir: string;
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'docsvc-faults-test-'));
-    fx = await rebuildFixture({
-      cli: sourceCli,
-      serverUrl: server!,
-      files: 120,
-      dataDir,
-      steps: inProcessSteps(),
-      inline: false,
+    }, TIMEOUT);
+    afterAll(async () => {
+      await fx?.dispose();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
-  }, TIMEOUT);
-  afterAll(async () => {
-    await fx?.dispose();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+
+    it(
+      'goes on from its checkpoint and ends equal to an uninterrupted rebuild',
+      async () => {
+        const { figures, violations } = await rebuildKillOnce(fx, 'chunks-resume');
+        expect(figures.killedMidRebuild).toBe(true);
+        expect(figures.appliedAtKill).toBeLessThan(fx.events);
+        expect(figures.resumed).toBe(true);
+        expect(figures.differing).toEqual([]);
+        expect(violations).toEqual([]);
+      },
+      TIMEOUT,
+    );
   });
 
-  it(
-    'goes on from its checkpoint and ends equal to an uninterrupted rebuild',
-    async () => {
-      const { figures, violations } = await rebuildKillOnce(fx, 'chunks-resume');
-      expect(figures.killedMidRebuild).toBe(true);
-      expect(figures.appliedAtKill).toBeLessThan(fx.events);
-      expect(figures.resumed).toBe(true);
-      expect(figures.differing).toEqual([]);
-      expect(violations).toEqual([]);
-    },
-    TIMEOUT,
-  );
-});
+/**
+ * Scenario c once: a private PostgreSQL cluster (its own directory and port; the shared server is never touched)
+ * stopped for 2 s under uploads and searches. Needs PostgreSQL's server programs (PG_BIN) beside TEST_DATABASE_URL.
+ */
+for (const kind of onServer.filter(privateClusterPossible))
+  describe(`PostgreSQL stopped under load, then started (${kind})`, () => {
+    let fx: RestartFixture;
+    let dataDir: string;
+    beforeAll(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'docsvc-faults-test-'));
+      fx = await restartFixture({ cli: sourceCli, dataDir });
+    }, TIMEOUT);
+    afterAll(async () => {
+      await fx?.dispose();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it(
+      'answers 503 at once while it is down, recovers in the same process, loses no acknowledged write',
+      async () => {
+        const { figures, violations } = await restartOnce(fx, {
+          downMs: 2_000,
+          concurrency: 2,
+          hangMs: 15_000,
+        });
+        expect(figures.requestsWhileDown).toBeGreaterThan(0);
+        expect(Object.keys(figures.statusesWhileDown)).toEqual(['503']);
+        expect({ hung: figures.hung, refused: figures.refusedConnections }).toEqual({ hung: 0, refused: 0 });
+        expect(figures.sameProcess).toBe(true);
+        expect(figures.acknowledgedWrites).toBeGreaterThan(0);
+        expect(figures.missingWrites).toBe(0);
+        expect(violations).toEqual([]);
+      },
+      TIMEOUT,
+    );
+  });
 
 /**
  * The provider answers 500 twice, then 429 twice, then holds the next request until the test has seen it held
