@@ -40,9 +40,7 @@ async function run({ bytes, hint, limits }: WorkerRequest): Promise<WorkerReply>
   try {
     return { ok: true, extracted: await extractInProcess(bytes, hint, limits) };
   } catch (error) {
-    if (error instanceof ExtractionError) {
-      return { ok: false, error: { code: error.code, message: error.message, details: error.details } };
-    }
+    if (error instanceof ExtractionError) return failed(error);
     // A parser bug or a file that breaks a library in a way we do not recognise: no internals in the message.
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return {
@@ -76,12 +74,17 @@ function answer(reply: WorkerReply): void {
   parentPort?.postMessage({ kind: 'reply', reply } satisfies WorkerMessage);
 }
 
-function bufferRefused(limits: ExtractionLimits, requestedBytes: number): WorkerReply {
-  const { code, message, details } = memoryExceeded(limits, {
-    reason: `a buffer of ${Math.ceil(requestedBytes / 1024 / 1024)} MB was refused`,
-    errorCode: 'BUFFER_LIMIT',
-  });
+function failed({ code, message, details }: ExtractionError): WorkerReply {
   return { ok: false, error: { code, message, details } };
+}
+
+function bufferRefused(limits: ExtractionLimits, requestedBytes: number): WorkerReply {
+  return failed(
+    memoryExceeded(limits, {
+      reason: `a buffer of ${Math.ceil(requestedBytes / 1024 / 1024)} MB was refused`,
+      errorCode: 'BUFFER_LIMIT',
+    }),
+  );
 }
 
 const request = workerData as WorkerRequest;
