@@ -2,12 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { importFixture, importKillOnce, type ImportFixture } from '../../reliability/faults/a-import-kill.js';
-import {
-  rebuildFixture,
-  rebuildKillOnce,
-  type RebuildFixture,
-} from '../../reliability/faults/b-rebuild-kill.js';
+import { importFixture, importKillOnce } from '../../reliability/faults/a-import-kill.js';
+import { rebuildFixture, rebuildKillOnce } from '../../reliability/faults/b-rebuild-kill.js';
 import type { Steps } from '../../reliability/faults/steps.js';
 import { runRebuild } from '../../src/cli/history-commands.js';
 import { silentProgress } from '../../src/cli/import/progress.js';
@@ -15,11 +11,7 @@ import { runFolderImport } from '../../src/cli/import/run-import.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { chunkAnomalies, chunksCaughtUp } from '../../reliability/faults/checks.js';
 import { privateClusterPossible, type Database } from '../../reliability/faults/databases.js';
-import {
-  restartFixture,
-  restartOnce,
-  type RestartFixture,
-} from '../../reliability/faults/c-postgres-restart.js';
+import { restartFixture, restartOnce } from '../../reliability/faults/c-postgres-restart.js';
 import { EMBEDDINGS_ENV, FakeEmbeddings } from '../support/fake-embeddings.js';
 import { uploadBody } from '../../reliability/faults/library.js';
 import { sourceCli, until } from '../../reliability/faults/processes.js';
@@ -97,29 +89,33 @@ function inProcessSteps(): Steps {
   };
 }
 
+/** A fixture made once for a describe block, in a data directory of its own that goes with it. */
+function fixtureInTempDir<F extends { dispose(): Promise<void> }>(
+  make: (dataDir: string) => Promise<F>,
+): () => F {
+  let fx: F | undefined;
+  let dataDir: string | undefined;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'docsvc-faults-test-'));
+    fx = await make(dataDir);
+  }, TIMEOUT);
+  afterAll(async () => {
+    await fx?.dispose();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+  return () => fx!;
+}
+
 for (const kind of onServer)
   describe(`SIGKILL during a folder import and during its projection (${kind})`, () => {
-    let fx: ImportFixture;
-    let dataDir: string;
-    beforeAll(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'docsvc-faults-test-'));
-      fx = await importFixture({
-        cli: sourceCli,
-        serverUrl: server!,
-        files: 120,
-        dataDir,
-        steps: inProcessSteps(),
-      });
-    }, TIMEOUT);
-    afterAll(async () => {
-      await fx?.dispose();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    });
+    const fixture = fixtureInTempDir((dataDir) =>
+      importFixture({ cli: sourceCli, serverUrl: server!, files: 120, dataDir, steps: inProcessSteps() }),
+    );
 
     it(
       'loses no committed event, imports each file once on the second run, and projects no chunk twice',
       async () => {
-        const { figures, violations } = await importKillOnce(fx, 0);
+        const { figures, violations } = await importKillOnce(fixture(), 0);
         // Each figure is a property of its own: the first to fail names it.
         expect(figures.killedMidImport).toBe(true);
         expect(figures.lostEvents).toBe(0);
@@ -143,7 +139,7 @@ for (const kind of onServer)
           staleCurrent: 0,
           deadLetters: 0,
         });
-        expect(figures.chunks).toBe(fx.reference.length);
+        expect(figures.chunks).toBe(fixture().reference.length);
         expect(figures.chunksMissingVsReference + figures.chunksExtraVsReference).toBe(0);
         expect(violations).toEqual([]);
       },
@@ -153,30 +149,23 @@ for (const kind of onServer)
 
 for (const kind of onServer)
   describe(`SIGKILL during a rebuild of chunks, resumed by the restarted service (${kind})`, () => {
-    let fx: RebuildFixture;
-    let dataDir: string;
-    beforeAll(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'docsvc-faults-test-'));
-      fx = await rebuildFixture({
+    const fixture = fixtureInTempDir((dataDir) =>
+      rebuildFixture({
         cli: sourceCli,
         serverUrl: server!,
         files: 120,
         dataDir,
         steps: inProcessSteps(),
         inline: false,
-      });
-    }, TIMEOUT);
-    afterAll(async () => {
-      await fx?.dispose();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    });
+      }),
+    );
 
     it(
       'goes on from its checkpoint and ends equal to an uninterrupted rebuild',
       async () => {
-        const { figures, violations } = await rebuildKillOnce(fx, 'chunks-resume');
+        const { figures, violations } = await rebuildKillOnce(fixture(), 'chunks-resume');
         expect(figures.killedMidRebuild).toBe(true);
-        expect(figures.appliedAtKill).toBeLessThan(fx.events);
+        expect(figures.appliedAtKill).toBeLessThan(fixture().events);
         expect(figures.resumed).toBe(true);
         expect(figures.differing).toEqual([]);
         expect(violations).toEqual([]);
@@ -191,21 +180,12 @@ for (const kind of onServer)
  */
 for (const kind of onServer.filter(privateClusterPossible))
   describe(`PostgreSQL stopped under load, then started (${kind})`, () => {
-    let fx: RestartFixture;
-    let dataDir: string;
-    beforeAll(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'docsvc-faults-test-'));
-      fx = await restartFixture({ cli: sourceCli, dataDir });
-    }, TIMEOUT);
-    afterAll(async () => {
-      await fx?.dispose();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    });
+    const fixture = fixtureInTempDir((dataDir) => restartFixture({ cli: sourceCli, dataDir }));
 
     it(
       'answers 503 at once while it is down, recovers in the same process, loses no acknowledged write',
       async () => {
-        const { figures, violations } = await restartOnce(fx, {
+        const { figures, violations } = await restartOnce(fixture(), {
           downMs: 2_000,
           concurrency: 2,
           hangMs: 15_000,
