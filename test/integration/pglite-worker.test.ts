@@ -31,6 +31,17 @@ describe('PGlite in a worker thread', () => {
     expect(turns).toBeGreaterThan(100);
   });
 
+  it('analyzes with a small sample: its memory stays in the process (statistics target 20, not 100)', async () => {
+    await client.exec(
+      `CREATE TABLE sampled AS SELECT g AS x FROM generate_series(1, 10000) g; ANALYZE sampled`,
+    );
+    const { rows } = await client.query<{ buckets: number }>(
+      `SELECT array_length(histogram_bounds::text::int[], 1) AS buckets FROM pg_stats WHERE tablename = 'sampled'`,
+    );
+    // A histogram has target + 1 bounds; the sample ANALYZE reads is 300 × target rows.
+    expect(rows).toEqual([{ buckets: 21 }]);
+  });
+
   it('returns the rows, counts and errors that PGlite itself returns', async () => {
     const direct = new PGlite({ extensions: { vector } });
     const setup = `CREATE EXTENSION IF NOT EXISTS vector;

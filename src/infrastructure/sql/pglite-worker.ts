@@ -49,11 +49,24 @@ export function serializeError(error: unknown): SerializedError {
   return { name: e.name, message: e.message, stack: e.stack, fields };
 }
 
+/**
+ * ANALYZE holds its sample of rows in memory, up to 300 × this many; on a server that memory goes back when the
+ * statement ends, but the embedded database's WebAssembly memory keeps its highest mark for the life of the
+ * process. PostgreSQL's default (100: 30,000 rows, ~80 MB of chunks with 512-dimension vectors kept in the row)
+ * raised a soak's resident memory a step at each ANALYZE of the chunks table until the sample was full
+ * (RELIABILITY.md, "Soak"). 20 samples 6,000 rows: 20 most common values and histogram buckets per column, enough
+ * for the filters the planner weighs on a corpus this engine is meant for.
+ */
+export const PGLITE_STATISTICS_TARGET = 20;
+
 async function open({ dataDir, sharedBuffers }: PgliteWorkerOptions): Promise<PGlite> {
   const create = () =>
     new PGlite(dataDir ? `${dataDir}/pgdata` : 'memory://', {
       extensions: { vector },
-      postgresqlconf: [`shared_buffers=${sharedBuffers}`],
+      postgresqlconf: [
+        `shared_buffers=${sharedBuffers}`,
+        `default_statistics_target=${PGLITE_STATISTICS_TARGET}`,
+      ],
     });
   const db = create();
   await db.waitReady;
