@@ -9,7 +9,7 @@ import { runRebuild } from '../../src/cli/history-commands.js';
 import { silentProgress } from '../../src/cli/import/progress.js';
 import { runFolderImport } from '../../src/cli/import/run-import.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
-import { chunkAnomalies, chunksCaughtUp } from '../../reliability/faults/checks.js';
+import { chunkAnomalies, chunksCaughtUp, type ChunkAnomalies } from '../../reliability/faults/checks.js';
 import { privateClusterPossible, type Database } from '../../reliability/faults/databases.js';
 import { restartFixture, restartOnce } from '../../reliability/faults/c-postgres-restart.js';
 import { EMBEDDINGS_ENV, FakeEmbeddings } from '../support/fake-embeddings.js';
@@ -27,6 +27,15 @@ const TIMEOUT = 180_000;
 const server = process.env.TEST_DATABASE_URL;
 // Loops over these rather than describe.each, which refuses an empty table (no TEST_DATABASE_URL).
 const onServer = targets().filter((k) => k === 'postgres');
+const NO_ANOMALIES: ChunkAnomalies = {
+  sameKey: 0,
+  sameRange: 0,
+  gappedVersions: 0,
+  mixedCurrent: 0,
+  activeWithoutChunks: 0,
+  staleCurrent: 0,
+  deadLetters: 0,
+};
 
 /**
  * Every step but the process that is killed, in this process: a child started through tsx costs seconds, and
@@ -130,15 +139,7 @@ for (const kind of onServer)
           filesMissing: 0,
         });
         expect(figures.killedMidProjection).toBe(true);
-        expect(figures.anomalies).toEqual({
-          sameKey: 0,
-          sameRange: 0,
-          gappedVersions: 0,
-          mixedCurrent: 0,
-          activeWithoutChunks: 0,
-          staleCurrent: 0,
-          deadLetters: 0,
-        });
+        expect(figures.anomalies).toEqual(NO_ANOMALIES);
         expect(figures.chunks).toBe(fixture().reference.length);
         expect(figures.chunksMissingVsReference + figures.chunksExtraVsReference).toBe(0);
         expect(violations).toEqual([]);
@@ -278,15 +279,7 @@ describe.each(targets())('the embedding provider failing, then hanging, then bac
       await until(() => chunksCaughtUp(dbOf(clean.svc)), 120_000, 'the clean projection');
       expect(faulty.fake.answered).toMatchObject({ fail500: 2, fail429: 2 });
       expect(faulty.fake.answered.hang).toBeGreaterThanOrEqual(1);
-      expect(await chunkAnomalies(dbOf(faulty.svc))).toEqual({
-        sameKey: 0,
-        sameRange: 0,
-        gappedVersions: 0,
-        mixedCurrent: 0,
-        activeWithoutChunks: 0,
-        staleCurrent: 0,
-        deadLetters: 0,
-      });
+      expect(await chunkAnomalies(dbOf(faulty.svc))).toEqual(NO_ANOMALIES);
       const mine = await chunksByTitle(faulty.svc);
       expect(mine.length).toBeGreaterThan(0);
       expect(mine).toEqual(await chunksByTitle(clean.svc));
