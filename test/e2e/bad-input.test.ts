@@ -360,6 +360,21 @@ describe.each(targets())('bad input on %s', (kind) => {
     expect(await svc.countEvents()).toBe(before);
   });
 
+  // Found by the fuzzer: the request observer's `finish` listener matched the path again, and the decoder's
+  // URIError there ended the process (in-process here, an uncaught error fails this file).
+  it('answers 400 to a path parameter a decoder chokes on, and goes on serving', async () => {
+    for (const bad of ['%ED%A0%80', '%ZZ', '%', `${doc}%ED%A0%80/versions`]) {
+      const res = await svc.request('GET', `/documents/${bad}`);
+      expect({ bad, status: res.status, code: res.body?.code }).toEqual({
+        bad,
+        status: 400,
+        code: 'BAD_REQUEST',
+      });
+    }
+    await new Promise((resolve) => setImmediate(resolve)); // the responses' `finish` listeners have run
+    expect((await svc.request('GET', '/health')).status).toBe(200);
+  });
+
   it('names the missing file part of a multipart upload (not its JSON fields)', async () => {
     const res = await svc.request('POST', '/documents', { form: formWithout('file') });
     expect(res.body).toMatchObject({

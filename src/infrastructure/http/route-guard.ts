@@ -68,7 +68,19 @@ export function routePattern(express: Express, path: string): string | undefined
 
 function matchingRoutes(express: Express, path: string): Array<NonNullable<RouteLayer['route']>> {
   const stack = (express as unknown as { router: { stack: RouteLayer[] } }).router.stack;
-  return stack.flatMap((layer) => (layer.route && layer.match(path) ? [layer.route] : []));
+  return stack.flatMap((layer) => (layer.route && matches(layer, path) ? [layer.route] : []));
+}
+
+/**
+ * A layer's match decodes the path's parameters, and throws on a malformed one (`%ZZ`, an encoded unpaired
+ * surrogate): its pattern matched. Thrown from the request observer's `finish` listener, that ended the process.
+ */
+function matches(layer: RouteLayer, path: string): boolean {
+  try {
+    return Boolean(layer.match(path));
+  } catch {
+    return true;
+  }
 }
 
 function allowedMethods(routes: Array<NonNullable<RouteLayer['route']>>): string[] {
