@@ -21,6 +21,7 @@ interface Check {
 /** In the order they run; the soak last (it is the longest). */
 export const CHECKS: Check[] = [
   { name: 'auth-matrix', script: 'auth-matrix.ts', minutes: 20 },
+  { name: 'fuzz', script: 'fuzz.ts', minutes: 30 },
   { name: 'corpus-mutations', script: 'corpus-mutations.ts', minutes: 150 },
   { name: 'memory', script: 'memory.ts', minutes: 20 },
   { name: 'load', script: 'load.ts', minutes: 60 },

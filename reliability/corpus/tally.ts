@@ -9,7 +9,7 @@ import { EDITOR_KEY, type Answer, type Service } from './service.js';
 
 const LEAK =
   /\bat \/|\bat [\w.<>]+ \(|node_modules|SELECT |INSERT |UPDATE \w+ SET|syntax error|invalid input syntax|unsupported Unicode|byte sequence|duplicate key|violates|relation "/i;
-const PASSWD = /root:x?:0:0|\/bin\/(ba)?sh|daemon:/;
+export const PASSWD = /root:x?:0:0|\/bin\/(ba)?sh|daemon:/;
 
 export class Tally {
   readonly byStatus: Record<string, number> = {};
