@@ -4,8 +4,9 @@
  * threads take turns with large buffers (RELIABILITY.md, "Memory"). glibc reads the setting only at process start,
  * so a service started another way (`node dist/src/main.js serve`, a container's own command) is told once.
  */
-export function mallocAdvice(env: NodeJS.ProcessEnv, glibc: boolean = usesGlibc()): string | undefined {
-  if (!glibc || env.MALLOC_ARENA_MAX) return undefined;
+export function mallocAdvice(env: NodeJS.ProcessEnv, glibc: () => boolean = usesGlibc): string | undefined {
+  // The variable first: when it is set (bin/docsvc), no diagnostic report is built.
+  if (env.MALLOC_ARENA_MAX || !glibc()) return undefined;
   return (
     'MALLOC_ARENA_MAX is not set: glibc keeps a malloc arena per thread and memory after large uploads stays ' +
     'higher; start docsvc through bin/docsvc (npm start) or set MALLOC_ARENA_MAX=2 (docs/operations.md)'

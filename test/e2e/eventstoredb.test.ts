@@ -4,8 +4,7 @@ import { runBackup } from '../../src/cli/backup-commands.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { EsdbEventStore } from '../../src/infrastructure/event-store/esdb/esdb-event-store.js';
 import { openTestDatabase, targets, type TestDatabase } from '../support/databases.js';
-import { startStandIn } from '../support/esdb-stand-in/index.js';
-import { startService, type TestService } from '../support/service.js';
+import { startService, testEventStore, type TestService } from '../support/service.js';
 
 const doc = (content: string, coachId = 'carnivore') => ({
   coachId,
@@ -148,22 +147,19 @@ describe('the service with its events in EventStoreDB', () => {
 if (targets().includes('postgres')) {
   describe('two services on one PostgreSQL and one EventStoreDB', () => {
     let db: TestDatabase;
-    let stopStandIn = () => undefined as void;
+    let eventStore: Awaited<ReturnType<typeof testEventStore>> | undefined;
     const services: TestService[] = [];
     beforeAll(async () => {
-      let connection = process.env.EVENTSTORE_CONNECTION_STRING;
-      if (!connection) {
-        const standIn = await startStandIn();
-        stopStandIn = () => standIn.stop();
-        connection = standIn.connectionString;
-      }
+      eventStore = await testEventStore();
       db = await openTestDatabase('postgres', { migrate: false });
       for (let i = 0; i < 2; i++)
-        services.push(await startService('eventstoredb', {}, { db, eventStoreConnection: connection }));
+        services.push(
+          await startService('eventstoredb', {}, { db, eventStoreConnection: eventStore.connection }),
+        );
     });
     afterAll(async () => {
       for (const svc of services) await svc.close();
-      stopStandIn();
+      eventStore?.stop();
       await db?.drop();
     });
 

@@ -153,12 +153,11 @@ describe.each(serviceTargets())('hostile input on %s', (kind) => {
           statuses[r.status] = (statuses[r.status] ?? 0) + 1;
           expect(r.status).toBeGreaterThan(0);
           expect(r.status).toBeLessThan(500);
-          const text = r.text;
-          expect(text).not.toMatch(LEAK);
+          expect(r.text).not.toMatch(LEAK);
           // Only the documents hold these words (the fuzzer never sends them): seeing one is a leak. Both keys are
           // the carnivore coach's; the premium document is hidden from the free reader only.
-          expect(text).not.toMatch(/Xylophonist/);
-          if (who === 'freeReader') expect(text).not.toMatch(/Quixotic/);
+          expect(r.text).not.toMatch(/Xylophonist/);
+          if (who === 'freeReader') expect(r.text).not.toMatch(/Quixotic/);
         },
       ),
       { numRuns: RUNS, seed: 17 },

@@ -16,19 +16,22 @@ export function serviceTargets(): ServiceKind[] {
   return [...targets(), 'eventstoredb'];
 }
 
+/** The EventStoreDB the tests use: the live server EVENTSTORE_CONNECTION_STRING names, or a new stand-in. */
+export async function testEventStore(): Promise<{ connection: string; stop(): void }> {
+  const live = process.env.EVENTSTORE_CONNECTION_STRING;
+  if (live) return { connection: live, stop: () => undefined };
+  const standIn = await startStandIn();
+  return { connection: standIn.connectionString, stop: () => standIn.stop() };
+}
+
 /** The environment and the clean-up of the event store a service kind needs; a server handed in stays running. */
 async function eventStoreFor(
   kind: ServiceKind,
   given?: string,
 ): Promise<{ env: Record<string, string>; stop(): void }> {
   if (kind !== 'eventstoredb') return { env: {}, stop: () => undefined };
-  const live = given ?? process.env.EVENTSTORE_CONNECTION_STRING;
-  const standIn = live ? undefined : await startStandIn();
-  const connection = live ?? standIn!.connectionString;
-  return {
-    env: { EVENT_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: connection },
-    stop: () => standIn?.stop(),
-  };
+  const { connection, stop } = given ? { connection: given, stop: () => undefined } : await testEventStore();
+  return { env: { EVENT_STORE: 'eventstoredb', EVENTSTORE_CONNECTION_STRING: connection }, stop };
 }
 
 export const KEYS = {

@@ -57,7 +57,7 @@ export function serializeError(error: unknown): SerializedError {
  * (RELIABILITY.md, "Soak"). 20 samples 6,000 rows: 20 most common values and histogram buckets per column, enough
  * for the filters the planner weighs on a corpus this engine is meant for.
  */
-export const PGLITE_STATISTICS_TARGET = 20;
+const PGLITE_STATISTICS_TARGET = 20;
 
 async function open({ dataDir, sharedBuffers }: PgliteWorkerOptions): Promise<PGlite> {
   const create = () =>
